@@ -1,0 +1,23 @@
+// bincode encoding and decoding of whole messages (the payload of one frame).
+// Stateless functions; safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "net/error.h"
+#include "net/messages.h"
+
+namespace cairn::net {
+
+// Appends the bincode encoding of `msg` to `out`.
+void encode_message(const Message& msg, std::string& out);
+std::string encode_message(const Message& msg);
+
+// Decodes exactly one message that must fill `payload`. Any defect - truncation, an unknown
+// variant tag, a length beyond the payload, invalid UTF-8 in a text field, an invalid bool or
+// Option byte, trailing bytes - is a Deserialization error naming what was wrong and where.
+NetResult<Message> decode_message(std::span<const uint8_t> payload);
+
+}  // namespace cairn::net

@@ -1,0 +1,71 @@
+#include "net/frame.h"
+
+#include <fmt/format.h>
+
+#include "net/codec.h"
+
+namespace cairn::net {
+
+namespace {
+constexpr size_t kShrinkAbove = 1024 * 1024;
+}  // namespace
+
+NetStatus append_frame(const Message& msg, std::string& out) {
+  const size_t start = out.size();
+  out.append(kFrameHeaderSize, '\0');
+  encode_message(msg, out);
+  const size_t len = out.size() - start - kFrameHeaderSize;
+  if (len > kMaxFrameSize) {
+    out.resize(start);
+    return Err(NetworkError::serialization(
+        fmt::format("{} message of {} bytes exceeds the {} byte frame limit",
+                    message_kind_name(msg), len, kMaxFrameSize)));
+  }
+  for (size_t i = 0; i < kFrameHeaderSize; ++i) {
+    out[start + i] = static_cast<char>((len >> (8 * (kFrameHeaderSize - 1 - i))) & 0xff);
+  }
+  return {};
+}
+
+std::span<uint8_t> FrameDecoder::prepare(size_t min_room) {
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    // Give back the memory of a past large frame once it has been consumed.
+    if (buf_.size() > kShrinkAbove && min_room <= kShrinkAbove) {
+      buf_.resize(min_room);
+      buf_.shrink_to_fit();
+    }
+  } else if (begin_ > 0 && buf_.size() - end_ < min_room) {
+    // Slide the partial frame to the front instead of growing.
+    std::copy(buf_.begin() + static_cast<ptrdiff_t>(begin_),
+              buf_.begin() + static_cast<ptrdiff_t>(end_), buf_.begin());
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (buf_.size() - end_ < min_room) buf_.resize(end_ + min_room);
+  return {buf_.data() + end_, buf_.size() - end_};
+}
+
+std::optional<FrameDecoder::Frame> FrameDecoder::next() {
+  if (broken_ || end_ - begin_ < kFrameHeaderSize) return std::nullopt;
+  const uint8_t* h = buf_.data() + begin_;
+  const size_t len = (size_t{h[0]} << 24) | (size_t{h[1]} << 16) | (size_t{h[2]} << 8) | h[3];
+  if (len > max_frame_) {
+    broken_ = true;
+    error_ = NetworkError::deserialization(
+        fmt::format("frame of {} bytes exceeds the {} byte limit", len, max_frame_));
+    return std::nullopt;
+  }
+  if (end_ - begin_ < kFrameHeaderSize + len) {
+    // Make room for the rest of this frame now, so the next read can complete it in one go.
+    if (buf_.size() - begin_ < kFrameHeaderSize + len) {
+      prepare(kFrameHeaderSize + len - (end_ - begin_));
+    }
+    return std::nullopt;
+  }
+  Frame f{{buf_.data() + begin_ + kFrameHeaderSize, len}};
+  begin_ += kFrameHeaderSize + len;
+  return f;
+}
+
+}  // namespace cairn::net
