@@ -1,0 +1,79 @@
+// One accepted connection of a NetworkServer. Owned by its own coroutines (and, briefly, by
+// answers posted to it); the server keeps only a weak reference for shutdown.
+//
+// Threading: every member is touched only on the connection's strand, except the immutable
+// configuration and post_answer(), which any thread may call.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "net/frame.h"
+#include "net/handler.h"
+#include "net/server.h"
+
+namespace cairn::net::detail {
+
+// Appends the framed `answer` to `out`. An answer too large for a frame becomes, for a
+// ClientResponse, an error response with the same request_id so the client is not left waiting;
+// other kinds are dropped. Returns false when nothing was appended.
+bool append_answer(const Message& answer, std::string& out);
+
+class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
+ public:
+  struct Options {
+    size_t max_frame;
+    size_t max_in_flight;
+    size_t max_pending_output;
+    std::chrono::milliseconds drain_timeout;
+  };
+
+  ServerConnection(asio::ip::tcp::socket socket, uint64_t id, Options options,
+                   std::shared_ptr<MessageHandler> sync, std::shared_ptr<AsyncMessageHandler> async,
+                   std::shared_ptr<NetworkServer::Counters> counters,
+                   std::function<void(uint64_t)> on_closed);
+
+  void start();
+  // Graceful stop: read no more, answer what is in flight (within drain_timeout), then close.
+  void stop();
+  // From a Responder on any thread: `frame` holds zero or one framed answers.
+  void post_answer(std::string frame);
+
+ private:
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  void dispatch(Message&& msg);
+  bool over_limits() const;
+  void close_now(const char* why);
+  void start_drain_deadline();
+
+  asio::ip::tcp::socket socket_;  // bound to this connection's strand
+  const uint64_t id_;
+  const Options options_;
+  const std::shared_ptr<MessageHandler> sync_;
+  const std::shared_ptr<AsyncMessageHandler> async_;
+  const std::shared_ptr<NetworkServer::Counters> counters_;
+  const std::function<void(uint64_t)> on_closed_;
+  std::string peer_;  // "ip:port" for logs
+
+  // Timers used as condition variables: cancel() wakes the coroutine waiting on them.
+  asio::steady_timer writer_wake_;
+  asio::steady_timer reader_wake_;
+  asio::steady_timer drain_deadline_;
+
+  FrameDecoder decoder_;
+  std::string pending_;   // framed answers not yet handed to the socket
+  std::string writing_;   // the buffer of the write in progress
+  size_t in_flight_ = 0;  // async requests handed out and not yet answered or released
+  bool writing_now_ = false;
+  bool reading_done_ = false;
+  bool stopping_ = false;
+  bool protocol_error_ = false;  // oversized frame or undecodable message: read no more
+  bool closed_ = false;
+};
+
+}  // namespace cairn::net::detail

@@ -1,0 +1,329 @@
+// NetworkServer over real sockets on 127.0.0.1: request/response, pipelining with out-of-order
+// async answers, bad input closing only the offending connection, limits, many connections,
+// and graceful shutdown.
+#include "net/server.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <set>
+
+#include "test_util.h"
+
+namespace cairn::net {
+namespace {
+
+using namespace testing;
+
+// Answers Ping with Pong and ClientRequest with an echo of its request_id; counts calls.
+class EchoHandler : public MessageHandler {
+ public:
+  std::optional<Message> handle(Message msg) override {
+    calls.fetch_add(1);
+    if (auto* p = std::get_if<PingRequest>(&msg)) return PongResponse{99, p->raft_addr, 1};
+    if (auto* r = std::get_if<ClientRequest>(&msg)) {
+      return ClientResponse{r->request_id, true, std::nullopt, std::nullopt, "v"};
+    }
+    return std::nullopt;
+  }
+  std::atomic<int> calls{0};
+};
+
+// Holds every request until the test answers it; records the most ever outstanding at once.
+class HoldingHandler : public AsyncMessageHandler {
+ public:
+  void handle(Message msg, Responder responder) override {
+    std::lock_guard lock(mu);
+    held.emplace_back(std::get<ClientRequest>(msg).request_id, std::move(responder));
+    max_outstanding = std::max(max_outstanding, held.size());
+  }
+  size_t count() {
+    std::lock_guard lock(mu);
+    return held.size();
+  }
+  // Answers the held requests newest first, so answers go back in the reverse order.
+  void answer_all_reversed() {
+    std::deque<std::pair<uint64_t, Responder>> batch;
+    {
+      std::lock_guard lock(mu);
+      batch.swap(held);
+    }
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+      it->second.reply(ClientResponse{it->first, true, std::nullopt, std::nullopt, std::nullopt});
+    }
+  }
+  std::mutex mu;
+  std::deque<std::pair<uint64_t, Responder>> held;
+  size_t max_outstanding = 0;
+};
+
+ClientRequest get_request(uint64_t id) {
+  return {id, GetCommand{"k"}};
+}
+
+TEST(NetworkServer, AnswersPingWithPong) {
+  auto handler = std::make_shared<EchoHandler>();
+  ServerThread st(ServerConfig{}, handler);
+  RawClient c(st.port());
+  c.send(PingRequest{7, "127.0.0.1:9000"});
+  auto m = c.receive();
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(std::get<PongResponse>(*m), (PongResponse{99, "127.0.0.1:9000", 1}));
+}
+
+TEST(NetworkServer, PipelinedRequestsInOneWriteAllAnswered) {
+  auto handler = std::make_shared<EchoHandler>();
+  ServerThread st(ServerConfig{}, handler);
+  RawClient c(st.port());
+  std::string burst;
+  for (uint64_t id = 1; id <= 2000; ++id)
+    ASSERT_TRUE(append_frame(get_request(id), burst).ok());
+  c.send_bytes(burst);
+  for (uint64_t id = 1; id <= 2000; ++id) {
+    auto m = c.receive();
+    ASSERT_TRUE(m.ok()) << m.error().to_string();
+    EXPECT_EQ(std::get<ClientResponse>(*m).request_id, id);  // sync answers keep request order
+  }
+}
+
+TEST(NetworkServer, AsyncAnswersMatchedByRequestIdInAnyOrder) {
+  auto handler = std::make_shared<HoldingHandler>();
+  ServerThread st(ServerConfig{}, handler);
+  RawClient c(st.port());
+  for (uint64_t id = 1; id <= 100; ++id)
+    c.send(get_request(id));
+  ASSERT_TRUE(wait_until([&] { return handler->count() == 100; }));
+  std::thread answerer([&] { handler->answer_all_reversed(); });  // answers from another thread
+  std::set<uint64_t> seen;
+  uint64_t first = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto m = c.receive();
+    ASSERT_TRUE(m.ok()) << m.error().to_string();
+    uint64_t id = std::get<ClientResponse>(*m).request_id;
+    if (i == 0) first = id;
+    seen.insert(id);
+  }
+  answerer.join();
+  EXPECT_EQ(seen.size(), 100u);
+  EXPECT_EQ(first, 100u);  // newest answered first
+}
+
+TEST(NetworkServer, InFlightLimitPausesReading) {
+  auto handler = std::make_shared<HoldingHandler>();
+  ServerConfig cfg;
+  cfg.max_in_flight = 10;
+  ServerThread st(cfg, handler);
+  RawClient c(st.port());
+  std::string burst;
+  for (uint64_t id = 1; id <= 50; ++id)
+    ASSERT_TRUE(append_frame(get_request(id), burst).ok());
+  c.send_bytes(burst);
+  ASSERT_TRUE(wait_until([&] { return handler->count() == 10; }));
+  for (int round = 0; round < 4; ++round) {
+    handler->answer_all_reversed();
+    ASSERT_TRUE(wait_until([&] { return handler->count() == 10; }));
+  }
+  handler->answer_all_reversed();
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(c.receive().ok());
+  EXPECT_EQ(handler->max_outstanding, 10u);
+}
+
+TEST(NetworkServer, OversizedFrameClosesOnlyThatConnection) {
+  auto handler = std::make_shared<EchoHandler>();
+  ServerThread st(ServerConfig{}, handler);
+  RawClient good(st.port());
+  RawClient bad(st.port());
+  // 16 MiB + 1 announced; the server must refuse on seeing the header, without the payload.
+  bad.send_bytes(std::string("\x01\x00\x00\x01", 4));
+  EXPECT_TRUE(bad.closed_by_server());
+  EXPECT_EQ(st.server().stats().oversized_frames, 1u);
+  good.send(PingRequest{1, "a:1"});
+  EXPECT_TRUE(good.receive().ok());
+  RawClient later(st.port());
+  later.send(PingRequest{1, "a:1"});
+  EXPECT_TRUE(later.receive().ok());
+}
+
+TEST(NetworkServer, GarbageClosesOnlyThatConnection) {
+  auto handler = std::make_shared<EchoHandler>();
+  ServerThread st(ServerConfig{}, handler);
+  RawClient good(st.port());
+  RawClient bad(st.port());
+  // A well-formed frame whose payload is no message: variant tag 0xdeadbeef.
+  bad.send_bytes(std::string("\x00\x00\x00\x06\xef\xbe\xad\xde\x00\x00", 10));
+  EXPECT_TRUE(bad.closed_by_server());
+  EXPECT_EQ(st.server().stats().decode_errors, 1u);
+  good.send(PingRequest{1, "a:1"});
+  EXPECT_TRUE(good.receive().ok());
+}
+
+TEST(NetworkServer, ValidRequestsBeforeGarbageAreStillAnswered) {
+  auto handler = std::make_shared<EchoHandler>();
+  ServerThread st(ServerConfig{}, handler);
+  RawClient c(st.port());
+  std::string bytes;
+  ASSERT_TRUE(append_frame(get_request(1), bytes).ok());
+  bytes += std::string("\x00\x00\x00\x04\x09\x00\x00\x00", 8);  // unknown tag 9
+  c.send_bytes(bytes);
+  auto m = c.receive();
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(std::get<ClientResponse>(*m).request_id, 1u);
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+TEST(NetworkServer, ClientDisconnectingMidFrameIsCountedAndHarmless) {
+  auto handler = std::make_shared<EchoHandler>();
+  ServerThread st(ServerConfig{}, handler);
+  {
+    RawClient c(st.port());
+    std::string frame;
+    ASSERT_TRUE(append_frame(PingRequest{1, "127.0.0.1:1"}, frame).ok());
+    c.send_bytes(std::string_view(frame).substr(0, frame.size() / 2));
+  }
+  ASSERT_TRUE(wait_until([&] { return st.server().stats().aborted_mid_frame == 1; }));
+  EXPECT_EQ(handler->calls.load(), 0);
+  RawClient c2(st.port());
+  c2.send(PingRequest{1, "a:1"});
+  EXPECT_TRUE(c2.receive().ok());
+}
+
+TEST(NetworkServer, FrameSplitIntoSingleBytesIsReassembled) {
+  auto handler = std::make_shared<EchoHandler>();
+  ServerThread st(ServerConfig{}, handler);
+  RawClient c(st.port());
+  std::string frame;
+  ASSERT_TRUE(append_frame(PingRequest{3, "127.0.0.1:1234"}, frame).ok());
+  for (char ch : frame)
+    c.send_bytes(std::string_view(&ch, 1));
+  auto m = c.receive();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(std::get<PongResponse>(*m).raft_addr, "127.0.0.1:1234");
+}
+
+TEST(NetworkServer, ThousandConcurrentConnections) {
+  raise_fd_limit();
+  auto handler = std::make_shared<EchoHandler>();
+  ServerConfig cfg;
+  cfg.threads = 2;
+  ServerThread st(cfg, handler);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 1000; ++i)
+    clients.push_back(std::make_unique<RawClient>(st.port()));
+  ASSERT_TRUE(wait_until([&] { return st.server().stats().connections_active == 1000; }));
+  for (size_t i = 0; i < clients.size(); ++i)
+    clients[i]->send(get_request(i));
+  for (size_t i = 0; i < clients.size(); ++i) {
+    auto m = clients[i]->receive();
+    ASSERT_TRUE(m.ok()) << "client " << i << ": " << m.error().to_string();
+    EXPECT_EQ(std::get<ClientResponse>(*m).request_id, i);
+  }
+  clients.clear();
+  EXPECT_TRUE(wait_until([&] { return st.server().stats().connections_active == 0; }));
+}
+
+TEST(NetworkServer, ConnectionLimitRefusesExtraConnections) {
+  auto handler = std::make_shared<EchoHandler>();
+  ServerConfig cfg;
+  cfg.max_connections = 2;
+  ServerThread st(cfg, handler);
+  RawClient a(st.port()), b(st.port());
+  ASSERT_TRUE(wait_until([&] { return st.server().stats().connections_active == 2; }));
+  RawClient c(st.port());
+  EXPECT_TRUE(c.closed_by_server());
+  EXPECT_EQ(st.server().stats().connections_refused, 1u);
+  a.send(PingRequest{1, "a:1"});
+  EXPECT_TRUE(a.receive().ok());
+  a.close();
+  ASSERT_TRUE(wait_until([&] { return st.server().stats().connections_active == 1; }));
+  RawClient d(st.port());
+  d.send(PingRequest{1, "a:1"});
+  EXPECT_TRUE(d.receive().ok());
+}
+
+TEST(NetworkServer, ShutdownAnswersInFlightRequestsThenCloses) {
+  auto handler = std::make_shared<HoldingHandler>();
+  ServerThread st(ServerConfig{}, handler);
+  RawClient c(st.port());
+  c.send(get_request(42));
+  ASSERT_TRUE(wait_until([&] { return handler->count() == 1; }));
+  std::thread stopper([&] { st.stop(); });
+  // The listener closes at once; the held request still gets its answer.
+  ASSERT_TRUE(wait_until([&] {
+    try {
+      RawClient probe(st.port(), 100ms);
+      return false;
+    } catch (const std::exception&) {
+      return true;
+    }
+  }));
+  handler->answer_all_reversed();
+  auto m = c.receive();
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(std::get<ClientResponse>(*m).request_id, 42u);
+  EXPECT_TRUE(c.closed_by_server());
+  stopper.join();
+}
+
+TEST(NetworkServer, ShutdownGivesUpOnUnansweredRequestsAfterDrainTimeout) {
+  auto handler = std::make_shared<HoldingHandler>();
+  ServerConfig cfg;
+  cfg.drain_timeout = 200ms;
+  ServerThread st(cfg, handler);
+  RawClient c(st.port());
+  c.send(get_request(1));
+  ASSERT_TRUE(wait_until([&] { return handler->count() == 1; }));
+  st.stop();  // returns only once run() has returned
+  EXPECT_TRUE(c.closed_by_server());
+  handler->answer_all_reversed();  // too late: discarded, and harmless
+}
+
+TEST(NetworkServer, ShutdownWhileClientsAreSending) {
+  auto handler = std::make_shared<EchoHandler>();
+  ServerConfig cfg;
+  cfg.threads = 2;
+  ServerThread st(cfg, handler);
+  std::atomic<int> answered{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 8; ++t) {
+    senders.emplace_back([&, port = st.port()] {
+      try {
+        RawClient c(port, 2s);
+        for (uint64_t i = 0; i < 100000; ++i) {  // bounded; ends early when the server closes
+          c.send(get_request(i));
+          if (!c.receive().ok()) return;
+          answered.fetch_add(1);
+        }
+      } catch (const std::exception&) {  // refused or reset once the server is gone
+      }
+    });
+  }
+  ASSERT_TRUE(wait_until([&] { return answered.load() > 1000; }));
+  st.stop();
+  for (auto& t : senders)
+    t.join();
+  EXPECT_EQ(st.server().stats().connections_active, 0u);
+}
+
+TEST(NetworkServer, BadListenAddressIsAClearError) {
+  ServerConfig cfg;
+  cfg.listen = "127.0.0.1:notaport";
+  auto s = NetworkServer::create(cfg, std::make_shared<EchoHandler>());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().to_string().find("notaport"), std::string::npos) << s.error().to_string();
+}
+
+TEST(NetworkServer, PortInUseIsAClearError) {
+  auto handler = std::make_shared<EchoHandler>();
+  ServerThread st(ServerConfig{}, handler);
+  ServerConfig cfg;
+  cfg.listen = st.addr();
+  auto s = NetworkServer::create(cfg, handler);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().to_string().find("in use"), std::string::npos) << s.error().to_string();
+}
+
+}  // namespace
+}  // namespace cairn::net
