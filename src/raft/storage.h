@@ -1,0 +1,70 @@
+// Storage: what the Raft core reads of the persisted log, and MemStorage, an in-memory store.
+//
+// The core only reads through Storage; the caller writes (append entries, set hard state, apply
+// snapshots) while handling a Ready, before it calls advance(). A durable store implements the same
+// interface (see docs/raft.md). Threading: MemStorage is not internally synchronized; the owner of
+// the RawNode serializes every call.
+#pragma once
+
+#include <vector>
+
+#include "raft/types.h"
+
+namespace cairn::raft {
+
+struct RaftState {
+  HardState hard_state;
+  ConfState conf_state;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  // Hard state and conf state as of the last persisted point (used on restart).
+  virtual RaftState initial_state() const = 0;
+  // Entries [lo, hi) with total encoded size at most max_size, but always at least one entry.
+  // kCompacted if lo <= the snapshot index; kUnavailable if hi > last_index() + 1.
+  virtual RResult<std::vector<Entry>> entries(Index lo, Index hi, std::uint64_t max_size) const = 0;
+  // Term of entry i; valid for [first_index()-1, last_index()].
+  virtual RResult<Term> term(Index i) const = 0;
+  // Index of the first entry still held (snapshot index + 1).
+  virtual Index first_index() const = 0;
+  virtual Index last_index() const = 0;
+  // The most recent snapshot. kSnapshotTemporarilyUnavailable asks the leader to retry later.
+  virtual RResult<Snapshot> snapshot(Index request_index) const = 0;
+};
+
+class MemStorage final : public Storage {
+ public:
+  MemStorage();
+
+  RaftState initial_state() const override;
+  RResult<std::vector<Entry>> entries(Index lo, Index hi, std::uint64_t max_size) const override;
+  RResult<Term> term(Index i) const override;
+  Index first_index() const override;
+  Index last_index() const override;
+  RResult<Snapshot> snapshot(Index request_index) const override;
+
+  void set_hard_state(const HardState& hs) { hard_state_ = hs; }
+  void set_conf_state(const ConfState& cs) { conf_state_ = cs; }
+  const HardState& hard_state() const { return hard_state_; }
+  // Replaces the whole log by the snapshot. kSnapOutOfDate if it is older than ours.
+  RStatus apply_snapshot(const Snapshot& snap);
+  // Records a snapshot of the applied state at index i (<= last_index) and returns it.
+  RResult<Snapshot> create_snapshot(Index i, const ConfState* cs, std::string data);
+  // Discards entries before compact_index (which must be <= last_index). kCompacted if already.
+  RStatus compact(Index compact_index);
+  // Appends entries, truncating any conflicting suffix. Entries must be contiguous and must not
+  // start beyond last_index()+1.
+  void append(const std::vector<Entry>& ents);
+
+ private:
+  HardState hard_state_;
+  ConfState conf_state_;  // the latest membership persisted with a snapshot or set by the caller
+  Snapshot snapshot_;
+  // ents_[0] is a dummy entry carrying the snapshot's index and term. Invariant: ents_ non-empty,
+  // ents_[k].index() == ents_[0].index() + k.
+  std::vector<Entry> ents_;
+};
+
+}  // namespace cairn::raft
