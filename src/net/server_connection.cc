@@ -48,6 +48,7 @@ ServerConnection::ServerConnection(asio::ip::tcp::socket socket, uint64_t id, Op
   auto ep = socket_.remote_endpoint(ec);
   peer_ = ec ? std::string("unknown peer") : to_string(ep);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);  // so flush_or_wake_writer() never blocks an I/O thread
 }
 
 void ServerConnection::start() {
@@ -97,6 +98,21 @@ void ServerConnection::post_answer(std::string frame) {
 
 bool ServerConnection::over_limits() const {
   return in_flight_ >= options_.max_in_flight || pending_.size() >= options_.max_pending_output;
+}
+
+void ServerConnection::flush_or_wake_writer() {
+  if (pending_.empty() || writing_now_) return;
+  // Answers to everything one read brought in are written at once, in one non-blocking
+  // write_some: the common case then needs no hand-off to the writer coroutine. Whatever the
+  // socket does not take (or an error) is left to the writer.
+  std::error_code ec;
+  const size_t n = socket_.write_some(asio::buffer(pending_), ec);
+  if (!ec && n == pending_.size()) {
+    pending_.clear();
+    return;
+  }
+  if (!ec) pending_.erase(0, n);
+  writer_wake_.cancel();
 }
 
 void ServerConnection::close_now(const char* why) {
@@ -154,7 +170,7 @@ asio::awaitable<void> ServerConnection::read_loop() {
       protocol_error_ = true;
       break;
     }
-    if (!pending_.empty()) writer_wake_.cancel();
+    flush_or_wake_writer();
     auto room = decoder_.prepare(kReadChunk);
     size_t n = co_await socket_.async_read_some(asio::buffer(room.data(), room.size()),
                                                 asio::redirect_error(asio::use_awaitable, ec));

@@ -48,6 +48,7 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   asio::awaitable<void> write_loop();
   void dispatch(Message&& msg);
   bool over_limits() const;
+  void flush_or_wake_writer();
   void close_now(const char* why);
   void start_drain_deadline();
 
