@@ -1,0 +1,165 @@
+// The cache engine's own command and reply types: what the Raft log carries into the state machine
+// and what applying an entry answers. Owned by src/cache; the node layer translates network and
+// RESP commands into these. Plain values: thread-compatible.
+//
+// Time rule: no command reads a clock. Every apply receives the entry's time (milliseconds since
+// the Unix epoch, stamped by the leader when it proposed the entry); relative TTLs are resolved
+// against the engine's replicated clock at apply, so every replica computes the same absolute
+// expiry.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace cairn::cache {
+
+// Keys and values are bytes; std::string is only the container.
+using Bytes = std::string;
+
+// How a write sets the expiry of the key it writes.
+struct Expiry {
+  enum class Kind : uint8_t {
+    kNone,      // no expiry (a Put clears any previous one)
+    kKeep,      // keep the key's current expiry (SET KEEPTTL); for GetEx: leave it alone
+    kPersist,   // GetEx PERSIST: remove the expiry
+    kRelative,  // ms after the engine's replicated clock at apply
+    kAbsolute,  // ms since the Unix epoch
+  };
+  Kind kind = Kind::kNone;
+  int64_t ms = 0;
+
+  static Expiry none() { return {}; }
+  static Expiry keep() { return {Kind::kKeep, 0}; }
+  static Expiry persist() { return {Kind::kPersist, 0}; }
+  static Expiry relative(int64_t ms) { return {Kind::kRelative, ms}; }
+  static Expiry absolute(int64_t ms) { return {Kind::kAbsolute, ms}; }
+  bool operator==(const Expiry&) const = default;
+};
+
+enum class PutCondition : uint8_t { kAlways, kIfAbsent /* NX */, kIfPresent /* XX */ };
+enum class ExpireCondition : uint8_t { kAlways, kNx, kXx, kGt, kLt };
+
+// SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT|KEEPTTL].
+struct Put {
+  Bytes key;
+  Bytes value;
+  PutCondition condition = PutCondition::kAlways;
+  bool get_old = false;  // reply with the previous value (SET ... GET)
+  Expiry expiry;
+  bool operator==(const Put&) const = default;
+};
+struct Delete {  // DEL k1 k2 ...
+  std::vector<Bytes> keys;
+  bool operator==(const Delete&) const = default;
+};
+struct Clear {  // FLUSHDB
+  bool operator==(const Clear&) const = default;
+};
+// EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT with NX|XX|GT|LT. `expiry` is kRelative or kAbsolute;
+// a time at or before the replicated clock deletes the key, as Redis does.
+struct Expire {
+  Bytes key;
+  Expiry expiry;
+  ExpireCondition condition = ExpireCondition::kAlways;
+  bool operator==(const Expire&) const = default;
+};
+struct Persist {
+  Bytes key;
+  bool operator==(const Persist&) const = default;
+};
+struct IncrBy {  // INCR, INCRBY, DECR, DECRBY
+  Bytes key;
+  int64_t delta = 1;
+  bool operator==(const IncrBy&) const = default;
+};
+// INCRBYFLOAT: the increment travels as the client's text and is parsed at apply, so the log
+// holds no floating-point encoding and every replica parses the same bytes.
+struct IncrByFloat {
+  Bytes key;
+  Bytes delta;
+  bool operator==(const IncrByFloat&) const = default;
+};
+struct Append {
+  Bytes key;
+  Bytes value;
+  bool operator==(const Append&) const = default;
+};
+struct SetRange {
+  Bytes key;
+  int64_t offset = 0;
+  Bytes value;
+  bool operator==(const SetRange&) const = default;
+};
+struct GetDel {
+  Bytes key;
+  bool operator==(const GetDel&) const = default;
+};
+// GETEX key [EX|PX|EXAT|PXAT|PERSIST]; kKeep (or kNone) leaves the expiry alone.
+struct GetEx {
+  Bytes key;
+  Expiry expiry = Expiry::keep();
+  bool operator==(const GetEx&) const = default;
+};
+// Sets `value` only if the key exists and its current value equals `expected`. Replies 1 if it
+// set, 0 if not. The new value's expiry follows `expiry` (kNone clears, kKeep keeps).
+struct CompareAndSet {
+  Bytes key;
+  Bytes expected;
+  Bytes value;
+  Expiry expiry;
+  bool operator==(const CompareAndSet&) const = default;
+};
+// Carries only time: the leader proposes one now and then so the replicated clock (and with it
+// expiry) advances even when no client writes.
+struct Tick {
+  bool operator==(const Tick&) const = default;
+};
+
+using Command = std::variant<Put, Delete, Clear, Expire, Persist, IncrBy, IncrByFloat, Append,
+                             SetRange, GetDel, GetEx, CompareAndSet, Tick>;
+
+// Replies, shaped like Redis replies so the RESP layer maps them one to one.
+struct Ok {
+  bool operator==(const Ok&) const = default;
+};
+struct Nil {
+  bool operator==(const Nil&) const = default;
+};
+
+enum class ErrorCode : uint8_t {
+  kNotInteger,       // "ERR value is not an integer or out of range"
+  kOverflow,         // "ERR increment or decrement would overflow"
+  kNotFloat,         // "ERR value is not a valid float"
+  kNanOrInfinity,    // "ERR increment would produce NaN or Infinity"
+  kOutOfMemory,      // "OOM command not allowed when used memory > 'maxmemory'."
+  kValueTooLarge,    // a value over the configured maximum
+  kKeyTooLarge,      // a key over the configured maximum
+  kInvalidExpire,    // "ERR invalid expire time in '<cmd>' command"
+  kOffsetOutOfRange  // "ERR offset is out of range"
+};
+
+struct Error {
+  ErrorCode code;
+  std::string message;  // the full error line as Redis words it, without the leading '-'
+  bool operator==(const Error&) const = default;
+};
+
+// Int for counts/lengths/integers, Bytes for values (and INCRBYFLOAT's result), Nil for "no key".
+using Reply = std::variant<Ok, Nil, int64_t, Bytes, Error>;
+
+// The exact texts, shared by the engine and tests.
+inline constexpr std::string_view kErrNotInteger = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kErrOverflow = "ERR increment or decrement would overflow";
+inline constexpr std::string_view kErrNotFloat = "ERR value is not a valid float";
+inline constexpr std::string_view kErrNanOrInfinity = "ERR increment would produce NaN or Infinity";
+inline constexpr std::string_view kErrOom =
+    "OOM command not allowed when used memory > 'maxmemory'.";
+inline constexpr std::string_view kErrOffset = "ERR offset is out of range";
+
+// Name of a command for error texts ("set", "getex", "expire", ...).
+std::string_view command_name(const Command& cmd);
+
+}  // namespace cairn::cache

@@ -1,0 +1,184 @@
+// Engine core: lookup, insertion, removal, expiry bookkeeping, memory accounting and eviction.
+// The command handlers are in engine_apply.cc and the readers in engine_read.cc.
+// Threading: everything here runs on the apply thread under the exclusive lock unless noted.
+#include <algorithm>
+#include <limits>
+#include <mutex>
+
+#include "cache/engine.h"
+
+namespace cairn::cache {
+
+Engine::Engine(Config config)
+    : config_(config), policy_(make_policy(config.policy, table_, config.seed)) {
+  CAIRN_CHECK(config_.max_key_bytes <= kMaxKeyLen);
+  CAIRN_CHECK(config_.max_value_bytes <= UINT32_MAX);
+}
+
+Engine::~Engine() {
+  clear_all();
+}
+
+Reply Engine::apply(const Command& cmd, int64_t time_ms) {
+  std::unique_lock lock(mu_);
+  clock_ms_ = std::max(clock_ms_, time_ms);
+  Reply reply = dispatch(cmd);
+  trim();
+  last_written_ = nullptr;
+  bool tick = std::holds_alternative<Tick>(cmd);
+  expire_some(tick ? config_.active_expire_per_tick : config_.active_expire_per_apply);
+  return reply;
+}
+
+size_t Engine::active_expire(size_t max_keys) {
+  std::unique_lock lock(mu_);
+  return expire_some(max_keys);
+}
+
+size_t Engine::expire_some(size_t budget) {
+  size_t n = 0;
+  while (n < budget) {
+    Entry* e = expiry_.first_expired(clock_ms_);
+    if (e == nullptr) break;
+    remove(e, hash_key(e->key()), Removal::kExpire);
+    ++n;
+  }
+  if (n > 0) table_.maybe_shrink();
+  return n;
+}
+
+Engine::Lookup Engine::find_live(std::string_view key) {
+  uint64_t h = hash_key(key);
+  Entry* e = table_.find(key, h);
+  if (e != nullptr && e->expired_at(clock_ms_)) {
+    remove(e, h, Removal::kExpire);
+    e = nullptr;
+  }
+  return {e, h};
+}
+
+void Engine::remove(Entry* e, uint64_t hash, Removal why) {
+  if (e == last_written_) last_written_ = nullptr;
+  policy_->on_remove(e);
+  if (e->has_expiry()) expiry_.remove(e);
+  table_.unlink(e, hash);
+  entry_bytes_ -= entry_footprint(e);
+  if (why == Removal::kExpire) ++expirations_;
+  if (why == Removal::kEvict) ++evictions_;
+  entry_free(e);
+}
+
+void Engine::set_expiry(Entry* e, int64_t expire_ms) {
+  if (e->has_expiry()) expiry_.remove(e);
+  e->set_expire_ms(expire_ms);
+  if (expire_ms != kNoExpiry) expiry_.add(e);
+}
+
+void Engine::install(Entry* old, Entry* fresh, uint64_t hash, int64_t expire_ms) {
+  if (old != nullptr) {
+    if (old->has_expiry()) expiry_.remove(old);
+    table_.replace(old, fresh, hash);
+    policy_->on_replace(old, fresh);
+    policy_->on_access(fresh);
+    entry_bytes_ -= entry_footprint(old);
+    entry_free(old);
+  } else {
+    table_.insert(fresh, hash);
+    policy_->on_insert(fresh, hash);
+  }
+  entry_bytes_ += entry_footprint(fresh);
+  last_written_ = fresh;
+  fresh->set_expire_ms(expire_ms);
+  if (expire_ms != kNoExpiry) expiry_.add(fresh);
+}
+
+uint64_t Engine::used_memory() const {
+  return entry_bytes_ + table_.memory() + policy_->memory() + expiry_.memory();
+}
+
+bool Engine::reserve(int64_t need, const Entry* protect) {
+  if (config_.max_memory == 0 || need <= 0) return true;
+  const auto want = static_cast<uint64_t>(need);
+  while (used_memory() + want > config_.max_memory) {
+    Entry* victim = policy_->victim(protect);
+    if (victim == nullptr) return false;
+    remove(victim, hash_key(victim->key()), Removal::kEvict);
+  }
+  return true;
+}
+
+void Engine::trim() {
+  if (config_.max_memory == 0) return;
+  while (used_memory() > config_.max_memory) {
+    Entry* victim = policy_->victim(last_written_);
+    if (victim == nullptr) return;
+    remove(victim, hash_key(victim->key()), Removal::kEvict);
+  }
+}
+
+Error Engine::oom() const {
+  return {ErrorCode::kOutOfMemory, std::string(kErrOom)};
+}
+
+std::optional<Error> Engine::check_sizes(std::string_view key, size_t value_len) const {
+  if (key.size() > config_.max_key_bytes) {
+    return Error{ErrorCode::kKeyTooLarge, "ERR key of " + std::to_string(key.size()) +
+                                              " bytes exceeds the maximum key size of " +
+                                              std::to_string(config_.max_key_bytes) + " bytes"};
+  }
+  if (value_len > config_.max_value_bytes) {
+    return Error{ErrorCode::kValueTooLarge, "ERR value of " + std::to_string(value_len) +
+                                                " bytes exceeds the maximum value size of " +
+                                                std::to_string(config_.max_value_bytes) + " bytes"};
+  }
+  return std::nullopt;
+}
+
+Result<int64_t, Error> Engine::resolve(const Expiry& x, bool positive, std::string_view cmd) const {
+  Error invalid{ErrorCode::kInvalidExpire,
+                "ERR invalid expire time in '" + std::string(cmd) + "' command"};
+  int64_t at = 0;
+  switch (x.kind) {
+    case Expiry::Kind::kNone:
+    case Expiry::Kind::kPersist:
+      return kNoExpiry;
+    case Expiry::Kind::kKeep:
+      return kNoExpiry;  // callers handle kKeep before resolving
+    case Expiry::Kind::kRelative:
+      if (positive && x.ms <= 0) return Err(invalid);
+      if (x.ms > 0 && clock_ms_ > std::numeric_limits<int64_t>::max() - x.ms) return Err(invalid);
+      if (x.ms < 0 && clock_ms_ < std::numeric_limits<int64_t>::min() - x.ms) return Err(invalid);
+      at = clock_ms_ + x.ms;
+      break;
+    case Expiry::Kind::kAbsolute:
+      if (positive && x.ms <= 0) return Err(invalid);
+      at = x.ms;
+      break;
+  }
+  if (at > kMaxExpireMs) return Err(invalid);
+  return at;
+}
+
+void Engine::clear_all() {
+  table_.clear([](Entry* e) { entry_free(e); });
+  policy_->clear();
+  expiry_.clear();
+  entry_bytes_ = 0;
+}
+
+void Engine::check_invariants() const {
+  std::shared_lock lock(mu_);
+  uint64_t bytes = 0;
+  size_t with_expiry = 0;
+  size_t n = 0;
+  table_.for_each([&](const Entry* e) {
+    bytes += entry_footprint(e);
+    if (e->has_expiry()) ++with_expiry;
+    ++n;
+  });
+  CAIRN_CHECK(n == table_.size());
+  CAIRN_CHECK(bytes == entry_bytes_);
+  CAIRN_CHECK(with_expiry == expiry_.size());
+}
+
+}  // namespace cairn::cache

@@ -1,0 +1,168 @@
+// Engine: the cache state machine behind Raft. One per node, owned by the node layer.
+//
+// Threading rule: apply() (and snapshot loading, clear, active_expire) is called by one apply
+// thread at a time and takes the exclusive lock; the read methods may be called from any number of
+// threads concurrently with apply and with each other and take the shared lock. Readers never
+// modify the keyspace: an expired key is simply invisible to them, and the apply thread reclaims
+// it.
+//
+// Determinism: apply(cmd, time_ms) reads no clock. The engine keeps a replicated clock,
+// clock = max(clock, time_ms of every applied command), and judges expiry only against it, so
+// replicas that applied the same log prefix agree on every key's visibility (eviction aside, which
+// is a node-local decision: a miss is a legal cache answer, a wrong value never is). Reads judge
+// expiry against the clock of the state they read, so a linearizable read served after applying
+// up to its read index sees at least the clock of every earlier read (docs/cache.md, "Expiry").
+//
+// Invariants (checked by check_invariants() in tests):
+//  1. every entry in table_ is in the policy's structures, and in expiry_ iff it has an expiry.
+//  2. entry_bytes_ == sum of entry_footprint(e) over table_.
+//  3. clock_ms_ never decreases.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cache/command.h"
+#include "cache/entry.h"
+#include "cache/expiry.h"
+#include "cache/policy.h"
+#include "cache/table.h"
+#include "common/result.h"
+
+namespace cairn::cache {
+
+struct Config {
+  uint64_t max_memory = 0;  // bytes of data structures (used_memory); 0 = no limit
+  EvictionPolicy policy = EvictionPolicy::kS3Fifo;
+  uint64_t max_value_bytes = 512ull * 1024 * 1024;  // Redis's proto-max-bulk-len default
+  uint64_t max_key_bytes = kMaxKeyLen;              // may be lowered, never raised
+  uint32_t active_expire_per_apply = 32;
+  uint32_t active_expire_per_tick = 10000;
+  uint64_t seed = 0x6361697263616368;  // sampling seed for allkeys-lru and randomkey
+};
+
+struct Stats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t evictions = 0;
+  uint64_t expirations = 0;  // keys removed because their time came (lazily or actively)
+  uint64_t keys = 0;         // entries held, including expired ones not yet reclaimed (as Redis)
+  uint64_t keys_with_expiry = 0;
+  uint64_t used_memory = 0;
+  uint64_t max_memory = 0;
+  int64_t clock_ms = 0;
+};
+
+struct ScanPage {
+  uint64_t cursor = 0;  // 0 when the scan is complete
+  std::vector<Bytes> keys;
+};
+
+// A value's remaining time to live as TTL/PTTL report it: -2 no key, -1 no expiry.
+inline constexpr int64_t kTtlNoKey = -2;
+inline constexpr int64_t kTtlNoExpiry = -1;
+
+class Engine {
+ public:
+  explicit Engine(Config config = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Applies one committed command stamped with the leader's time. Apply thread only.
+  Reply apply(const Command& cmd, int64_t time_ms);
+
+  // Reads: any thread, concurrent with apply.
+  std::optional<Bytes> get(std::string_view key) const;
+  int64_t exists(const std::vector<Bytes>& keys) const;  // number of keys present (repeats count)
+  int64_t pttl(std::string_view key) const;              // ms, or kTtlNoKey / kTtlNoExpiry
+  int64_t pexpiretime(std::string_view key) const;       // absolute ms, or kTtlNoKey / kTtlNoExpiry
+  int64_t strlen(std::string_view key) const;
+  Bytes getrange(std::string_view key, int64_t start, int64_t end) const;
+  // SCAN cursor [MATCH pattern] [COUNT count]: visits about `count` buckets.
+  ScanPage scan(uint64_t cursor, std::string_view pattern = "*", size_t count = 10) const;
+  std::vector<Bytes> keys(std::string_view pattern) const;
+  std::optional<Bytes> random_key() const;
+  uint64_t dbsize() const;
+  Stats stats() const;
+  int64_t clock_ms() const;
+
+  // Node-local maintenance (apply thread): reclaims up to max_keys expired keys; returns how many.
+  size_t active_expire(size_t max_keys);
+  // Used memory as accounted: entries, hash table, policy and expiry structures.
+  uint64_t used_memory() const;
+  const Config& config() const { return config_; }
+  // Verifies the invariants above (O(n)); aborts with CAIRN_CHECK on a violation. Tests only.
+  void check_invariants() const;
+
+ private:
+  friend class SnapshotWriter;
+  friend class SnapshotLoader;
+  enum class Removal { kDelete, kExpire, kEvict };
+  struct Lookup {
+    Entry* entry;
+    uint64_t hash;
+  };
+
+  // All below: apply thread, exclusive lock held.
+  Reply dispatch(const Command& cmd);
+  Reply do_put(const Put& c);
+  Reply do_delete(const Delete& c);
+  Reply do_clear();
+  Reply do_expire(const Expire& c);
+  Reply do_persist(const Persist& c);
+  Reply do_incrby(const IncrBy& c);
+  Reply do_incrbyfloat(const IncrByFloat& c);
+  Reply do_append(const Append& c);
+  Reply do_setrange(const SetRange& c);
+  Reply do_getdel(const GetDel& c);
+  Reply do_getex(const GetEx& c);
+  Reply do_cas(const CompareAndSet& c);
+
+  // Finds a key, deleting it first if it has expired (lazy expiry on the write path).
+  Lookup find_live(std::string_view key);
+  void remove(Entry* e, uint64_t hash, Removal why);
+  // Makes room for `need` more bytes, evicting if the policy allows; never evicts `protect`.
+  bool reserve(int64_t need, const Entry* protect);
+  // Puts `fresh` in place of `old` (or inserts it if old is null), moving policy state and
+  // setting the expiry (kNoExpiry for none). Frees old.
+  void install(Entry* old, Entry* fresh, uint64_t hash, int64_t expire_ms);
+  void set_expiry(Entry* e, int64_t expire_ms);
+  // Turns an Expiry into an absolute time or the Redis error; `positive` rejects times <= 0.
+  Result<int64_t, Error> resolve(const Expiry& x, bool positive, std::string_view cmd) const;
+  std::optional<Error> check_sizes(std::string_view key, size_t value_len) const;
+  Error oom() const;
+  // After a write: evicts until used memory is within the limit again (structures such as the
+  // hash table grow in steps a write's own estimate does not include); never evicts last_written_.
+  void trim();
+  size_t expire_some(size_t budget);
+  void clear_all();
+
+  // Read helper: the visible entry for key (not expired at clock_ms_), counting hit/miss.
+  const Entry* find_visible(std::string_view key, bool count) const;
+
+  const Config config_;
+  mutable std::shared_mutex mu_;
+  // Guarded by mu_ (written under the exclusive lock, read under either).
+  Table table_;
+  std::unique_ptr<Policy> policy_;
+  ExpiryIndex expiry_;
+  uint64_t entry_bytes_ = 0;
+  Entry* last_written_ = nullptr;  // valid only during one apply
+  int64_t clock_ms_ = 0;
+  uint64_t evictions_ = 0;
+  uint64_t expirations_ = 0;
+  // Readers' counters.
+  mutable std::atomic<uint64_t> hits_{0};
+  mutable std::atomic<uint64_t> misses_{0};
+  mutable std::atomic<uint64_t> random_seq_{0};
+};
+
+}  // namespace cairn::cache

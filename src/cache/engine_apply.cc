@@ -1,0 +1,279 @@
+// The command handlers of the Engine: one function per command, Redis semantics (t_string.c,
+// expire.c), time taken only from the replicated clock. Apply thread, exclusive lock held.
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "cache/engine.h"
+#include "cache/strings.h"
+
+namespace cairn::cache {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+int64_t expiry_node_delta(bool had, bool has) {
+  if (had == has) return 0;
+  return has ? 64 : -64;  // one ExpiryIndex tree node
+}
+
+}  // namespace
+
+std::string_view command_name(const Command& cmd) {
+  static constexpr std::string_view kNames[] = {
+      "set",    "del",      "flushdb", "expire", "persist", "incrby", "incrbyfloat",
+      "append", "setrange", "getdel",  "getex",  "cas",     "tick"};
+  return kNames[cmd.index()];
+}
+
+Reply Engine::dispatch(const Command& cmd) {
+  return std::visit(Overloaded{
+                        [&](const Put& c) { return do_put(c); },
+                        [&](const Delete& c) { return do_delete(c); },
+                        [&](const Clear&) { return do_clear(); },
+                        [&](const Expire& c) { return do_expire(c); },
+                        [&](const Persist& c) { return do_persist(c); },
+                        [&](const IncrBy& c) { return do_incrby(c); },
+                        [&](const IncrByFloat& c) { return do_incrbyfloat(c); },
+                        [&](const Append& c) { return do_append(c); },
+                        [&](const SetRange& c) { return do_setrange(c); },
+                        [&](const GetDel& c) { return do_getdel(c); },
+                        [&](const GetEx& c) { return do_getex(c); },
+                        [&](const CompareAndSet& c) { return do_cas(c); },
+                        [&](const Tick&) { return Reply{Ok{}}; },
+                    },
+                    cmd);
+}
+
+Reply Engine::do_put(const Put& c) {
+  if (auto err = check_sizes(c.key, c.value.size())) return *err;
+  auto at = resolve(c.expiry, true, "set");
+  if (!at) return at.error();
+  auto [old, h] = find_live(c.key);
+  Reply reply = Ok{};
+  if (c.get_old) reply = old != nullptr ? Reply{Bytes(old->value())} : Reply{Nil{}};
+  if (c.condition == PutCondition::kIfAbsent && old != nullptr) return c.get_old ? reply : Nil{};
+  if (c.condition == PutCondition::kIfPresent && old == nullptr) return Nil{};
+  int64_t expire = *at;
+  if (c.expiry.kind == Expiry::Kind::kKeep) expire = old != nullptr ? old->expire_ms() : kNoExpiry;
+  if (expire != kNoExpiry && expire <= clock_ms_) {
+    // Already in the past (SET ... PXAT <past>): the key ends up absent, as in Redis.
+    if (old != nullptr) remove(old, h, Removal::kDelete);
+    return reply;
+  }
+  int64_t need = static_cast<int64_t>(entry_footprint(c.key.size(), c.value.size())) -
+                 (old != nullptr ? static_cast<int64_t>(entry_footprint(old)) : 0) +
+                 expiry_node_delta(old != nullptr && old->has_expiry(), expire != kNoExpiry);
+  if (!reserve(need, old)) return oom();
+  install(old, entry_new(c.key, c.value), h, expire);
+  return reply;
+}
+
+Reply Engine::do_delete(const Delete& c) {
+  int64_t n = 0;
+  for (const Bytes& key : c.keys) {
+    auto [e, h] = find_live(key);
+    if (e == nullptr) continue;
+    remove(e, h, Removal::kDelete);
+    ++n;
+  }
+  table_.maybe_shrink();
+  return n;
+}
+
+Reply Engine::do_clear() {
+  clear_all();
+  return Ok{};
+}
+
+Reply Engine::do_expire(const Expire& c) {
+  auto at = resolve(c.expiry, false, "expire");
+  if (!at) return at.error();
+  auto [e, h] = find_live(c.key);
+  if (e == nullptr) return int64_t{0};
+  const bool has = e->has_expiry();
+  const int64_t cur = e->expire_ms();
+  switch (c.condition) {
+    case ExpireCondition::kAlways:
+      break;
+    case ExpireCondition::kNx:
+      if (has) return int64_t{0};
+      break;
+    case ExpireCondition::kXx:
+      if (!has) return int64_t{0};
+      break;
+    case ExpireCondition::kGt:  // no expiry counts as infinite: never greater
+      if (!has || *at <= cur) return int64_t{0};
+      break;
+    case ExpireCondition::kLt:
+      if (has && *at >= cur) return int64_t{0};
+      break;
+  }
+  if (*at <= clock_ms_) {
+    remove(e, h, Removal::kDelete);
+    return int64_t{1};
+  }
+  if (!has && !reserve(expiry_node_delta(false, true), e)) return oom();
+  set_expiry(e, *at);
+  return int64_t{1};
+}
+
+Reply Engine::do_persist(const Persist& c) {
+  auto [e, h] = find_live(c.key);
+  if (e == nullptr || !e->has_expiry()) return int64_t{0};
+  set_expiry(e, kNoExpiry);
+  return int64_t{1};
+}
+
+Reply Engine::do_incrby(const IncrBy& c) {
+  if (auto err = check_sizes(c.key, 0)) return *err;
+  auto [e, h] = find_live(c.key);
+  int64_t value = 0;
+  if (e != nullptr) {
+    auto parsed = parse_int64(e->value());
+    if (!parsed) return Error{ErrorCode::kNotInteger, std::string(kErrNotInteger)};
+    value = *parsed;
+  }
+  const int64_t d = c.delta;
+  if ((d < 0 && value < 0 && d < INT64_MIN - value) ||
+      (d > 0 && value > 0 && d > INT64_MAX - value)) {
+    return Error{ErrorCode::kOverflow, std::string(kErrOverflow)};
+  }
+  value += d;
+  std::string text = format_int64(value);
+  int64_t need = static_cast<int64_t>(entry_footprint(c.key.size(), text.size())) -
+                 (e != nullptr ? static_cast<int64_t>(entry_footprint(e)) : 0);
+  if (!reserve(need, e)) return oom();
+  install(e, entry_new(c.key, text), h, e != nullptr ? e->expire_ms() : kNoExpiry);
+  return value;
+}
+
+Reply Engine::do_incrbyfloat(const IncrByFloat& c) {
+  if (auto err = check_sizes(c.key, 0)) return *err;
+  auto [e, h] = find_live(c.key);
+  long double value = 0;
+  if (e != nullptr) {
+    auto parsed = parse_long_double(e->value());
+    if (!parsed) return Error{ErrorCode::kNotFloat, std::string(kErrNotFloat)};
+    value = *parsed;
+  }
+  auto delta = parse_long_double(c.delta);
+  if (!delta) return Error{ErrorCode::kNotFloat, std::string(kErrNotFloat)};
+  value += *delta;
+  if (std::isnan(value) || std::isinf(value))
+    return Error{ErrorCode::kNanOrInfinity, std::string(kErrNanOrInfinity)};
+  std::string text = format_long_double(value);
+  int64_t need = static_cast<int64_t>(entry_footprint(c.key.size(), text.size())) -
+                 (e != nullptr ? static_cast<int64_t>(entry_footprint(e)) : 0);
+  if (!reserve(need, e)) return oom();
+  install(e, entry_new(c.key, text), h, e != nullptr ? e->expire_ms() : kNoExpiry);
+  return Bytes(text);
+}
+
+Reply Engine::do_append(const Append& c) {
+  auto [e, h] = find_live(c.key);
+  const size_t old_len = e != nullptr ? e->value_len : 0;
+  if (auto err = check_sizes(c.key, old_len + c.value.size())) return *err;
+  const size_t len = old_len + c.value.size();
+  int64_t need = static_cast<int64_t>(entry_footprint(c.key.size(), len)) -
+                 (e != nullptr ? static_cast<int64_t>(entry_footprint(e)) : 0);
+  if (!reserve(need, e)) return oom();
+  Entry* fresh = entry_new_uninit(c.key, len);
+  if (old_len > 0) std::memcpy(fresh->value_data(), e->value_data(), old_len);
+  if (!c.value.empty()) std::memcpy(fresh->value_data() + old_len, c.value.data(), c.value.size());
+  install(e, fresh, h, e != nullptr ? e->expire_ms() : kNoExpiry);
+  return static_cast<int64_t>(len);
+}
+
+Reply Engine::do_setrange(const SetRange& c) {
+  if (c.offset < 0) return Error{ErrorCode::kOffsetOutOfRange, std::string(kErrOffset)};
+  auto [e, h] = find_live(c.key);
+  const size_t old_len = e != nullptr ? e->value_len : 0;
+  if (c.value.empty()) return static_cast<int64_t>(old_len);  // no key is created either
+  const auto offset = static_cast<uint64_t>(c.offset);
+  if (offset > config_.max_value_bytes || c.value.size() > config_.max_value_bytes - offset) {
+    if (auto err = check_sizes(c.key, config_.max_value_bytes + 1)) return *err;
+  }
+  if (auto err = check_sizes(c.key, 0)) return *err;
+  const size_t len = std::max<size_t>(old_len, offset + c.value.size());
+  int64_t need = static_cast<int64_t>(entry_footprint(c.key.size(), len)) -
+                 (e != nullptr ? static_cast<int64_t>(entry_footprint(e)) : 0);
+  if (!reserve(need, e)) return oom();
+  Entry* fresh = entry_new_uninit(c.key, len);
+  char* out = fresh->value_data();
+  std::memset(out, 0, len);
+  if (old_len > 0) std::memcpy(out, e->value_data(), old_len);
+  std::memcpy(out + offset, c.value.data(), c.value.size());
+  install(e, fresh, h, e != nullptr ? e->expire_ms() : kNoExpiry);
+  return static_cast<int64_t>(len);
+}
+
+Reply Engine::do_getdel(const GetDel& c) {
+  auto [e, h] = find_live(c.key);
+  if (e == nullptr) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return Nil{};
+  }
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  Bytes value(e->value());
+  remove(e, h, Removal::kDelete);
+  table_.maybe_shrink();
+  return value;
+}
+
+Reply Engine::do_getex(const GetEx& c) {
+  auto at = resolve(c.expiry, true, "getex");
+  if (!at) return at.error();
+  auto [e, h] = find_live(c.key);
+  if (e == nullptr) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return Nil{};
+  }
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  policy_->on_access(e);
+  Bytes value(e->value());
+  switch (c.expiry.kind) {
+    case Expiry::Kind::kNone:
+    case Expiry::Kind::kKeep:
+      break;
+    case Expiry::Kind::kPersist:
+      if (e->has_expiry()) set_expiry(e, kNoExpiry);
+      break;
+    case Expiry::Kind::kRelative:
+    case Expiry::Kind::kAbsolute:
+      if (*at <= clock_ms_) {
+        remove(e, h, Removal::kDelete);
+      } else {
+        if (!e->has_expiry() && !reserve(expiry_node_delta(false, true), e)) return oom();
+        set_expiry(e, *at);
+      }
+      break;
+  }
+  return value;
+}
+
+Reply Engine::do_cas(const CompareAndSet& c) {
+  if (auto err = check_sizes(c.key, c.value.size())) return *err;
+  auto at = resolve(c.expiry, true, "cas");
+  if (!at) return at.error();
+  auto [e, h] = find_live(c.key);
+  if (e == nullptr || e->value() != std::string_view(c.expected)) return int64_t{0};
+  int64_t expire = c.expiry.kind == Expiry::Kind::kKeep ? e->expire_ms() : *at;
+  if (expire != kNoExpiry && expire <= clock_ms_) {
+    remove(e, h, Removal::kDelete);
+    return int64_t{1};
+  }
+  int64_t need = static_cast<int64_t>(entry_footprint(c.key.size(), c.value.size())) -
+                 static_cast<int64_t>(entry_footprint(e)) +
+                 expiry_node_delta(e->has_expiry(), expire != kNoExpiry);
+  if (!reserve(need, e)) return oom();
+  install(e, entry_new(c.key, c.value), h, expire);
+  return int64_t{1};
+}
+
+}  // namespace cairn::cache

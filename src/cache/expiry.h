@@ -1,0 +1,44 @@
+// ExpiryIndex: the keys that have an expiry, ordered by expiry time, for active expiry.
+// Owned by the Engine; apply thread only (under the exclusive lock).
+//
+// Algorithm. Whether a key is expired is always decided from the engine's replicated clock
+// (the largest entry time applied so far), never from a wall clock, so every replica that has
+// applied the same prefix of the log agrees, and the clock never moves backwards.
+//  - Lazy expiry: a read treats an expired entry as absent (it cannot delete under the shared
+//    lock); a write that finds an expired entry deletes it first.
+//  - Active expiry: after every applied command the engine deletes up to
+//    Config::active_expire_per_apply of the earliest-expiring keys whose time has come, and a Tick
+//    deletes up to Config::active_expire_per_tick. Redis samples random keys with a TTL because
+//    its expires dict is unordered; keeping the index ordered costs one tree node per key with a
+//    TTL (accounted) but makes the bound exact: a key is reclaimed by the first apply after its
+//    expiry at which fewer than the budget of keys expired before it remain.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <utility>
+
+#include "cache/entry.h"
+
+namespace cairn::cache {
+
+class ExpiryIndex {
+ public:
+  void add(Entry* e) { set_.emplace(e->expire_ms(), e); }
+  void remove(Entry* e) { set_.erase({e->expire_ms(), e}); }
+  void clear() { set_.clear(); }
+  size_t size() const { return set_.size(); }
+  // The earliest entry expired at `now_ms`, or nullptr.
+  Entry* first_expired(int64_t now_ms) const {
+    if (set_.empty() || set_.begin()->first > now_ms) return nullptr;
+    return set_.begin()->second;
+  }
+  // Bytes held: one red-black tree node (32-byte header + 16-byte pair) per key with a TTL.
+  size_t memory() const { return set_.size() * malloc_footprint(48); }
+
+ private:
+  std::set<std::pair<int64_t, Entry*>> set_;
+};
+
+}  // namespace cairn::cache

@@ -1,0 +1,350 @@
+// Command semantics of Engine::apply, checked against Redis's documented behaviour and texts,
+// and determinism: replicas fed the same commands and times end in the same state.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "test_util.h"
+
+namespace cairn::cache {
+namespace {
+
+using namespace testing;  // NOLINT
+
+TEST(Put, SetsAndOverwrites) {
+  Clocked c;
+  EXPECT_EQ(c.set("k", "v1"), ok());
+  EXPECT_EQ(c.get("k"), "v1");
+  EXPECT_EQ(c.set("k", "v2"), ok());
+  EXPECT_EQ(c.get("k"), "v2");
+  EXPECT_EQ(c.engine.dbsize(), 1u);
+}
+
+TEST(Put, BinarySafeKeysAndValues) {
+  Clocked c;
+  std::string key("a\0b\xff", 4);
+  std::string value("\0\r\n\0", 4);
+  EXPECT_EQ(c.set(key, value), ok());
+  EXPECT_EQ(c.get(key), value);
+  EXPECT_EQ(c.get(std::string("a\0c\xff", 4)), std::nullopt);
+  EXPECT_EQ(c.set("", ""), ok());
+  EXPECT_EQ(c.get(""), "");
+}
+
+TEST(Put, NxAndXx) {
+  Clocked c;
+  Put nx = put("k", "a");
+  nx.condition = PutCondition::kIfAbsent;
+  Put xx = put("k", "b");
+  xx.condition = PutCondition::kIfPresent;
+  EXPECT_EQ(c.apply(xx), nil());
+  EXPECT_EQ(c.get("k"), std::nullopt);
+  EXPECT_EQ(c.apply(nx), ok());
+  EXPECT_EQ(c.apply(nx), nil());
+  EXPECT_EQ(c.apply(xx), ok());
+  EXPECT_EQ(c.get("k"), "b");
+}
+
+TEST(Put, GetReturnsOldValueEvenWithNx) {
+  Clocked c;
+  Put p = put("k", "new");
+  p.get_old = true;
+  EXPECT_EQ(c.apply(p), nil());
+  p.value = "newer";
+  EXPECT_EQ(c.apply(p), bulk("new"));
+  p.condition = PutCondition::kIfAbsent;
+  p.value = "ignored";
+  EXPECT_EQ(c.apply(p), bulk("newer"));  // SET NX GET: old value, nothing set
+  EXPECT_EQ(c.get("k"), "newer");
+}
+
+TEST(Put, ClearsTtlUnlessKeepTtl) {
+  Clocked c;
+  c.set("k", "v", Expiry::relative(1000));
+  EXPECT_EQ(c.engine.pttl("k"), 1000);
+  c.set("k", "v2");
+  EXPECT_EQ(c.engine.pttl("k"), kTtlNoExpiry);
+  c.set("k", "v3", Expiry::absolute(kT0 + 5000));
+  Put keep = put("k", "v4");
+  keep.expiry = Expiry::keep();
+  EXPECT_EQ(c.apply(keep), ok());
+  EXPECT_EQ(c.engine.pexpiretime("k"), kT0 + 5000);
+  EXPECT_EQ(c.get("k"), "v4");
+}
+
+TEST(Put, InvalidExpireTimes) {
+  Clocked c;
+  EXPECT_EQ(error_text(c.set("k", "v", Expiry::relative(0))),
+            "ERR invalid expire time in 'set' command");
+  EXPECT_EQ(error_text(c.set("k", "v", Expiry::relative(-5))),
+            "ERR invalid expire time in 'set' command");
+  EXPECT_EQ(error_text(c.set("k", "v", Expiry::absolute(0))),
+            "ERR invalid expire time in 'set' command");
+  EXPECT_EQ(error_text(c.set("k", "v", Expiry::relative(INT64_MAX))),
+            "ERR invalid expire time in 'set' command");
+  EXPECT_EQ(c.engine.dbsize(), 0u);
+}
+
+TEST(Put, AbsoluteExpiryInThePastLeavesNoKey) {
+  Clocked c;
+  c.set("k", "old");
+  EXPECT_EQ(c.set("k", "v", Expiry::absolute(kT0 - 1)), ok());
+  EXPECT_EQ(c.get("k"), std::nullopt);
+  EXPECT_EQ(c.engine.dbsize(), 0u);
+}
+
+TEST(Delete, CountsOnlyExistingKeys) {
+  Clocked c;
+  c.set("a", "1");
+  c.set("b", "2");
+  EXPECT_EQ(c.apply(Delete{{"a", "b", "c", "a"}}), num(2));
+  EXPECT_EQ(c.engine.dbsize(), 0u);
+}
+
+TEST(Clear, EmptiesEverything) {
+  Clocked c;
+  for (int i = 0; i < 100; ++i)
+    c.set("k" + std::to_string(i), "v", Expiry::relative(100000));
+  EXPECT_EQ(c.apply(Clear{}), ok());
+  EXPECT_EQ(c.engine.dbsize(), 0u);
+  EXPECT_EQ(c.engine.stats().keys_with_expiry, 0u);
+  c.set("k", "v");
+  EXPECT_EQ(c.get("k"), "v");
+}
+
+TEST(Expire, SetsRelativeAndAbsolute) {
+  Clocked c;
+  EXPECT_EQ(c.apply(Expire{"missing", Expiry::relative(100)}), num(0));
+  c.set("k", "v");
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(100)}), num(1));
+  EXPECT_EQ(c.engine.pttl("k"), 100);
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::absolute(kT0 + 777)}), num(1));
+  EXPECT_EQ(c.engine.pexpiretime("k"), kT0 + 777);
+}
+
+TEST(Expire, PastTimeDeletes) {
+  Clocked c;
+  c.set("k", "v");
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(-1)}), num(1));
+  EXPECT_EQ(c.engine.dbsize(), 0u);
+  c.set("k", "v");
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(0)}), num(1));
+  EXPECT_EQ(c.get("k"), std::nullopt);
+}
+
+TEST(Expire, Conditions) {
+  Clocked c;
+  c.set("k", "v");
+  using C = ExpireCondition;
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(100), C::kXx}), num(0));
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(100), C::kGt}), num(0));  // no TTL = infinite
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(100), C::kNx}), num(1));
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(200), C::kNx}), num(0));
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(50), C::kGt}), num(0));
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(200), C::kGt}), num(1));
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(300), C::kLt}), num(0));
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(150), C::kLt}), num(1));
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(150), C::kXx}), num(1));
+  EXPECT_EQ(c.engine.pttl("k"), 150);
+  c.apply(Persist{"k"});
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(10), C::kLt}), num(1));  // infinite > 10
+}
+
+TEST(Expire, OverflowIsAnError) {
+  Clocked c;
+  c.set("k", "v");
+  EXPECT_EQ(error_text(c.apply(Expire{"k", Expiry::relative(INT64_MAX)})),
+            "ERR invalid expire time in 'expire' command");
+  EXPECT_EQ(c.engine.pttl("k"), kTtlNoExpiry);
+}
+
+TEST(Persist, RemovesTtl) {
+  Clocked c;
+  c.set("k", "v");
+  EXPECT_EQ(c.apply(Persist{"k"}), num(0));
+  c.apply(Expire{"k", Expiry::relative(100)});
+  EXPECT_EQ(c.apply(Persist{"k"}), num(1));
+  EXPECT_EQ(c.engine.pttl("k"), kTtlNoExpiry);
+  EXPECT_EQ(c.apply(Persist{"missing"}), num(0));
+}
+
+TEST(IncrBy, CountsAndKeepsTtl) {
+  Clocked c;
+  EXPECT_EQ(c.apply(IncrBy{"n", 1}), num(1));
+  EXPECT_EQ(c.apply(IncrBy{"n", 41}), num(42));
+  EXPECT_EQ(c.apply(IncrBy{"n", -50}), num(-8));
+  EXPECT_EQ(c.get("n"), "-8");
+  c.apply(Expire{"n", Expiry::relative(1000)});
+  c.apply(IncrBy{"n", 1});
+  EXPECT_EQ(c.engine.pttl("n"), 1000);
+}
+
+TEST(IncrBy, RedisErrors) {
+  Clocked c;
+  c.set("s", "abc");
+  EXPECT_EQ(error_text(c.apply(IncrBy{"s", 1})), "ERR value is not an integer or out of range");
+  c.set("s", " 1");
+  EXPECT_EQ(error_text(c.apply(IncrBy{"s", 1})), "ERR value is not an integer or out of range");
+  c.set("big", "9223372036854775807");
+  EXPECT_EQ(error_text(c.apply(IncrBy{"big", 1})), "ERR increment or decrement would overflow");
+  c.set("small", "-9223372036854775808");
+  EXPECT_EQ(error_text(c.apply(IncrBy{"small", -1})), "ERR increment or decrement would overflow");
+  EXPECT_EQ(c.apply(IncrBy{"small", INT64_MAX}), num(-1));
+  EXPECT_EQ(c.get("big"), "9223372036854775807");
+}
+
+TEST(IncrByFloat, AddsAndFormatsLikeRedis) {
+  Clocked c;
+  c.set("f", "10.50");
+  EXPECT_EQ(c.apply(IncrByFloat{"f", "0.1"}), bulk("10.6"));
+  EXPECT_EQ(c.apply(IncrByFloat{"f", "-5"}), bulk("5.6"));
+  EXPECT_EQ(c.apply(IncrByFloat{"new", "5.0e3"}), bulk("5000"));
+  EXPECT_EQ(c.get("new"), "5000");
+  EXPECT_EQ(error_text(c.apply(IncrByFloat{"f", "x"})), "ERR value is not a valid float");
+  c.set("s", "abc");
+  EXPECT_EQ(error_text(c.apply(IncrByFloat{"s", "1"})), "ERR value is not a valid float");
+  c.set("m", "1.1e4932");
+  EXPECT_EQ(error_text(c.apply(IncrByFloat{"m", "0.5e4932"})),
+            "ERR increment would produce NaN or Infinity");
+}
+
+TEST(Append, CreatesAndExtendsKeepingTtl) {
+  Clocked c;
+  EXPECT_EQ(c.apply(Append{"k", "Hello"}), num(5));
+  c.apply(Expire{"k", Expiry::relative(500)});
+  EXPECT_EQ(c.apply(Append{"k", " World"}), num(11));
+  EXPECT_EQ(c.get("k"), "Hello World");
+  EXPECT_EQ(c.engine.pttl("k"), 500);
+}
+
+TEST(SetRange, OverwritesPadsAndValidates) {
+  Clocked c;
+  c.set("k", "Hello World");
+  EXPECT_EQ(c.apply(SetRange{"k", 6, "Redis"}), num(11));
+  EXPECT_EQ(c.get("k"), "Hello Redis");
+  EXPECT_EQ(c.apply(SetRange{"pad", 3, "x"}), num(4));
+  EXPECT_EQ(c.get("pad"), std::string("\0\0\0x", 4));
+  EXPECT_EQ(c.apply(SetRange{"none", 5, ""}), num(0));
+  EXPECT_EQ(c.engine.dbsize(), 2u);
+  EXPECT_EQ(c.apply(SetRange{"k", 0, ""}), num(11));
+  EXPECT_EQ(error_text(c.apply(SetRange{"k", -1, "x"})), "ERR offset is out of range");
+}
+
+TEST(ValueLimit, RefusesLargeValuesClearly) {
+  Config cfg;
+  cfg.max_value_bytes = 8;
+  Clocked c(cfg);
+  EXPECT_EQ(c.set("k", "12345678"), ok());
+  Reply r = c.set("k", "123456789");
+  EXPECT_EQ(std::get<Error>(r).code, ErrorCode::kValueTooLarge);
+  EXPECT_EQ(error_text(r), "ERR value of 9 bytes exceeds the maximum value size of 8 bytes");
+  EXPECT_EQ(std::get<Error>(c.apply(Append{"k", "9"})).code, ErrorCode::kValueTooLarge);
+  EXPECT_EQ(std::get<Error>(c.apply(SetRange{"k", 8, "9"})).code, ErrorCode::kValueTooLarge);
+  EXPECT_EQ(c.get("k"), "12345678");
+}
+
+TEST(GetDel, ReturnsAndRemoves) {
+  Clocked c;
+  c.set("k", "v");
+  EXPECT_EQ(c.apply(GetDel{"k"}), bulk("v"));
+  EXPECT_EQ(c.apply(GetDel{"k"}), nil());
+  EXPECT_EQ(c.engine.dbsize(), 0u);
+}
+
+TEST(GetEx, ChangesOrRemovesTtl) {
+  Clocked c;
+  EXPECT_EQ(c.apply(GetEx{"k", Expiry::keep()}), nil());
+  c.set("k", "v");
+  EXPECT_EQ(c.apply(GetEx{"k", Expiry::relative(100)}), bulk("v"));
+  EXPECT_EQ(c.engine.pttl("k"), 100);
+  EXPECT_EQ(c.apply(GetEx{"k", Expiry::keep()}), bulk("v"));
+  EXPECT_EQ(c.engine.pttl("k"), 100);
+  EXPECT_EQ(c.apply(GetEx{"k", Expiry::persist()}), bulk("v"));
+  EXPECT_EQ(c.engine.pttl("k"), kTtlNoExpiry);
+  EXPECT_EQ(error_text(c.apply(GetEx{"k", Expiry::relative(0)})),
+            "ERR invalid expire time in 'getex' command");
+  EXPECT_EQ(c.apply(GetEx{"k", Expiry::absolute(kT0 - 1)}), bulk("v"));
+  EXPECT_EQ(c.get("k"), std::nullopt);
+}
+
+TEST(CompareAndSet, SetsOnlyOnMatch) {
+  Clocked c;
+  EXPECT_EQ(c.apply(CompareAndSet{"k", "a", "b", Expiry::none()}), num(0));
+  EXPECT_EQ(c.engine.dbsize(), 0u);
+  c.set("k", "a", Expiry::relative(1000));
+  EXPECT_EQ(c.apply(CompareAndSet{"k", "x", "b", Expiry::none()}), num(0));
+  EXPECT_EQ(c.get("k"), "a");
+  EXPECT_EQ(c.apply(CompareAndSet{"k", "a", "b", Expiry::keep()}), num(1));
+  EXPECT_EQ(c.get("k"), "b");
+  EXPECT_EQ(c.engine.pttl("k"), 1000);
+  EXPECT_EQ(c.apply(CompareAndSet{"k", "b", "c", Expiry::none()}), num(1));
+  EXPECT_EQ(c.engine.pttl("k"), kTtlNoExpiry);
+}
+
+// Two replicas given the same commands with the same times reach the same state, whatever the
+// mix of commands; a third that applies the same log later (another wall clock) agrees too,
+// because no command reads a clock.
+TEST(Determinism, ReplicasAgree) {
+  Clocked a, b;
+  std::mt19937_64 rng(7);
+  std::vector<std::pair<Command, int64_t>> log;
+  int64_t t = kT0;
+  for (int i = 0; i < 5000; ++i) {
+    t += static_cast<int64_t>(rng() % 50);
+    std::string k = "k" + std::to_string(rng() % 64);
+    Command cmd;
+    switch (rng() % 10) {
+      case 0:
+        cmd = Put{k, "v" + std::to_string(i), PutCondition::kAlways, false,
+                  Expiry::relative(static_cast<int64_t>(rng() % 500) + 1)};
+        break;
+      case 1:
+        cmd = put(k, "v" + std::to_string(i));
+        break;
+      case 2:
+        cmd = Delete{{k}};
+        break;
+      case 3:
+        cmd = Expire{k, Expiry::relative(static_cast<int64_t>(rng() % 300)),
+                     static_cast<ExpireCondition>(rng() % 5)};
+        break;
+      case 4:
+        cmd = IncrBy{k, 3};
+        break;
+      case 5:
+        cmd = Append{k, "x"};
+        break;
+      case 6:
+        cmd = SetRange{k, static_cast<int64_t>(rng() % 4), "yy"};
+        break;
+      case 7:
+        cmd = GetEx{k, Expiry::relative(200)};
+        break;
+      case 8:
+        cmd = CompareAndSet{k, "x", "z", Expiry::keep()};
+        break;
+      default:
+        cmd = Tick{};
+        break;
+    }
+    log.emplace_back(cmd, t);
+  }
+  std::vector<Reply> ra, rb;
+  for (auto& [cmd, time] : log)
+    ra.push_back(a.engine.apply(cmd, time));
+  for (auto& [cmd, time] : log)
+    rb.push_back(b.engine.apply(cmd, time));
+  EXPECT_EQ(ra, rb);
+  auto ka = a.engine.keys("*"), kb = b.engine.keys("*");
+  std::sort(ka.begin(), ka.end());
+  std::sort(kb.begin(), kb.end());
+  ASSERT_EQ(ka, kb);
+  for (auto& k : ka) {
+    EXPECT_EQ(a.get(k), b.get(k));
+    EXPECT_EQ(a.engine.pexpiretime(k), b.engine.pexpiretime(k));
+  }
+  a.engine.check_invariants();
+}
+
+}  // namespace
+}  // namespace cairn::cache
