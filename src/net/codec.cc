@@ -11,6 +11,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// Spelled out for compilers without C++20 aggregate deduction (clang 14, used for fuzzing).
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 void encode_command(const CacheCommand& cmd, bincode::Writer& w) {
   w.u32(static_cast<uint32_t>(cmd.index()));
@@ -119,10 +122,10 @@ NetResult<Message> decode_message(std::span<const uint8_t> payload) {
   bincode::Reader r(payload);
   uint32_t tag = 0;
   Message msg;
-  if (!r.u32(tag) || !decode_body(r, tag, msg)) return Err(r.error());
+  if (!r.u32(tag) || !decode_body(r, tag, msg)) return Err{r.error()};
   if (r.remaining() != 0) {
     r.fail(fmt::format("{} trailing bytes after a complete message", r.remaining()));
-    return Err(r.error());
+    return Err{r.error()};
   }
   return msg;
 }

@@ -17,9 +17,9 @@ NetStatus append_frame(const Message& msg, std::string& out) {
   const size_t len = out.size() - start - kFrameHeaderSize;
   if (len > kMaxFrameSize) {
     out.resize(start);
-    return Err(NetworkError::serialization(
+    return Err{NetworkError::serialization(
         fmt::format("{} message of {} bytes exceeds the {} byte frame limit",
-                    message_kind_name(msg), len, kMaxFrameSize)));
+                    message_kind_name(msg), len, kMaxFrameSize))};
   }
   for (size_t i = 0; i < kFrameHeaderSize; ++i) {
     out[start + i] = static_cast<char>((len >> (8 * (kFrameHeaderSize - 1 - i))) & 0xff);
