@@ -3,11 +3,17 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <spdlog/spdlog.h>
+
 #include <asio/connect.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
 namespace cairn::net::testing {
+
+// spdlog creates its default logger lazily inside its shared library, where ThreadSanitizer cannot
+// see the synchronisation; creating it before any test starts a thread avoids a false report.
+[[maybe_unused]] const bool kLoggerReady = (spdlog::default_logger(), true);
 
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
