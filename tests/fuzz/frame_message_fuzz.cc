@@ -25,7 +25,7 @@ using cairn::net::FrameDecoder;
 using cairn::net::kFrameHeaderSize;
 using cairn::net::NetworkError;
 
-// A small limit keeps most inputs fast; the real 16 MiB limit is used for a quarter of them.
+// A small limit keeps most inputs fast; the real 16 MiB limit is used for 1 in 16 of them.
 constexpr size_t kSmallMaxFrame = 64 * 1024;
 
 void require(bool ok, const char* property) {
@@ -92,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The bytes may also be one bare payload.
   check_payload(stream);
 
-  const size_t max_frame = (control & 0xc0) == 0xc0 ? cairn::net::kMaxFrameSize : kSmallMaxFrame;
+  const size_t max_frame = (control & 0xf0) == 0xf0 ? cairn::net::kMaxFrameSize : kSmallMaxFrame;
   FrameDecoder decoder(max_frame);
   Chunker chunker(control);
 

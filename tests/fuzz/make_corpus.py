@@ -106,9 +106,9 @@ INPUTS += [
     ("batch_at_once", 0x00, batch),
     ("batch_byte_at_a_time", 0x01, batch),
     ("batch_random_reads", 0x0e, batch),
-    ("batch_real_limit", 0xc2, batch),
+    ("batch_real_limit", 0xf2, batch),
     # Broken streams.
-    ("oversized_header", 0xc0, struct.pack(">I", 16 * 1024 * 1024 + 1) + b"x" * 16),
+    ("oversized_header", 0xf0, struct.pack(">I", 16 * 1024 * 1024 + 1) + b"x" * 16),
     ("max_header", 0x02, b"\xff\xff\xff\xff"),
     ("truncated_frame", 0x03, frame(VALID["ping"])[:-3]),
     ("zero_length_frame", 0x00, frame(b"") + frame(VALID["ping"])),
