@@ -2,7 +2,8 @@
 //
 // Threading rule: apply() (and snapshot loading, clear, active_expire) is called by one apply
 // thread at a time and takes the exclusive lock; the read methods may be called from any number of
-// threads concurrently with apply and with each other and take the shared lock. Readers never
+// threads concurrently with apply and with each other and take the shared lock (writer-preferring,
+// see rwlock.h, so readers cannot starve apply). Readers never
 // modify the keyspace: an expired key is simply invisible to them, and the apply thread reclaims
 // it.
 //
@@ -33,6 +34,7 @@
 #include "cache/entry.h"
 #include "cache/expiry.h"
 #include "cache/policy.h"
+#include "cache/rwlock.h"
 #include "cache/table.h"
 #include "common/result.h"
 
@@ -149,7 +151,7 @@ class Engine {
   const Entry* find_visible(std::string_view key, bool count) const;
 
   const Config config_;
-  mutable std::shared_mutex mu_;
+  mutable RwLock mu_;
   // Guarded by mu_ (written under the exclusive lock, read under either).
   Table table_;
   std::unique_ptr<Policy> policy_;
