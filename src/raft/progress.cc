@@ -57,6 +57,9 @@ void Progress::sent_entries(Index last, std::uint64_t bytes, std::size_t count) 
         next = last + 1;  // optimistic: assume it arrives (§10.2.1 pipelining)
         inflights.add(last, bytes);
       }
+      // Paused while the window is full; a heartbeat response un-pauses it for one (possibly
+      // empty) append that doubles as a probe, so lost acknowledgements cannot stall us.
+      msg_app_flow_paused = inflights.full();
       break;
     case ProgressState::kProbe:
       // One probe per heartbeat interval; a heartbeat response re-opens the flow.
@@ -94,15 +97,8 @@ bool Progress::maybe_decr_to(Index rejected, Index match_hint) {
 }
 
 bool Progress::is_paused() const {
-  switch (state) {
-    case ProgressState::kProbe:
-      return msg_app_flow_paused;
-    case ProgressState::kReplicate:
-      return inflights.full();
-    case ProgressState::kSnapshot:
-      return true;
-  }
-  return true;
+  // Probe: a probe is outstanding. Replicate: the window is full. Snapshot: always.
+  return state == ProgressState::kSnapshot || msg_app_flow_paused;
 }
 
 std::string Progress::to_string() const {

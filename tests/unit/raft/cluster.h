@@ -41,10 +41,11 @@ class Cluster {
       cs.add_voters(id);
     for (NodeId id : learners)
       cs.add_learners(id);
+    bootstrap_ = cs;
     for (NodeId id : ids)
-      add_peer(id, &cs);
+      add_peer(id);
     for (NodeId id : learners)
-      add_peer(id, &cs);
+      add_peer(id);
   }
 
   Config config_for(NodeId id) const {
@@ -57,11 +58,13 @@ class Cluster {
     return c;
   }
 
-  // Adds a node that is not (yet) in the configuration: empty storage, waits to be contacted.
-  void add_peer(NodeId id, const ConfState* cs = nullptr) {
+  // Adds a node with an empty log and the bootstrap membership (the membership as of index 0,
+  // which replaying the log from index 1 updates). A node added later is not a member until a
+  // conf change adding it is applied.
+  void add_peer(NodeId id) {
     Peer p;
     p.storage = std::make_unique<MemStorage>();
-    if (cs != nullptr) p.storage->set_conf_state(*cs);
+    p.storage->set_conf_state(bootstrap_);
     auto rn = RawNode::create(config_for(id), p.storage.get());
     EXPECT_TRUE(rn.ok());
     p.node = std::move(rn).value();
@@ -100,6 +103,34 @@ class Cluster {
     p.node = std::move(rn).value();
     p.applied.clear();
     p.down = false;
+  }
+
+  // Replaces a node's persisted state by a log whose entry i+1 has term terms[i] and the given
+  // term (hard state), then restarts it over that storage.
+  void load(NodeId id, const std::vector<Term>& terms, Term term) {
+    Peer& p = peers_.at(id);
+    const ConfState cs = p.storage->initial_state().conf_state;
+    p.storage = std::make_unique<MemStorage>();
+    p.storage->set_conf_state(cs);
+    std::vector<Entry> ents;
+    for (std::size_t k = 0; k < terms.size(); ++k) {
+      Entry e;
+      e.set_index(k + 1);
+      e.set_term(terms[k]);
+      e.set_data("old" + std::to_string(k + 1));
+      ents.push_back(e);
+    }
+    p.storage->append(ents);
+    HardState hs;
+    hs.set_term(term);
+    p.storage->set_hard_state(hs);
+    restart(id);
+  }
+  std::vector<Term> log_terms(NodeId id) {
+    std::vector<Term> out;
+    for (const Entry& e : raft(id).log().all_entries())
+      out.push_back(e.term());
+    return out;
   }
 
   // ---- driving ----
@@ -244,6 +275,7 @@ class Cluster {
   }
 
   ConfigTweak tweak_;
+  ConfState bootstrap_;
   std::map<NodeId, Peer> peers_;
   std::deque<Message> queue_;
   std::set<std::pair<NodeId, NodeId>> cuts_;

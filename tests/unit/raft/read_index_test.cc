@@ -1,0 +1,140 @@
+// ReadIndex (thesis §6.4): linearizable reads without log writes — the leader confirms it still
+// leads with a heartbeat round, batches concurrent requests, serves followers' requests, waits
+// for an entry of its term to commit, and refuses to answer when cut off. Lease reads (§6.4.1).
+#include <gtest/gtest.h>
+
+#include "cluster.h"
+
+namespace cairn::raft::test {
+namespace {
+
+TEST(ReadIndex, LeaderReadNeedsAHeartbeatRound) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  ASSERT_TRUE(c.propose(1, "a").ok());
+  c.reset_counters();
+  ASSERT_TRUE(c.node(1).read_index("r1").ok());
+  c.stabilize();
+  ASSERT_EQ(c.peer(1).reads.size(), 1u);
+  EXPECT_EQ(c.peer(1).reads[0].request_ctx, "r1");
+  EXPECT_EQ(c.peer(1).reads[0].index, 2u);
+  EXPECT_EQ(c.delivered(eraftpb::MsgHeartbeat), 2);  // the confirmation round
+  EXPECT_EQ(c.delivered(eraftpb::MsgAppend), 0);     // no log write
+}
+
+TEST(ReadIndex, FollowerReadIsServedThroughTheLeader) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  ASSERT_TRUE(c.propose(1, "a").ok());
+  ASSERT_TRUE(c.node(3).read_index("f").ok());
+  c.stabilize();
+  ASSERT_EQ(c.peer(3).reads.size(), 1u);
+  EXPECT_EQ(c.peer(3).reads[0].index, 2u);
+  EXPECT_TRUE(c.peer(1).reads.empty());
+}
+
+// Concurrent requests share one confirmation round: all complete on the round's acks.
+TEST(ReadIndex, ConcurrentRequestsAreBatched) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  c.drop_type(eraftpb::MsgHeartbeatResponse);
+  for (const char* ctx : {"r1", "r2", "r3"})
+    ASSERT_TRUE(c.node(1).read_index(ctx).ok());
+  c.stabilize();
+  EXPECT_TRUE(c.peer(1).reads.empty());  // no quorum confirmation yet
+  c.recover();
+  c.reset_counters();
+  c.tick(1);  // one heartbeat round carries the latest context and confirms all three
+  c.stabilize();
+  EXPECT_EQ(c.delivered(eraftpb::MsgHeartbeat), 2);
+  ASSERT_EQ(c.peer(1).reads.size(), 3u);
+  EXPECT_EQ(c.peer(1).reads[0].request_ctx, "r1");
+  EXPECT_EQ(c.peer(1).reads[2].request_ctx, "r3");
+}
+
+// A partitioned leader cannot confirm leadership: the read never completes there, while the
+// majority side elects a leader that serves reads, including entries the old one never saw.
+TEST(ReadIndex, PartitionedLeaderDoesNotServeReads) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  c.isolate(1);
+  ASSERT_TRUE(c.node(1).read_index("stale").ok());
+  c.stabilize();
+  c.campaign(2);
+  ASSERT_TRUE(c.propose(2, "new").ok());
+  ASSERT_TRUE(c.node(2).read_index("fresh").ok());
+  c.stabilize();
+  EXPECT_TRUE(c.peer(1).reads.empty());
+  ASSERT_EQ(c.peer(2).reads.size(), 1u);
+  EXPECT_EQ(c.peer(2).reads[0].index, c.raft(2).log().committed());
+}
+
+// §6.4 step 1: a new leader answers only once an entry of its own term is committed, since
+// until then its commit index may lag the previous leader's.
+TEST(ReadIndex, NewLeaderWaitsForCommitInItsTerm) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  ASSERT_TRUE(c.propose(1, "a").ok());
+  c.drop_type(eraftpb::MsgAppendResponse);
+  c.campaign(2);  // term 2: the no-op cannot commit while acks are dropped
+  ASSERT_EQ(c.raft(2).role(), Role::kLeader);
+  ASSERT_TRUE(c.node(2).read_index("r").ok());
+  c.stabilize();
+  EXPECT_TRUE(c.peer(2).reads.empty());
+  c.recover();
+  c.tick_all(2);
+  ASSERT_EQ(c.peer(2).reads.size(), 1u);
+  EXPECT_EQ(c.peer(2).reads[0].index, 3u);  // includes the new term's no-op
+}
+
+// A leader change drops pending reads (the requester times out and retries), it never answers
+// them with an index from a term it no longer leads.
+TEST(ReadIndex, LeaderChangeDropsPendingReads) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  c.drop_type(eraftpb::MsgHeartbeatResponse);
+  ASSERT_TRUE(c.node(1).read_index("r").ok());
+  c.stabilize();
+  c.recover();
+  c.campaign(2);
+  c.tick_all(3);
+  EXPECT_TRUE(c.peer(1).reads.empty());
+  EXPECT_EQ(c.raft(1).read_only().pending(), 0u);
+}
+
+TEST(ReadIndex, RefusedWithoutLeader) {
+  Cluster c({1, 2, 3});
+  EXPECT_EQ(c.node(1).read_index("x").error(), Error::kNoLeader);
+}
+
+TEST(ReadIndex, SingleNodeAnswersAtOnce) {
+  Cluster c({1});
+  c.campaign(1);
+  ASSERT_TRUE(c.node(1).read_index("x").ok());
+  c.stabilize();
+  ASSERT_EQ(c.peer(1).reads.size(), 1u);
+  EXPECT_EQ(c.peer(1).reads[0].index, 1u);
+}
+
+// Lease-based reads answer without a round trip; they require CheckQuorum.
+TEST(ReadIndex, LeaseBasedReadsNeedNoRoundAndRequireCheckQuorum) {
+  Config bad;
+  bad.id = 1;
+  bad.read_only_option = ReadOnlyOption::kLeaseBased;
+  MemStorage s;
+  EXPECT_EQ(RawNode::create(bad, &s).error(), Error::kInvalidConfig);
+
+  Cluster c({1, 2, 3}, [](Config& cfg) {
+    cfg.check_quorum = true;
+    cfg.read_only_option = ReadOnlyOption::kLeaseBased;
+  });
+  c.campaign(1);
+  c.reset_counters();
+  ASSERT_TRUE(c.node(1).read_index("lease").ok());
+  c.stabilize();
+  ASSERT_EQ(c.peer(1).reads.size(), 1u);
+  EXPECT_EQ(c.delivered(eraftpb::MsgHeartbeat), 0);
+}
+
+}  // namespace
+}  // namespace cairn::raft::test
