@@ -12,43 +12,9 @@ bool Reader::fail(std::string reason) {
   return false;
 }
 
-bool Reader::need(size_t n, const char* what) {
+bool Reader::fail_truncated(size_t n, const char* what) {
   if (failed_) return false;
-  if (remaining() < n) {
-    return fail(fmt::format("truncated input: {} needs {} bytes, {} left", what, n, remaining()));
-  }
-  return true;
-}
-
-bool Reader::u8(uint8_t& v) {
-  if (!need(1, "u8")) return false;
-  v = in_[pos_++];
-  return true;
-}
-
-bool Reader::u32(uint32_t& v) {
-  if (!need(4, "u32")) return false;
-  v = 0;
-  for (size_t i = 0; i < 4; ++i)
-    v |= static_cast<uint32_t>(in_[pos_ + i]) << (8 * i);
-  pos_ += 4;
-  return true;
-}
-
-bool Reader::u64(uint64_t& v) {
-  if (!need(8, "u64")) return false;
-  v = 0;
-  for (size_t i = 0; i < 8; ++i)
-    v |= static_cast<uint64_t>(in_[pos_ + i]) << (8 * i);
-  pos_ += 8;
-  return true;
-}
-
-bool Reader::i64(int64_t& v) {
-  uint64_t u = 0;
-  if (!u64(u)) return false;
-  v = static_cast<int64_t>(u);
-  return true;
+  return fail(fmt::format("truncated input: {} needs {} bytes, {} left", what, n, remaining()));
 }
 
 bool Reader::boolean(bool& v, const char* field) {
@@ -117,6 +83,15 @@ bool is_valid_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
+    // Fast path: eight ASCII bytes at a time (addresses and error texts are nearly all ASCII).
+    if (end - p >= 8) {
+      uint64_t word = 0;
+      std::memcpy(&word, p, 8);
+      if ((word & 0x8080808080808080ull) == 0) {
+        p += 8;
+        continue;
+      }
+    }
     unsigned c = *p;
     if (c < 0x80) {
       ++p;

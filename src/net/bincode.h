@@ -5,6 +5,7 @@
 // never allocates more than the bytes it has actually been given.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -15,6 +16,16 @@
 #include "net/error.h"
 
 namespace cairn::net::bincode {
+
+// Wire integers are little-endian; on a big-endian host they are swapped (C++23's
+// std::byteswap, written out).
+template <typename T>
+constexpr T byteswap(T v) {
+  T out = 0;
+  for (size_t i = 0; i < sizeof(T); ++i)
+    out = static_cast<T>((out << 8) | ((v >> (8 * i)) & 0xff));
+  return out;
+}
 
 class Writer {
  public:
@@ -51,17 +62,80 @@ class Writer {
   std::string& out_;
 };
 
+// Counts the bytes a Writer would append, so a message can be sized exactly and encoded into
+// memory allocated once (SpanWriter). Same interface as Writer.
+class SizeCounter {
+ public:
+  void u8(uint8_t) { n_ += 1; }
+  void boolean(bool) { n_ += 1; }
+  void u32(uint32_t) { n_ += 4; }
+  void u64(uint64_t) { n_ += 8; }
+  void i64(int64_t) { n_ += 8; }
+  void bytes(std::string_view v) { n_ += 8 + v.size(); }
+  void str(std::string_view v) { bytes(v); }
+  void opt_u64(const std::optional<uint64_t>& v) { n_ += v ? 9u : 1u; }
+  void opt_bytes(const std::optional<std::string>& v) { n_ += v ? 9 + v->size() : 1u; }
+  size_t size() const { return n_; }
+
+ private:
+  size_t n_ = 0;
+};
+
+// Writes into memory the caller has sized with SizeCounter; never checks bounds itself.
+class SpanWriter {
+ public:
+  explicit SpanWriter(char* dst) : p_(dst) {}
+  void u8(uint8_t v) { *p_++ = static_cast<char>(v); }
+  void boolean(bool v) { u8(v ? 1 : 0); }
+  void u32(uint32_t v) { le(v); }
+  void u64(uint64_t v) { le(v); }
+  void i64(int64_t v) { le(static_cast<uint64_t>(v)); }
+  void bytes(std::string_view v) {
+    u64(v.size());
+    if (!v.empty()) std::memcpy(p_, v.data(), v.size());
+    p_ += v.size();
+  }
+  void str(std::string_view v) { bytes(v); }
+  void opt_u64(const std::optional<uint64_t>& v) {
+    boolean(v.has_value());
+    if (v) u64(*v);
+  }
+  void opt_bytes(const std::optional<std::string>& v) {
+    boolean(v.has_value());
+    if (v) bytes(*v);
+  }
+  char* position() const { return p_; }
+
+ private:
+  template <typename T>
+  void le(T v) {
+    if constexpr (std::endian::native == std::endian::big) v = byteswap(v);
+    std::memcpy(p_, &v, sizeof(T));
+    p_ += sizeof(T);
+  }
+  char* p_;
+};
+
 // Every read returns false after recording a Deserialization error; once failed, the reader
 // stays failed, so a decoder may check once at the end of a struct.
 class Reader {
  public:
   explicit Reader(std::span<const uint8_t> in) : in_(in) {}
 
-  bool u8(uint8_t& v);
+  bool u8(uint8_t& v) {
+    if (!need(1, "u8")) return false;
+    v = in_[pos_++];
+    return true;
+  }
+  bool u32(uint32_t& v) { return le(v, "u32"); }
+  bool u64(uint64_t& v) { return le(v, "u64"); }
+  bool i64(int64_t& v) {
+    uint64_t u = 0;
+    if (!u64(u)) return false;
+    v = static_cast<int64_t>(u);
+    return true;
+  }
   bool boolean(bool& v, const char* field);
-  bool u32(uint32_t& v);
-  bool u64(uint64_t& v);
-  bool i64(int64_t& v);
   bool bytes(std::string& v, const char* field);
   bool str(std::string& v, const char* field);  // bytes + UTF-8 validation
   bool opt_u64(std::optional<uint64_t>& v, const char* field);
@@ -75,7 +149,21 @@ class Reader {
   NetworkError error() const { return NetworkError::deserialization(error_); }
 
  private:
-  bool need(size_t n, const char* what);
+  // Inline on the hot path; the out-of-line part only builds the error.
+  bool need(size_t n, const char* what) {
+    if (!failed_ && remaining() >= n) [[likely]]
+      return true;
+    return fail_truncated(n, what);
+  }
+  bool fail_truncated(size_t n, const char* what);
+  template <typename T>
+  bool le(T& v, const char* what) {
+    if (!need(sizeof(T), what)) return false;
+    std::memcpy(&v, in_.data() + pos_, sizeof(T));
+    if constexpr (std::endian::native == std::endian::big) v = byteswap(v);
+    pos_ += sizeof(T);
+    return true;
+  }
   bool opt_tag(bool& present, const char* field);
 
   std::span<const uint8_t> in_;

@@ -15,7 +15,8 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
-void encode_command(const CacheCommand& cmd, bincode::Writer& w) {
+template <typename W>
+void encode_command(const CacheCommand& cmd, W& w) {
   w.u32(static_cast<uint32_t>(cmd.index()));
   std::visit(Overloaded{[&](const PutCommand& c) {
                           w.bytes(c.key);
@@ -27,8 +28,9 @@ void encode_command(const CacheCommand& cmd, bincode::Writer& w) {
              cmd);
 }
 
+template <typename W>
 struct Encoder {
-  bincode::Writer& w;
+  W& w;
   void operator()(const RaftMessageWrapper& m) { w.bytes(m.data); }
   void operator()(const ClientRequest& m) {
     w.u64(m.request_id);
@@ -104,12 +106,29 @@ bool decode_body(bincode::Reader& r, uint32_t tag, Message& out) {
   }
 }
 
+template <typename W>
+void encode_to(const Message& msg, W& w) {
+  w.u32(static_cast<uint32_t>(msg.index()));
+  std::visit(Encoder<W>{w}, msg);
+}
+
 }  // namespace
 
+size_t encoded_size(const Message& msg) {
+  bincode::SizeCounter counter;
+  encode_to(msg, counter);
+  return counter.size();
+}
+
+void encode_into(const Message& msg, char* dst) {
+  bincode::SpanWriter w(dst);
+  encode_to(msg, w);
+}
+
 void encode_message(const Message& msg, std::string& out) {
-  bincode::Writer w(out);
-  w.u32(static_cast<uint32_t>(msg.index()));
-  std::visit(Encoder{w}, msg);
+  const size_t start = out.size();
+  out.resize(start + encoded_size(msg));
+  encode_into(msg, out.data() + start);
 }
 
 std::string encode_message(const Message& msg) {

@@ -11,6 +11,11 @@
 
 namespace cairn::net {
 
+// The exact number of bytes encode_into() writes for `msg`.
+size_t encoded_size(const Message& msg);
+// Writes the bincode encoding of `msg` to `dst`, which must hold encoded_size(msg) bytes.
+void encode_into(const Message& msg, char* dst);
+
 // Appends the bincode encoding of `msg` to `out`.
 void encode_message(const Message& msg, std::string& out);
 std::string encode_message(const Message& msg);

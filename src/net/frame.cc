@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "net/codec.h"
 
 namespace cairn::net {
@@ -11,19 +13,21 @@ constexpr size_t kShrinkAbove = 1024 * 1024;
 }  // namespace
 
 NetStatus append_frame(const Message& msg, std::string& out) {
-  const size_t start = out.size();
-  out.append(kFrameHeaderSize, '\0');
-  encode_message(msg, out);
-  const size_t len = out.size() - start - kFrameHeaderSize;
+  // Sized first, so the frame is built in place with one allocation at most, and an oversized
+  // message is refused before anything is written.
+  const size_t len = encoded_size(msg);
   if (len > kMaxFrameSize) {
-    out.resize(start);
     return Err{NetworkError::serialization(
         fmt::format("{} message of {} bytes exceeds the {} byte frame limit",
                     message_kind_name(msg), len, kMaxFrameSize))};
   }
-  for (size_t i = 0; i < kFrameHeaderSize; ++i) {
-    out[start + i] = static_cast<char>((len >> (8 * (kFrameHeaderSize - 1 - i))) & 0xff);
-  }
+  const size_t start = out.size();
+  out.resize(start + kFrameHeaderSize + len);
+  const uint32_t be = static_cast<uint32_t>(len);
+  const char header[kFrameHeaderSize] = {static_cast<char>(be >> 24), static_cast<char>(be >> 16),
+                                         static_cast<char>(be >> 8), static_cast<char>(be)};
+  std::memcpy(out.data() + start, header, kFrameHeaderSize);
+  encode_into(msg, out.data() + start + kFrameHeaderSize);
   return {};
 }
 
