@@ -2,6 +2,7 @@
 // The command handlers are in engine_apply.cc and the readers in engine_read.cc.
 // Threading: everything here runs on the apply thread under the exclusive lock unless noted.
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <mutex>
 
@@ -74,7 +75,19 @@ void Engine::set_expiry(Entry* e, int64_t expire_ms) {
   if (expire_ms != kNoExpiry) expiry_.add(e);
 }
 
+Entry* Engine::block_for(Entry* old, std::string_view key, std::string_view value) {
+  if (old == nullptr || old->value_len != value.size()) return entry_new(key, value);
+  if (!value.empty()) std::memcpy(old->value_data(), value.data(), value.size());
+  return old;
+}
+
 void Engine::install(Entry* old, Entry* fresh, uint64_t hash, int64_t expire_ms) {
+  if (old == fresh) {
+    if (fresh->expire_ms() != expire_ms) set_expiry(fresh, expire_ms);
+    policy_->on_access(fresh);
+    last_written_ = fresh;
+    return;
+  }
   if (old != nullptr) {
     if (old->has_expiry()) expiry_.remove(old);
     table_.replace(old, fresh, hash);

@@ -134,9 +134,13 @@ class Engine {
   // Makes room for `need` more bytes, evicting if the policy allows; never evicts `protect`.
   bool reserve(int64_t need, const Entry* protect);
   // Puts `fresh` in place of `old` (or inserts it if old is null), moving policy state and
-  // setting the expiry (kNoExpiry for none). Frees old.
+  // setting the expiry (kNoExpiry for none). Frees old unless fresh == old.
   void install(Entry* old, Entry* fresh, uint64_t hash, int64_t expire_ms);
   void set_expiry(Entry* e, int64_t expire_ms);
+  // An entry holding `value` for key: `old` itself, rewritten in place, when the value length is
+  // unchanged (safe: the exclusive lock keeps readers out), else a new block. Pass the result to
+  // install().
+  Entry* block_for(Entry* old, std::string_view key, std::string_view value);
   // Turns an Expiry into an absolute time or the Redis error; `positive` rejects times <= 0.
   Result<int64_t, Error> resolve(const Expiry& x, bool positive, std::string_view cmd) const;
   std::optional<Error> check_sizes(std::string_view key, size_t value_len) const;

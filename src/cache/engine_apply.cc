@@ -70,7 +70,7 @@ Reply Engine::do_put(const Put& c) {
                  (old != nullptr ? static_cast<int64_t>(entry_footprint(old)) : 0) +
                  expiry_node_delta(old != nullptr && old->has_expiry(), expire != kNoExpiry);
   if (!reserve(need, old)) return oom();
-  install(old, entry_new(c.key, c.value), h, expire);
+  install(old, block_for(old, c.key, c.value), h, expire);
   return reply;
 }
 
@@ -149,7 +149,7 @@ Reply Engine::do_incrby(const IncrBy& c) {
   int64_t need = static_cast<int64_t>(entry_footprint(c.key.size(), text.size())) -
                  (e != nullptr ? static_cast<int64_t>(entry_footprint(e)) : 0);
   if (!reserve(need, e)) return oom();
-  install(e, entry_new(c.key, text), h, e != nullptr ? e->expire_ms() : kNoExpiry);
+  install(e, block_for(e, c.key, text), h, e != nullptr ? e->expire_ms() : kNoExpiry);
   return value;
 }
 
@@ -171,7 +171,7 @@ Reply Engine::do_incrbyfloat(const IncrByFloat& c) {
   int64_t need = static_cast<int64_t>(entry_footprint(c.key.size(), text.size())) -
                  (e != nullptr ? static_cast<int64_t>(entry_footprint(e)) : 0);
   if (!reserve(need, e)) return oom();
-  install(e, entry_new(c.key, text), h, e != nullptr ? e->expire_ms() : kNoExpiry);
+  install(e, block_for(e, c.key, text), h, e != nullptr ? e->expire_ms() : kNoExpiry);
   return Bytes(text);
 }
 
@@ -272,7 +272,7 @@ Reply Engine::do_cas(const CompareAndSet& c) {
                  static_cast<int64_t>(entry_footprint(e)) +
                  expiry_node_delta(e->has_expiry(), expire != kNoExpiry);
   if (!reserve(need, e)) return oom();
-  install(e, entry_new(c.key, c.value), h, expire);
+  install(e, block_for(e, c.key, c.value), h, expire);
   return int64_t{1};
 }
 

@@ -41,8 +41,10 @@ class FifoRing {
   // Appends e as the newest. `hand` (if given) is a position that compaction must keep pointing
   // at the same live entry (or the next one).
   void push(Entry* e, uint64_t* hand = nullptr) {
+    // Full: grow only if over 3/4 of the slots are live, else squeeze the holes out (amortized
+    // O(1): at least a quarter of the slots are pushed between two compactions).
     if (tail_ - head_ == slots_.size())
-      rebuild(live_ * 2 > slots_.size() ? slots_.size() * 2 : slots_.size(), hand);
+      rebuild(live_ * 4 > slots_.size() * 3 ? slots_.size() * 2 : slots_.size(), hand);
     slots_[tail_ & mask()] = e;
     set_slot(e, static_cast<uint32_t>(tail_ & mask()));
     ++tail_;
