@@ -9,6 +9,15 @@
 namespace cairn::raft {
 
 namespace {
+// The splitmix64 finalizer: a bijection with full avalanche, so nearby (seed, id) pairs give
+// unrelated streams. (Plain `seed ^ id * constant` made node n's stream node n-1's, shifted by
+// one draw: two nodes then timed out in lockstep and split every vote, forever.)
+std::uint64_t mix64(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
 MessageType vote_response_type(MessageType t) {
   return t == eraftpb::MsgRequestVote ? eraftpb::MsgRequestVoteResponse
                                       : eraftpb::MsgRequestPreVoteResponse;
@@ -27,7 +36,7 @@ Raft::Raft(const Config& c, const Storage* storage)
       disable_proposal_forwarding_(c.disable_proposal_forwarding),
       max_msg_size_(c.max_size_per_msg),
       max_uncommitted_size_(c.max_uncommitted_entries_size),
-      rng_(c.seed ^ (c.id * 0x9E3779B97F4A7C15ULL)) {
+      rng_(mix64(c.seed ^ mix64(c.id))) {
   CAIRN_CHECK(c.validate().ok());
   const RaftState rs = storage->initial_state();
   auto restored =

@@ -176,25 +176,19 @@ bool Raft::restore(const Snapshot& s) {
     become_follower(term_ + 1, kNone);
     return false;
   }
-  // A snapshot whose configuration does not include us would leave us unable to tell whether
-  // we belong; ignore it (learners_next are still outgoing voters, so they are covered).
-  const ConfState& cs = meta.conf_state();
-  bool found = false;
-  for (NodeId v : cs.voters())
-    found = found || v == id_;
-  for (NodeId v : cs.learners())
-    found = found || v == id_;
-  for (NodeId v : cs.voters_outgoing())
-    found = found || v == id_;
-  if (!found) return false;
+  // Unlike etcd-raft (and like raft-rs) we accept a snapshot whose configuration does not list
+  // us: a node added after the leader's latest snapshot would otherwise never catch up (the
+  // leader cannot commit anything new without it if it is a voter, so no newer snapshot comes).
+  // Safety does not depend on a follower knowing its own membership: it cannot campaign until
+  // it applies the entry adding it, and it stores what it acknowledges either way.
   if (log_.match_term(meta.index(), meta.term())) {
     // We already hold the snapshot's last entry: just fast-forward the commit index.
     log_.commit_to(meta.index());
     return false;
   }
   log_.restore(s);
-  auto restored =
-      restore_conf(cs, log_.last_index(), trk_.max_inflight(), trk_.max_inflight_bytes());
+  auto restored = restore_conf(meta.conf_state(), log_.last_index(), trk_.max_inflight(),
+                               trk_.max_inflight_bytes());
   CAIRN_CHECK(restored.ok());
   switch_to_config(std::move(restored->config), std::move(restored->progress));
   return true;

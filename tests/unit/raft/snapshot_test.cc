@@ -94,8 +94,9 @@ TEST(Snapshot, FollowerWithTheEntriesDoesNotRestore) {
   EXPECT_FALSE(c.raft(2).log().unstable_snapshot().has_value());
 }
 
-// A snapshot whose configuration does not contain the receiver is ignored.
-TEST(Snapshot, IgnoredIfReceiverNotInItsConfig) {
+// A snapshot whose configuration does not list the receiver is still installed (raft-rs
+// behaviour): the receiver learns of its membership from the entries after it.
+TEST(Snapshot, InstalledEvenIfReceiverNotInItsConfig) {
   Cluster c({1, 2});
   c.campaign(1);
   Message m;
@@ -108,7 +109,9 @@ TEST(Snapshot, IgnoredIfReceiverNotInItsConfig) {
   meta->set_term(1);
   meta->mutable_conf_state()->add_voters(1);
   ASSERT_TRUE(c.node(2).step(m).ok());
-  EXPECT_EQ(c.raft(2).log().committed(), 1u);
+  EXPECT_EQ(c.raft(2).log().committed(), 50u);
+  EXPECT_EQ(c.raft(2).tracker().config().to_string(), "voters=(1)");
+  EXPECT_FALSE(c.raft(2).promotable());  // cannot campaign while it thinks it is not a member
 }
 
 // Restart from a compacted storage: state comes back from the snapshot plus the remaining log.
@@ -127,8 +130,7 @@ TEST(Snapshot, RestartFromCompactedStorage) {
   EXPECT_EQ(c.raft(2).log().applied(), 4u);
 }
 
-// A new node with an empty log joins by snapshot when the leader compacted its log. The
-// snapshot must be taken after the node was added: a node ignores snapshots that leave it out.
+// A new node with an empty log joins by snapshot when the leader compacted its log.
 TEST(Snapshot, NewLearnerJoinsBySnapshot) {
   Cluster c({1, 2, 3});
   c.campaign(1);
@@ -145,6 +147,28 @@ TEST(Snapshot, NewLearnerJoinsBySnapshot) {
   EXPECT_EQ(c.raft(4).log().committed(), c.raft(1).log().committed());
   ASSERT_TRUE(c.propose(1, "c").ok());
   EXPECT_EQ(c.peer(4).applied, strs({"snap:a,b,", "c"}));
+}
+
+// The snapshot predates the node's addition: the node installs it, then applies the entry that
+// adds it from the log and ends up a member.
+TEST(Snapshot, NodeAddedAfterTheSnapshotStillJoins) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  for (const char* d : {"a", "b"}) ASSERT_TRUE(c.propose(1, d).ok());
+  snapshot_and_compact(c, 1);
+  c.add_peer(4);
+  ASSERT_TRUE(c.propose_conf(1, conf_change({{eraftpb::AddNode, 4}})).ok());
+  c.tick_all(3);
+  EXPECT_EQ(c.peer(4).snapshot_data, "a,b,");
+  EXPECT_EQ(c.raft(4).tracker().config().to_string(), "voters=(1 2 3 4)");
+  EXPECT_TRUE(c.raft(4).promotable());
+  c.isolate(2);
+  c.isolate(3);
+  ASSERT_TRUE(c.propose(1, "c").ok());  // 1 and 4 are not a majority of four
+  EXPECT_EQ(c.peer(1).applied.back(), "b");
+  c.recover();
+  c.tick_all(2);
+  EXPECT_EQ(c.peer(4).applied.back(), "c");
 }
 
 }  // namespace
