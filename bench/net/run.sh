@@ -29,7 +29,7 @@ wait_port "$cairn_port"
 wait_port "$redis_port"
 
 echo "## Codec (net_codec_bench)"
-build/bench/net/net_codec_bench --benchmark_min_time=0.2 2>/dev/null | grep -E '^(BM_|-|Benchmark)' || true
+build/bench/net/net_codec_bench --benchmark_min_time=0.2 2>/dev/null
 echo
 echo "## Ping/Pong, $requests requests per case, $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
