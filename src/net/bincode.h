@@ -27,54 +27,66 @@ constexpr T byteswap(T v) {
   return out;
 }
 
-class Writer {
+// The composite writes, defined once over a sink's primitives (u8, u32, u64, bytes). Three
+// sinks share them: Writer appends to a string, SizeCounter only counts, SpanWriter fills memory
+// sized by SizeCounter - so the size and the bytes of a message can never disagree.
+template <typename Sink>
+class WriterOps {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
-
-  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void boolean(bool v) { u8(v ? 1 : 0); }
-  void u32(uint32_t v) { le(v); }
-  void u64(uint64_t v) { le(v); }
-  void i64(int64_t v) { le(static_cast<uint64_t>(v)); }
-  void bytes(std::string_view v) {
-    u64(v.size());
-    out_.append(v);
-  }
+  void boolean(bool v) { self().u8(v ? 1 : 0); }
+  void i64(int64_t v) { self().u64(static_cast<uint64_t>(v)); }
   // Rust's String: the same layout as bytes; the caller guarantees UTF-8 (checked on decode).
-  void str(std::string_view v) { bytes(v); }
+  void str(std::string_view v) { self().bytes(v); }
   void opt_u64(const std::optional<uint64_t>& v) {
     boolean(v.has_value());
-    if (v) u64(*v);
+    if (v) self().u64(*v);
   }
   void opt_bytes(const std::optional<std::string>& v) {
     boolean(v.has_value());
-    if (v) bytes(*v);
+    if (v) self().bytes(*v);
+  }
+
+ protected:
+  // Little-endian bytes of an integer, whatever the host's byte order.
+  template <typename T>
+  static void store_le(char* dst, T v) {
+    if constexpr (std::endian::native == std::endian::big) v = byteswap(v);
+    std::memcpy(dst, &v, sizeof(T));
+  }
+
+ private:
+  Sink& self() { return static_cast<Sink&>(*this); }
+};
+
+// Appends to a caller-owned string.
+class Writer : public WriterOps<Writer> {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u32(uint32_t v) { le(v); }
+  void u64(uint64_t v) { le(v); }
+  void bytes(std::string_view v) {
+    u64(v.size());
+    out_.append(v);
   }
 
  private:
   template <typename T>
   void le(T v) {
     char b[sizeof(T)];
-    for (size_t i = 0; i < sizeof(T); ++i)
-      b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    store_le(b, v);
     out_.append(b, sizeof(T));
   }
   std::string& out_;
 };
 
-// Counts the bytes a Writer would append, so a message can be sized exactly and encoded into
-// memory allocated once (SpanWriter). Same interface as Writer.
-class SizeCounter {
+// Counts the bytes the other sinks would write.
+class SizeCounter : public WriterOps<SizeCounter> {
  public:
   void u8(uint8_t) { n_ += 1; }
-  void boolean(bool) { n_ += 1; }
   void u32(uint32_t) { n_ += 4; }
   void u64(uint64_t) { n_ += 8; }
-  void i64(int64_t) { n_ += 8; }
   void bytes(std::string_view v) { n_ += 8 + v.size(); }
-  void str(std::string_view v) { bytes(v); }
-  void opt_u64(const std::optional<uint64_t>& v) { n_ += v ? 9u : 1u; }
-  void opt_bytes(const std::optional<std::string>& v) { n_ += v ? 9 + v->size() : 1u; }
   size_t size() const { return n_; }
 
  private:
@@ -82,35 +94,22 @@ class SizeCounter {
 };
 
 // Writes into memory the caller has sized with SizeCounter; never checks bounds itself.
-class SpanWriter {
+class SpanWriter : public WriterOps<SpanWriter> {
  public:
   explicit SpanWriter(char* dst) : p_(dst) {}
   void u8(uint8_t v) { *p_++ = static_cast<char>(v); }
-  void boolean(bool v) { u8(v ? 1 : 0); }
   void u32(uint32_t v) { le(v); }
   void u64(uint64_t v) { le(v); }
-  void i64(int64_t v) { le(static_cast<uint64_t>(v)); }
   void bytes(std::string_view v) {
     u64(v.size());
     if (!v.empty()) std::memcpy(p_, v.data(), v.size());
     p_ += v.size();
   }
-  void str(std::string_view v) { bytes(v); }
-  void opt_u64(const std::optional<uint64_t>& v) {
-    boolean(v.has_value());
-    if (v) u64(*v);
-  }
-  void opt_bytes(const std::optional<std::string>& v) {
-    boolean(v.has_value());
-    if (v) bytes(*v);
-  }
-  char* position() const { return p_; }
 
  private:
   template <typename T>
   void le(T v) {
-    if constexpr (std::endian::native == std::endian::big) v = byteswap(v);
-    std::memcpy(p_, &v, sizeof(T));
+    store_le(p_, v);
     p_ += sizeof(T);
   }
   char* p_;

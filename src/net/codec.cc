@@ -2,18 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "common/overloaded.h"
 #include "net/bincode.h"
 
 namespace cairn::net {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-// Spelled out for compilers without C++20 aggregate deduction (clang 14, used for fuzzing).
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 template <typename W>
 void encode_command(const CacheCommand& cmd, W& w) {
