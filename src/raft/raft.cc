@@ -273,6 +273,14 @@ RStatus Raft::step_by_term(const Message& m, bool* handled) {
       // Our term is bumped when the pre-vote wins a quorum.
     } else if (t == eraftpb::MsgAppend || t == eraftpb::MsgHeartbeat || t == eraftpb::MsgSnapshot) {
       become_follower(m.term(), m.from());
+    } else if (t == eraftpb::MsgRequestVote) {
+      // §5.2: only hearing from a leader or granting a vote restarts the election timer; merely
+      // learning a higher term from a candidate does not (etcd-raft and raft-rs restart it).
+      // Otherwise candidates that cannot win (stale logs) keep an up-to-date node from ever
+      // timing out, and no leader emerges (found by the simulator without PreVote).
+      const int elapsed = election_elapsed_;
+      become_follower(m.term(), kNone);
+      election_elapsed_ = elapsed;
     } else {
       become_follower(m.term(), kNone);
     }

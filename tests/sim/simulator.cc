@@ -33,7 +33,7 @@ constexpr int kClients = 4;
 constexpr int kKeys = 3;
 constexpr Index kSnapshotEvery = 40;  // applied entries between a node's snapshots
 constexpr Index kKeepAfterSnapshot = 8;
-constexpr std::uint64_t kLivenessBudget = 4000;  // time units after healing (400 ticks)
+constexpr std::uint64_t kLivenessBudget = 1500;  // time units after healing (150 ticks)
 
 // splitmix64: small, fast, and the same on every platform (unlike std distributions).
 class Rng {

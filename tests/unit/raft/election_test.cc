@@ -144,6 +144,31 @@ TEST(Election, VoteGrantingTable) {
   }
 }
 
+// §5.2: a follower restarts its election timer when it grants a vote, not when a candidate it
+// rejects merely shows a higher term (otherwise hopeless candidates can starve it forever).
+TEST(Election, RejectedVoteRequestDoesNotRestartTimer) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  ASSERT_TRUE(c.propose(1, "a").ok());
+  c.isolate(1);
+  c.tick(2, 5);
+  Message m;
+  m.set_msg_type(eraftpb::MsgRequestVote);
+  m.set_from(3);
+  m.set_to(2);
+  m.set_term(5);
+  m.set_index(1);  // stale log: rejected
+  m.set_log_term(1);
+  ASSERT_TRUE(c.node(2).step(m).ok());
+  EXPECT_EQ(c.raft(2).term(), 5u);
+  EXPECT_EQ(c.raft(2).election_elapsed(), 5);
+  m.set_term(6);
+  m.set_index(2);  // up to date: granted, timer restarts
+  ASSERT_TRUE(c.node(2).step(m).ok());
+  EXPECT_EQ(c.raft(2).vote(), 3u);
+  EXPECT_EQ(c.raft(2).election_elapsed(), 0);
+}
+
 // §5.4.1: a node missing committed entries cannot become leader.
 TEST(Election, StaleLogCannotWin) {
   Cluster c({1, 2, 3});

@@ -154,7 +154,8 @@ TEST(Snapshot, NewLearnerJoinsBySnapshot) {
 TEST(Snapshot, NodeAddedAfterTheSnapshotStillJoins) {
   Cluster c({1, 2, 3});
   c.campaign(1);
-  for (const char* d : {"a", "b"}) ASSERT_TRUE(c.propose(1, d).ok());
+  for (const char* d : {"a", "b"})
+    ASSERT_TRUE(c.propose(1, d).ok());
   snapshot_and_compact(c, 1);
   c.add_peer(4);
   ASSERT_TRUE(c.propose_conf(1, conf_change({{eraftpb::AddNode, 4}})).ok());
