@@ -89,15 +89,15 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 int main(int argc, char** argv) {
   const uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
   const std::string path = argc > 2 ? argv[2] : "/tmp/cairn-snapshot-bench";
-  Engine src;
-  fill(src, n);
-  const double state_mb = static_cast<double>(src.used_memory()) / 1e6;
+  auto src = std::make_unique<Engine>();
+  fill(*src, n);
+  const double state_mb = static_cast<double>(src->used_memory()) / 1e6;
 
   auto t0 = std::chrono::steady_clock::now();
   SnapshotInfo out;
   {
     FileSink sink(path);
-    auto r = write_snapshot(src, sink);
+    auto r = write_snapshot(*src, sink);
     if (!r.ok()) {
       std::fprintf(stderr, "%s\n", r.error().message.c_str());
       return 1;
@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
     out = *r;
   }
   const double write_s = seconds_since(t0);
+  src.reset();  // from here on the process holds one state: dst's
 
   Engine dst;
   fill(dst, n);  // restore over a full state: the old one must go before the new one grows

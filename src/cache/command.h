@@ -118,8 +118,15 @@ struct Tick {
   bool operator==(const Tick&) const = default;
 };
 
+// Removes keys because the leader's engine chose them for eviction (Config::evict_on_apply ==
+// false). Applied like Delete but counted as evictions; replies with the number removed.
+struct Evict {
+  std::vector<Bytes> keys;
+  bool operator==(const Evict&) const = default;
+};
+
 using Command = std::variant<Put, Delete, Clear, Expire, Persist, IncrBy, IncrByFloat, Append,
-                             SetRange, GetDel, GetEx, CompareAndSet, Tick>;
+                             SetRange, GetDel, GetEx, CompareAndSet, Tick, Evict>;
 
 // Replies, shaped like Redis replies so the RESP layer maps them one to one.
 struct Ok {

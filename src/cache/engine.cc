@@ -60,7 +60,11 @@ Engine::Lookup Engine::find_live(std::string_view key) {
 
 void Engine::remove(Entry* e, uint64_t hash, Removal why) {
   if (e == last_written_) last_written_ = nullptr;
-  policy_->on_remove(e);
+  if (!pending_evictions_.empty() && pending_evictions_.erase(e) > 0) {
+    policy_->forget(e);
+  } else {
+    policy_->on_remove(e);
+  }
   if (e->has_expiry()) expiry_.remove(e);
   table_.unlink(e, hash);
   entry_bytes_ -= entry_footprint(e);
@@ -91,7 +95,12 @@ void Engine::install(Entry* old, Entry* fresh, uint64_t hash, int64_t expire_ms)
   if (old != nullptr) {
     if (old->has_expiry()) expiry_.remove(old);
     table_.replace(old, fresh, hash);
-    policy_->on_replace(old, fresh);
+    if (!pending_evictions_.empty() && pending_evictions_.erase(old) > 0) {
+      policy_->forget(old);
+      policy_->on_insert(fresh, hash);  // old had left the policy: the new block starts afresh
+    } else {
+      policy_->on_replace(old, fresh);
+    }
     policy_->on_access(fresh);
     entry_bytes_ -= entry_footprint(old);
     entry_free(old);
@@ -111,6 +120,7 @@ uint64_t Engine::used_memory() const {
 
 bool Engine::reserve(int64_t need, const Entry* protect) {
   if (config_.max_memory == 0 || need <= 0) return true;
+  if (!config_.evict_on_apply && config_.policy != EvictionPolicy::kNoEviction) return true;
   const auto want = static_cast<uint64_t>(need);
   while (used_memory() + want > config_.max_memory) {
     Entry* victim = policy_->victim(protect);
@@ -121,7 +131,7 @@ bool Engine::reserve(int64_t need, const Entry* protect) {
 }
 
 void Engine::trim() {
-  if (config_.max_memory == 0) return;
+  if (config_.max_memory == 0 || !config_.evict_on_apply) return;
   while (used_memory() > config_.max_memory) {
     Entry* victim = policy_->victim(last_written_);
     if (victim == nullptr) return;
@@ -172,7 +182,43 @@ Result<int64_t, Error> Engine::resolve(const Expiry& x, bool positive, std::stri
   return at;
 }
 
+std::vector<Bytes> Engine::eviction_candidates(size_t max_keys) {
+  std::unique_lock lock(mu_);
+  std::vector<Bytes> keys;
+  if (config_.max_memory == 0) return keys;
+  const uint64_t used = used_memory();
+  uint64_t freed = 0;
+  // Entries already handed out will be removed when their Evict applies: count them as freed.
+  for (const Entry* e : pending_evictions_)
+    freed += entry_footprint(e);
+  // Sampling policies (allkeys-lru) may draw an entry already handed out: skip it, a bounded
+  // number of times (the more were handed out, the likelier a draw hits one).
+  size_t misses = 0;
+  while (used > config_.max_memory + freed && keys.size() < max_keys &&
+         misses < 64 + 4 * (keys.size() + pending_evictions_.size())) {
+    Entry* victim = policy_->victim(nullptr);
+    if (victim == nullptr) break;
+    if (pending_evictions_.count(victim) != 0) {
+      ++misses;
+      continue;
+    }
+    policy_->on_remove(victim);
+    pending_evictions_.insert(victim);
+    freed += entry_footprint(victim);
+    keys.emplace_back(victim->key());
+  }
+  return keys;
+}
+
+void Engine::cancel_evictions() {
+  std::unique_lock lock(mu_);
+  for (Entry* e : pending_evictions_)
+    policy_->on_insert(e, hash_key(e->key()));
+  pending_evictions_.clear();
+}
+
 void Engine::clear_all() {
+  pending_evictions_.clear();
   table_.clear([](Entry* e) { entry_free(e); });
   policy_->clear();
   expiry_.clear();

@@ -15,7 +15,8 @@
 // up to its read index sees at least the clock of every earlier read (docs/cache.md, "Expiry").
 //
 // Invariants (checked by check_invariants() in tests):
-//  1. every entry in table_ is in the policy's structures, and in expiry_ iff it has an expiry.
+//  1. every entry in table_ is in the policy's structures or in pending_evictions_ (not both),
+//     and in expiry_ iff it has an expiry.
 //  2. entry_bytes_ == sum of entry_footprint(e) over table_.
 //  3. clock_ms_ never decreases.
 #pragma once
@@ -28,6 +29,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "cache/command.h"
@@ -45,6 +47,11 @@ struct Config {
   EvictionPolicy policy = EvictionPolicy::kS3Fifo;
   uint64_t max_value_bytes = 512ull * 1024 * 1024;  // Redis's proto-max-bulk-len default
   uint64_t max_key_bytes = kMaxKeyLen;              // may be lowered, never raised
+  // true: apply evicts on its own when over max_memory (a node-local decision; right for a single
+  // node). false: replicated eviction: apply never evicts; the leader asks
+  // eviction_candidates() and proposes an Evict command, so every replica drops the same keys and
+  // a read-modify-write on an evicted key computes the same result everywhere (docs/cache.md).
+  bool evict_on_apply = true;
   uint32_t active_expire_per_apply = 32;
   uint32_t active_expire_per_tick = 10000;
   uint64_t seed = 0x6361697263616368;  // sampling seed for allkeys-lru and randomkey
@@ -96,6 +103,13 @@ class Engine {
   Stats stats() const;
   int64_t clock_ms() const;
 
+  // Replicated eviction (evict_on_apply == false), on the leader, apply thread: keys to propose in
+  // an Evict command so that used memory returns under max_memory, at most max_keys. The chosen
+  // entries leave the policy's queues (so the next call picks others) until they are removed or
+  // cancel_evictions() is called (after a failed proposal or a lost leadership).
+  std::vector<Bytes> eviction_candidates(size_t max_keys);
+  void cancel_evictions();
+
   // Node-local maintenance (apply thread): reclaims up to max_keys expired keys; returns how many.
   size_t active_expire(size_t max_keys);
   // Used memory as accounted: entries, hash table, policy and expiry structures.
@@ -127,6 +141,7 @@ class Engine {
   Reply do_getdel(const GetDel& c);
   Reply do_getex(const GetEx& c);
   Reply do_cas(const CompareAndSet& c);
+  Reply do_evict(const Evict& c);
 
   // Finds a key, deleting it first if it has expired (lazy expiry on the write path).
   Lookup find_live(std::string_view key);
@@ -162,6 +177,8 @@ class Engine {
   ExpiryIndex expiry_;
   uint64_t entry_bytes_ = 0;
   Entry* last_written_ = nullptr;  // valid only during one apply
+  // Entries handed out by eviction_candidates(): still in table_, no longer in the policy.
+  std::unordered_set<Entry*> pending_evictions_;
   int64_t clock_ms_ = 0;
   uint64_t evictions_ = 0;
   uint64_t expirations_ = 0;

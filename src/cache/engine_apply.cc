@@ -27,7 +27,7 @@ int64_t expiry_node_delta(bool had, bool has) {
 std::string_view command_name(const Command& cmd) {
   static constexpr std::string_view kNames[] = {
       "set",    "del",      "flushdb", "expire", "persist", "incrby", "incrbyfloat",
-      "append", "setrange", "getdel",  "getex",  "cas",     "tick"};
+      "append", "setrange", "getdel",  "getex",  "cas",     "tick",   "evict"};
   return kNames[cmd.index()];
 }
 
@@ -46,6 +46,7 @@ Reply Engine::dispatch(const Command& cmd) {
                         [&](const GetEx& c) { return do_getex(c); },
                         [&](const CompareAndSet& c) { return do_cas(c); },
                         [&](const Tick&) { return Reply{Ok{}}; },
+                        [&](const Evict& c) { return do_evict(c); },
                     },
                     cmd);
 }
@@ -80,6 +81,19 @@ Reply Engine::do_delete(const Delete& c) {
     auto [e, h] = find_live(key);
     if (e == nullptr) continue;
     remove(e, h, Removal::kDelete);
+    ++n;
+  }
+  table_.maybe_shrink();
+  return n;
+}
+
+Reply Engine::do_evict(const Evict& c) {
+  int64_t n = 0;
+  for (const Bytes& key : c.keys) {
+    uint64_t h = hash_key(key);
+    Entry* e = table_.find(key, h);
+    if (e == nullptr) continue;
+    remove(e, h, Removal::kEvict);
     ++n;
   }
   table_.maybe_shrink();

@@ -87,7 +87,8 @@ class SampledLru final : public Policy {
   void on_access(Entry* e) override {
     e->policy.store(clock_.fetch_add(1, std::memory_order_relaxed), std::memory_order_relaxed);
   }
-  void on_remove(Entry* e) override {
+  void on_remove(Entry* e) override { forget(e); }
+  void forget(Entry* e) override {
     auto it = std::find(pool_.begin(), pool_.end(), e);
     if (it != pool_.end()) pool_.erase(it);
   }

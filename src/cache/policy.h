@@ -44,6 +44,9 @@ class Policy {
   virtual void on_access(Entry* e) = 0;
   // e is leaving the keyspace (deleted, expired or evicted); it is still valid during the call.
   virtual void on_remove(Entry* e) = 0;
+  // e, already passed to on_remove() (handed out for replicated eviction), is now leaving the
+  // keyspace: drop any reference still held to it (allkeys-lru's sample pool may hold one).
+  virtual void forget(Entry* e) { (void)e; }
   // `fresh` takes the place of `old` (same key, new block): keep its position and history.
   virtual void on_replace(Entry* old, Entry* fresh) = 0;
   // The entry to evict next, never `protect`; nullptr if there is none. The engine then removes
