@@ -90,9 +90,12 @@ class Cluster {
     cuts_.clear();
     drop_types_.clear();
     drop_if_ = nullptr;
+    mutate_ = nullptr;
   }
   void drop_type(MessageType t) { drop_types_.insert(t); }
   void drop_if(std::function<bool(const Message&)> f) { drop_if_ = std::move(f); }
+  // Rewrites messages in flight (e.g. strips entries), as a lossy or adversarial network could.
+  void mutate(std::function<void(Message&)> f) { mutate_ = std::move(f); }
 
   // Crash: unpersisted state is lost; restart: a new RawNode over the same storage.
   void crash(NodeId id) { peers_.at(id).down = true; }
@@ -211,6 +214,7 @@ class Cluster {
     return out;
   }
   void deliver(Message m) {
+    if (mutate_) mutate_(m);
     if (dropped(m)) return;
     auto it = peers_.find(m.to());
     if (it == peers_.end() || it->second.down) return;
@@ -281,6 +285,7 @@ class Cluster {
   std::set<std::pair<NodeId, NodeId>> cuts_;
   std::set<MessageType> drop_types_;
   std::function<bool(const Message&)> drop_if_;
+  std::function<void(Message&)> mutate_;
   std::map<MessageType, int> delivered_;
 };
 
