@@ -19,7 +19,7 @@
 namespace cairn::net {
 
 inline constexpr size_t kFrameHeaderSize = 4;
-inline constexpr size_t kMaxFrameSize = 16 * 1024 * 1024;  // payload bytes
+inline constexpr size_t kMaxFrameSize = size_t{16} * 1024 * 1024;  // payload bytes
 
 // Appends one frame carrying `msg` to `out`. Fails (Serialization) only if the encoded message is
 // larger than kMaxFrameSize; `out` is then left as it was.
