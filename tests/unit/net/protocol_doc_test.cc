@@ -121,7 +121,8 @@ TEST(ProtocolDoc, EveryExampleIsTheExactFrame) {
 
 // The Raft example's protobuf bytes are the heartbeat the text says they are.
 TEST(ProtocolDoc, RaftExampleIsAHeartbeat) {
-  const auto& w = std::get<RaftMessageWrapper>(expected_examples().at("raft"));
+  const auto examples = expected_examples();
+  const auto& w = std::get<RaftMessageWrapper>(examples.at("raft"));
   auto m = to_raft_message(w);
   ASSERT_TRUE(m.ok()) << m.error().to_string();
   EXPECT_EQ(m->msg_type(), eraftpb::MsgHeartbeat);
