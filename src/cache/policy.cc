@@ -16,7 +16,7 @@
 // is evicted and its hash enters the ghost. Evicting from main: an entry with frequency > 0 is
 // reinserted with frequency - 1 (CLOCK-like), otherwise evicted. A new key found in the ghost goes
 // straight to main. Most one-hit wonders (and scans) leave through the small queue quickly.
-// The ghost here is a direct-mapped array of 32-bit hash tags, sized to the number of entries:
+// The ghost here is a direct-mapped array of 16-bit hash tags, sized to the number of entries:
 // O(1), bounded, and a collision only forgets a ghost early.
 #include "cache/policy.h"
 
@@ -257,7 +257,7 @@ class S3Fifo final : public Policy {
     std::fill(ghost_.begin(), ghost_.end(), 0);
   }
   size_t memory() const override {
-    return small_.memory() + main_.memory() + malloc_footprint(ghost_.size() * sizeof(uint32_t));
+    return small_.memory() + main_.memory() + malloc_footprint(ghost_.size() * sizeof(uint16_t));
   }
 
  private:
@@ -275,11 +275,12 @@ class S3Fifo final : public Policy {
       want *= 2;
     if (want > ghost_.size()) ghost_.assign(want, 0);
   }
-  static uint32_t tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 32) | 1; }
+  // 16-bit tags: a false "was a ghost" costs one key a place in main, once in 32768 lookups.
+  static uint16_t tag(uint64_t hash) { return static_cast<uint16_t>((hash >> 48) | 1); }
   void ghost_put(uint64_t hash) { ghost_[hash & (ghost_.size() - 1)] = tag(hash); }
   bool ghost_take(uint64_t hash) {
     if (ghost_.empty()) return false;
-    uint32_t& slot = ghost_[hash & (ghost_.size() - 1)];
+    uint16_t& slot = ghost_[hash & (ghost_.size() - 1)];
     if (slot != tag(hash)) return false;
     slot = 0;
     return true;
@@ -289,7 +290,7 @@ class S3Fifo final : public Policy {
   FifoRing main_;
   size_t small_bytes_ = 0;
   size_t main_bytes_ = 0;
-  std::vector<uint32_t> ghost_;
+  std::vector<uint16_t> ghost_;
 };
 
 }  // namespace
