@@ -60,6 +60,37 @@ TEST(BincodeWriter, AppendsWithoutClearing) {
   EXPECT_EQ(out, std::string("pre\x01"));
 }
 
+// The three sinks agree: SizeCounter counts exactly what Writer appends and SpanWriter fills.
+TEST(BincodeSinks, SizeCounterAndSpanWriterMatchWriter) {
+  auto write_all = [](auto& w) {
+    w.u8(9);
+    w.boolean(true);
+    w.u32(0xfeedface);
+    w.u64(42);
+    w.i64(-1);
+    w.bytes("");
+    w.bytes(std::string("\0\1\2", 3));
+    w.str("h\xc3\xa9");
+    w.opt_u64(std::nullopt);
+    w.opt_u64(7);
+    w.opt_bytes(std::nullopt);
+    w.opt_bytes(std::string(300, 'b'));
+  };
+  std::string appended;
+  Writer w(appended);
+  write_all(w);
+  SizeCounter counter;
+  write_all(counter);
+  EXPECT_EQ(counter.size(), appended.size());
+  // SpanWriter into a buffer with guard bytes on both sides: exactly the middle is written.
+  std::string span(appended.size() + 16, '\x5a');
+  SpanWriter sw(span.data() + 8);
+  write_all(sw);
+  EXPECT_EQ(span.substr(8, appended.size()), appended);
+  EXPECT_EQ(span.substr(0, 8), std::string(8, '\x5a'));
+  EXPECT_EQ(span.substr(8 + appended.size()), std::string(8, '\x5a'));
+}
+
 TEST(BincodeReader, ReadsWhatWriterWrote) {
   std::string buf;
   Writer w(buf);
@@ -227,6 +258,38 @@ TEST(BincodeUtf8, Table) {
   for (const auto& c : cases) {
     EXPECT_EQ(is_valid_utf8(c.bytes), c.valid) << c.what << ": " << hex(c.bytes);
   }
+}
+
+// The checker skips ASCII eight bytes at a time: a defect must be found wherever it falls
+// relative to those words, with ASCII before and after it.
+TEST(BincodeUtf8, TableWithAsciiPaddingAtEveryOffset) {
+  const Utf8Case cases[] = {
+      {"\xc3\xa9", true, "U+00E9"},
+      {"\xf4\x8f\xbf\xbf", true, "U+10FFFF"},
+      {"\xe2\x82\xac", true, "U+20AC"},
+      {"\x80", false, "lone continuation byte"},
+      {"\xc0\xaf", false, "overlong"},
+      {"\xed\xa0\x80", false, "surrogate"},
+      {"\xf4\x90\x80\x80", false, "U+110000"},
+      {"\xe2\x82", false, "cut sequence"},
+      {"\xff", false, "0xff"},
+  };
+  for (const auto& c : cases) {
+    for (size_t before = 0; before <= 17; ++before) {
+      for (size_t after = 0; after <= 17; ++after) {
+        const std::string s = std::string(before, 'a') + c.bytes + std::string(after, 'z');
+        ASSERT_EQ(is_valid_utf8(s), c.valid)
+            << c.what << " after " << before << " before " << after;
+      }
+    }
+  }
+  // A high bit in any one byte of a long ASCII run is caught.
+  for (size_t i = 0; i < 40; ++i) {
+    std::string s(40, 'x');
+    s[i] = '\x80';
+    ASSERT_FALSE(is_valid_utf8(s)) << i;
+  }
+  EXPECT_TRUE(is_valid_utf8(std::string(1000, 'x')));
 }
 
 // Every code point encodes to valid UTF-8 except the surrogates; checked exhaustively.

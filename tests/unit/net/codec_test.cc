@@ -265,6 +265,20 @@ TEST(CodecRoundTrip, SampleMessages) {
   }
 }
 
+// encoded_size is exact and encode_into writes exactly that many bytes, the same ones
+// encode_message produces.
+TEST(CodecRoundTrip, EncodedSizeAndEncodeIntoAgree) {
+  for (const Message& m : sample_messages()) {
+    const std::string bytes = encode_message(m);
+    ASSERT_EQ(encoded_size(m), bytes.size()) << message_kind_name(m);
+    std::string buf(bytes.size() + 8, '\x77');
+    encode_into(m, buf.data() + 4);
+    EXPECT_EQ(buf.substr(4, bytes.size()), bytes) << message_kind_name(m);
+    EXPECT_EQ(buf.substr(0, 4), std::string(4, '\x77'));
+    EXPECT_EQ(buf.substr(4 + bytes.size()), std::string(4, '\x77'));
+  }
+}
+
 TEST(CodecRoundTrip, RandomMessages) {
   std::mt19937_64 rng(20261125);
   auto blob = [&] {
