@@ -124,7 +124,7 @@ class Raft {
   void send_heartbeat(NodeId to, const std::string& ctx);
   bool maybe_send_append(NodeId to, bool send_if_empty);
   bool send_snapshot(NodeId to, Progress& pr);
-  void handle_append_entries(const Message& m);
+  void handle_append_entries(Message& m);  // moves the entries out of m
   void handle_heartbeat(const Message& m);
   void handle_snapshot(const Message& m);
   bool restore(const Snapshot& s);

@@ -80,7 +80,7 @@ RaftLog::RaftLog(const Storage* storage, std::uint64_t max_next_ents_size)
 }
 
 std::optional<Index> RaftLog::maybe_append(Index index, Term log_term, Index committed,
-                                           const Message& m) {
+                                           Message& m) {
   if (!match_term(index, log_term)) return std::nullopt;
   const Index last_new = index + static_cast<Index>(m.entries_size());
   const Index ci = find_conflict(m);
@@ -90,7 +90,7 @@ std::optional<Index> RaftLog::maybe_append(Index index, Term log_term, Index com
     const auto from = static_cast<int>(ci - index - 1);
     rest.reserve(static_cast<std::size_t>(m.entries_size() - from));
     for (int k = from; k < m.entries_size(); ++k)
-      rest.push_back(m.entries(k));
+      rest.push_back(std::move(*m.mutable_entries(k)));
     append(std::move(rest));
   }
   commit_to(std::min(committed, last_new));

@@ -31,8 +31,9 @@ class RaftLog {
   explicit RaftLog(const Storage* storage, std::uint64_t max_next_ents_size = kNoLimit);
 
   // Appends entries from a leader's MsgAppend (index/log_term of the preceding entry). Returns the
-  // new last index on success, nullopt if the preceding entry does not match (§3.5).
-  std::optional<Index> maybe_append(Index index, Term log_term, Index committed, const Message& m);
+  // new last index on success, nullopt if the preceding entry does not match (§3.5). The new
+  // entries are moved out of m.
+  std::optional<Index> maybe_append(Index index, Term log_term, Index committed, Message& m);
   // Appends locally created entries; returns the new last index.
   Index append(std::vector<Entry> ents);
 

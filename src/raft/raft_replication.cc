@@ -121,7 +121,7 @@ bool Raft::send_snapshot(NodeId to, Progress& pr) {
   return true;
 }
 
-void Raft::handle_append_entries(const Message& m) {
+void Raft::handle_append_entries(Message& m) {
   Message resp;
   resp.set_to(m.from());
   resp.set_msg_type(eraftpb::MsgAppendResponse);

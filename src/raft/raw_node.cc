@@ -44,6 +44,17 @@ RStatus RawNode::propose(std::string data, std::string context) {
   return raft_.step(std::move(m));
 }
 
+RStatus RawNode::propose_batch(std::vector<std::string> datas) {
+  if (datas.empty()) return {};
+  Message m;
+  m.set_msg_type(eraftpb::MsgPropose);
+  m.set_from(raft_.id());
+  m.mutable_entries()->Reserve(static_cast<int>(datas.size()));
+  for (std::string& d : datas)
+    m.add_entries()->set_data(std::move(d));
+  return raft_.step(std::move(m));
+}
+
 RStatus RawNode::propose_conf_change(const ConfChangeV2& cc) {
   Message m;
   m.set_msg_type(eraftpb::MsgPropose);
@@ -121,10 +132,21 @@ Ready RawNode::ready() {
     rd.hard_state = hs;
     prev_hard_ = hs;
   }
+  handed_ = Handed{};
   rd.entries = raft_.log().unstable_entries();
-  if (!rd.entries.empty()) rd.must_sync = true;
+  if (!rd.entries.empty()) {
+    rd.must_sync = true;
+    handed_.last_entry = rd.entries.back().index();
+    handed_.last_entry_term = rd.entries.back().term();
+  }
   rd.snapshot = raft_.log().unstable_snapshot();
+  if (rd.snapshot) handed_.snapshot = rd.snapshot->metadata().index();
   rd.committed_entries = raft_.log().next_committed_entries();
+  if (!rd.committed_entries.empty()) {
+    handed_.last_committed = rd.committed_entries.back().index();
+    for (const Entry& e : rd.committed_entries)
+      handed_.committed_bytes += payload_size(e);
+  }
   rd.messages = std::move(raft_.msgs());
   raft_.msgs().clear();
   rd.read_states = std::move(raft_.read_states());
@@ -132,20 +154,17 @@ Ready RawNode::ready() {
   return rd;
 }
 
-void RawNode::advance(const Ready& rd) {
-  if (!rd.entries.empty()) {
-    raft_.log().stable_to(rd.entries.back().index(), rd.entries.back().term());
+void RawNode::advance(const Ready& /*rd*/) {
+  const Handed h = handed_;
+  handed_ = Handed{};
+  if (h.last_entry != 0) raft_.log().stable_to(h.last_entry, h.last_entry_term);
+  if (h.snapshot != 0) {
+    raft_.log().stable_snap_to(h.snapshot);
+    raft_.applied_to(h.snapshot);
   }
-  if (rd.snapshot) {
-    raft_.log().stable_snap_to(rd.snapshot->metadata().index());
-    raft_.applied_to(rd.snapshot->metadata().index());
-  }
-  if (!rd.committed_entries.empty()) {
-    std::uint64_t bytes = 0;
-    for (const Entry& e : rd.committed_entries)
-      bytes += payload_size(e);
-    raft_.reduce_uncommitted_size(bytes);
-    raft_.applied_to(rd.committed_entries.back().index());
+  if (h.last_committed != 0) {
+    raft_.reduce_uncommitted_size(h.committed_bytes);
+    raft_.applied_to(h.last_committed);
   }
 }
 

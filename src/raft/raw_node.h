@@ -10,6 +10,9 @@
 //      d. apply rd.committed_entries in order; for conf change entries call apply_conf_change();
 //      e. serve rd.read_states once applied >= their index;
 //      f. call advance(rd).
+//   The caller may move rd.entries, rd.committed_entries and rd.snapshot out of the Ready (e.g.
+//   MemStorage::append(std::move(rd.entries))): advance() uses what ready() recorded, so each
+//   ready() must be followed by exactly one advance() before the next ready().
 // Threading: single-threaded. The owner serializes every call; RawNode holds no locks.
 #pragma once
 
@@ -64,6 +67,9 @@ class RawNode {
   // Proposes data for the log. On a follower the proposal is forwarded to the leader; success
   // then means "forwarded", not "appended" — the caller learns the outcome when it applies.
   RStatus propose(std::string data, std::string context = {});
+  // Proposes several entries at once: one append, one message per follower for the whole batch.
+  // All or nothing: if refused (e.g. by the uncommitted-size bound), none is appended.
+  RStatus propose_batch(std::vector<std::string> datas);
   RStatus propose_conf_change(const ConfChangeV2& cc);
   RStatus propose_conf_change(const ConfChange& cc);
   // Applies a committed conf change entry; returns the new membership to persist.
@@ -90,9 +96,19 @@ class RawNode {
   RawNode(const Config& config, const Storage* storage);  // use create(); public for make_unique
 
  private:
+  // What the last ready() handed out, for advance(). Reset by advance().
+  struct Handed {
+    Index last_entry = 0;  // 0: no entries
+    Term last_entry_term = 0;
+    Index snapshot = 0;        // 0: no snapshot
+    Index last_committed = 0;  // 0: no committed entries
+    std::uint64_t committed_bytes = 0;
+  };
+
   Raft raft_;
   SoftState prev_soft_;
   HardState prev_hard_;
+  Handed handed_;
 };
 
 }  // namespace cairn::raft

@@ -90,6 +90,11 @@ RStatus MemStorage::compact(Index compact_index) {
 }
 
 void MemStorage::append(const std::vector<Entry>& ents) {
+  std::vector<Entry> copy = ents;
+  append(std::move(copy));
+}
+
+void MemStorage::append(std::vector<Entry>&& ents) {
   if (ents.empty()) return;
   const Index first = first_index();
   const Index last = ents.back().index();
@@ -101,7 +106,7 @@ void MemStorage::append(const std::vector<Entry>& ents) {
   CAIRN_CHECK(start - offset <= ents_.size());  // no gap
   ents_.resize(static_cast<std::size_t>(start - offset));
   for (std::size_t k = skip; k < ents.size(); ++k)
-    ents_.push_back(ents[k]);
+    ents_.push_back(std::move(ents[k]));
 }
 
 }  // namespace cairn::raft

@@ -57,6 +57,7 @@ class MemStorage final : public Storage {
   // Appends entries, truncating any conflicting suffix. Entries must be contiguous and must not
   // start beyond last_index()+1.
   void append(const std::vector<Entry>& ents);
+  void append(std::vector<Entry>&& ents);  // same, moving the entries in
 
  private:
   HardState hard_state_;

@@ -71,7 +71,8 @@ TEST(RaftLog, MaybeAppend) {
     RaftLog log(&s);
     log.append({ent(1, 1), ent(2, 2), ent(3, 3)});
     log.commit_to(1);
-    auto got = log.maybe_append(c.prev, c.prev_term, c.commit, app(c.prev, c.prev_term, c.ents));
+    Message m = app(c.prev, c.prev_term, c.ents);
+    auto got = log.maybe_append(c.prev, c.prev_term, c.commit, m);
     ASSERT_EQ(got.has_value(), c.ok) << "prev " << c.prev;
     if (c.ok) {
       EXPECT_EQ(*got, c.want_last);
