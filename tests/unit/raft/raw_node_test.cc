@@ -1,0 +1,125 @@
+// RawNode: the caller-facing contract — validation, caller mistakes as named errors, what a
+// Ready contains and when, must_sync, status, and batch proposals.
+#include "raft/raw_node.h"
+
+#include <gtest/gtest.h>
+
+#include "cluster.h"
+
+namespace cairn::raft::test {
+namespace {
+
+TEST(RawNode, RejectsInvalidConfig) {
+  MemStorage s;
+  struct Case {
+    const char* what;
+    void (*tweak)(Config&);
+  } cases[] = {
+      {"no id", [](Config& c) { c.id = kNone; }},
+      {"heartbeat >= election", [](Config& c) { c.heartbeat_tick = c.election_tick; }},
+      {"zero inflight", [](Config& c) { c.max_inflight_msgs = 0; }},
+      {"lease reads without check quorum",
+       [](Config& c) { c.read_only_option = ReadOnlyOption::kLeaseBased; }},
+  };
+  for (const auto& tc : cases) {
+    Config c;
+    c.id = 1;
+    tc.tweak(c);
+    auto rn = RawNode::create(c, &s);
+    ASSERT_FALSE(rn.ok()) << tc.what;
+    EXPECT_EQ(rn.error(), Error::kInvalidConfig) << tc.what;
+  }
+}
+
+TEST(RawNode, CallerMistakesAreNamedErrors) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  Message hup;
+  hup.set_msg_type(eraftpb::MsgHup);
+  EXPECT_EQ(c.node(1).step(hup).error(), Error::kStepLocalMessage);
+  Message resp;
+  resp.set_msg_type(eraftpb::MsgAppendResponse);
+  resp.set_from(9);
+  resp.set_to(1);
+  resp.set_term(1);
+  EXPECT_EQ(c.node(1).step(resp).error(), Error::kStepPeerNotFound);
+}
+
+// A Ready carries entries to persist and the hard state, and must_sync when they changed the
+// term, vote or log; after advance() nothing is left until something new happens.
+TEST(RawNode, ReadyAndAdvance) {
+  MemStorage s;
+  ConfState cs;
+  cs.add_voters(1);
+  s.set_conf_state(cs);
+  Config cfg;
+  cfg.id = 1;
+  auto rn = std::move(RawNode::create(cfg, &s)).value();
+  EXPECT_FALSE(rn->has_ready());
+  rn->campaign();
+  ASSERT_TRUE(rn->has_ready());
+  Ready rd = rn->ready();
+  ASSERT_TRUE(rd.soft_state.has_value());
+  EXPECT_EQ(rd.soft_state->role, Role::kLeader);
+  ASSERT_TRUE(rd.hard_state.has_value());
+  EXPECT_EQ(rd.hard_state->term(), 1u);
+  EXPECT_EQ(rd.hard_state->vote(), 1u);
+  EXPECT_TRUE(rd.must_sync);
+  ASSERT_EQ(rd.entries.size(), 1u);  // the leader's no-op
+  // Single voter: the no-op is committed at once and handed out to apply in the same Ready.
+  EXPECT_EQ(rd.committed_entries.size(), 1u);
+  s.append(std::move(rd.entries));
+  s.set_hard_state(*rd.hard_state);
+  rn->advance(rd);
+  EXPECT_FALSE(rn->has_ready());
+  EXPECT_EQ(rn->raft().log().applied(), 1u);
+
+  ASSERT_TRUE(rn->propose("x").ok());
+  rd = rn->ready();
+  EXPECT_FALSE(rd.soft_state.has_value());
+  EXPECT_TRUE(rd.must_sync);  // new entries
+  EXPECT_EQ(rd.entries.size(), 1u);
+  s.append(std::move(rd.entries));
+  rn->advance(rd);
+  EXPECT_EQ(rn->status().applied, 2u);
+}
+
+TEST(RawNode, StatusShowsProgressOnTheLeaderOnly) {
+  Cluster c({1, 2, 3}, {}, {4});
+  c.campaign(1);
+  ASSERT_TRUE(c.propose(1, "a").ok());
+  const RaftStatus st = c.node(1).status();
+  EXPECT_EQ(st.soft_state.role, Role::kLeader);
+  EXPECT_EQ(st.hard_state.commit(), 2u);
+  EXPECT_EQ(st.config, "voters=(1 2 3) learners=(4)");
+  ASSERT_EQ(st.progress.size(), 4u);
+  for (const PeerStatus& p : st.progress) {
+    EXPECT_EQ(p.match, 2u) << p.id;
+    EXPECT_EQ(p.is_learner, p.id == 4) << p.id;
+  }
+  EXPECT_TRUE(c.node(2).status().progress.empty());
+  EXPECT_EQ(c.node(2).status().soft_state.leader_id, 1u);
+}
+
+// A batch is one append and one MsgAppend per follower, and all or nothing.
+TEST(RawNode, ProposeBatch) {
+  Cluster c({1, 2, 3}, [](Config& cfg) { cfg.max_uncommitted_entries_size = 100; });
+  c.campaign(1);
+  int appends_with_entries = 0;
+  c.drop_if([&](const Message& m) {
+    if (m.msg_type() == eraftpb::MsgAppend && m.entries_size() > 0) ++appends_with_entries;
+    return false;
+  });
+  ASSERT_TRUE(c.node(1).propose_batch({"a", "b", "c"}).ok());
+  c.stabilize();
+  EXPECT_EQ(appends_with_entries, 2);  // then empty appends carry the new commit index
+  EXPECT_EQ(c.peer(2).applied, strs({"a", "b", "c"}));
+  c.isolate(1);
+  ASSERT_TRUE(c.node(1).propose_batch({std::string(60, 'x')}).ok());
+  EXPECT_EQ(c.node(1).propose_batch({std::string(30, 'y'), std::string(30, 'z')}).error(),
+            Error::kUncommittedLimit);
+  EXPECT_EQ(c.raft(1).log().last_index(), 5u);  // neither y nor z was appended
+}
+
+}  // namespace
+}  // namespace cairn::raft::test
