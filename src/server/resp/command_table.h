@@ -8,8 +8,9 @@
 // resolve() finds the subcommand the way Redis's lookupCommand does.
 //
 // CAS is cairn's own: `CAS key expected new` sets key to new only if it currently holds exactly
-// expected, and replies :1 if it did, :0 if not (also when the key does not exist). It is a write,
-// so it goes through Raft like SET, and its check-and-set is atomic because apply is.
+// expected, and replies :1 if it did, :0 if not (also when the key does not exist); the key keeps
+// its TTL (the cache's CompareAndSet with Expiry::keep()). It is a write, so it goes through Raft
+// like SET, and its check-and-set is atomic because apply is. See docs/resp.md.
 #pragma once
 
 #include <cstddef>
