@@ -30,6 +30,7 @@ namespace {
 constexpr std::uint64_t kTickEvery = 10;       // time units per node tick
 constexpr std::uint64_t kClientTimeout = 800;  // a client gives up on an op after this long
 constexpr int kClients = 4;
+constexpr Term kUnknownTerm = ~Term{0};  // predecessor compacted away: nothing to compare
 constexpr int kKeys = 3;
 constexpr Index kSnapshotEvery = 40;  // applied entries between a node's snapshots
 constexpr Index kKeepAfterSnapshot = 8;
@@ -198,6 +199,7 @@ class Simulator {
   std::map<Term, NodeId> leader_of_term_;
   std::unordered_map<Index, std::pair<Term, std::size_t>> committed_;  // index -> (term, hash)
   std::map<std::pair<Index, Term>, std::size_t> appended_;             // (index, term) -> hash
+  std::map<std::pair<Index, Term>, Term> prev_term_;  // (index, term) -> term of index-1
 };
 
 // ---------------------------------------------------------------- setup
@@ -348,7 +350,27 @@ void Simulator::handle_ready(SimNode& n) {
       trace("node " + std::to_string(n.id) + " installed snapshot @" +
             std::to_string(meta.index()));
     }
-    // 2. Persist entries and hard state.
+    // 2. Persist entries and hard state. Log Matching, checked inductively on every append: an
+    //    (index, term) pair always names the same entry and the same predecessor term, so two
+    //    logs that share an (index, term) share everything before it.
+    for (std::size_t k = 0; k < rd.entries.size(); ++k) {
+      const Entry& e = rd.entries[k];
+      Term prev = 0;
+      if (k > 0) {
+        prev = rd.entries[k - 1].term();
+      } else {
+        auto t = n.rn->raft().log().term(e.index() - 1);
+        prev = t.ok() ? *t : kUnknownTerm;
+      }
+      if (prev != kUnknownTerm) {
+        auto [pit, pfresh] = prev_term_.emplace(std::make_pair(e.index(), e.term()), prev);
+        if (!pfresh && pit->second != prev) {
+          fail("log matching: entry " + std::to_string(e.index()) + "/t" +
+               std::to_string(e.term()) + " follows term " + std::to_string(prev) + " on node " +
+               std::to_string(n.id) + " but term " + std::to_string(pit->second) + " elsewhere");
+        }
+      }
+    }
     for (const Entry& e : rd.entries) {
       auto [it, fresh] = appended_.emplace(std::make_pair(e.index(), e.term()), entry_hash(e));
       if (!fresh && it->second != entry_hash(e)) {
@@ -690,6 +712,17 @@ void Simulator::check_committed(SimNode& n) {
     }
   }
   n.checked_commit = commit;
+  // The entry at the commit index is still the committed one (nothing committed disappeared or
+  // changed under it); older ones are compared every 50 steps in check_log_matching().
+  if (commit >= log.first_index() && commit > 0) {
+    auto e = log.slice(commit, commit + 1, raft::kNoLimit);
+    auto c = committed_.find(commit);
+    if (e.ok() && !e->empty() && c != committed_.end() &&
+        c->second != std::make_pair((*e)[0].term(), entry_hash((*e)[0]))) {
+      fail("node " + std::to_string(n.id) + " no longer holds the committed entry at " +
+           std::to_string(commit));
+    }
+  }
 }
 
 void Simulator::check_log_matching() {
