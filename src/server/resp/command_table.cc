@@ -201,8 +201,8 @@ constexpr std::string_view kFlagNames[] = {"write",    "readonly",  "denyoom", "
                                            "noscript", "loading",   "stale",   "fast",
                                            "no_auth",  "allow_busy"};
 constexpr std::string_view kAclNames[] = {"@keyspace", "@read",      "@write",
-                                          "@string",   "@fast",      "@slow",
-                                          "@admin",    "@dangerous", "@connection"};
+                                          "@string",   "@admin",     "@fast",
+                                          "@slow",     "@dangerous", "@connection"};
 
 // Lookups fold ASCII case with `| 0x20`, which is exact only when every name is lowercase letters.
 constexpr bool lowercase_letters(std::string_view s) {

@@ -90,7 +90,7 @@ enum class CommandId : uint16_t {
   kConfigHelp,
 };
 
-// Command flags as Redis names them in COMMAND INFO (flag_names() gives the text).
+// Command flags as Redis names them in COMMAND INFO (flag_names() gives the text), in its order.
 enum CommandFlag : uint32_t {
   kFlagWrite = 1u << 0,
   kFlagReadonly = 1u << 1,
@@ -104,16 +104,16 @@ enum CommandFlag : uint32_t {
   kFlagAllowBusy = 1u << 9,
 };
 
-// ACL categories (acl_category_names() gives "@read" etc.). "@slow" is implied by the absence of
-// kFlagFast, as in Redis.
+// ACL categories (acl_category_names() gives "@read" etc.), in the order Redis lists them.
+// "@slow" is implied by the absence of kFlagFast, as in Redis.
 enum AclCategory : uint32_t {
   kAclKeyspace = 1u << 0,
   kAclRead = 1u << 1,
   kAclWrite = 1u << 2,
   kAclString = 1u << 3,
-  kAclFast = 1u << 4,
-  kAclSlow = 1u << 5,
-  kAclAdmin = 1u << 6,
+  kAclAdmin = 1u << 4,
+  kAclFast = 1u << 5,
+  kAclSlow = 1u << 6,
   kAclDangerous = 1u << 7,
   kAclConnection = 1u << 8,
 };

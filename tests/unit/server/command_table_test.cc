@@ -68,8 +68,8 @@ TEST(CommandTable, HasEveryDesignCommandWithRedisArity) {
 }
 
 // `COMMAND INFO <name>` of redis-server 7.0.15 for every command we share with it (name, arity,
-// flags, first key, last key, step, ACL categories), checked against a live server; flags and
-// categories are listed in our bit order, Redis lists the same sets in its own.
+// flags, first key, last key, step, ACL categories, each list in Redis's order), checked against
+// a live server.
 constexpr std::string_view kRedis70CommandInfo = R"(
 append 3 write,denyoom,fast, 1 1 1 @write,@string,@fast,
 client -2  0 0 0 @slow,
@@ -85,7 +85,7 @@ command|help 2 loading,stale, 0 0 0 @slow,@connection,
 command|info -2 loading,stale, 0 0 0 @slow,@connection,
 command|list -2 loading,stale, 0 0 0 @slow,@connection,
 config -2  0 0 0 @slow,
-config|get -3 admin,noscript,loading,stale, 0 0 0 @slow,@admin,@dangerous,
+config|get -3 admin,noscript,loading,stale, 0 0 0 @admin,@slow,@dangerous,
 config|help 2 loading,stale, 0 0 0 @slow,
 dbsize 1 readonly,fast, 0 0 0 @keyspace,@read,@fast,
 decr 2 write,denyoom,fast, 1 1 1 @write,@string,@fast,
