@@ -10,6 +10,9 @@
 
 namespace cairn::cache {
 
+// Old hash buckets a Tick moves when a resize is in progress (each write moves 4 more).
+constexpr size_t kTickRehashBuckets = 4096;
+
 Engine::Engine(Config config)
     : config_(config), policy_(make_policy(config.policy, table_, config.seed)) {
   CAIRN_CHECK(config_.max_key_bytes <= kMaxKeyLen);
@@ -28,6 +31,8 @@ Reply Engine::apply(const Command& cmd, int64_t time_ms) {
   last_written_ = nullptr;
   bool tick = std::holds_alternative<Tick>(cmd);
   expire_some(tick ? config_.active_expire_per_tick : config_.active_expire_per_apply);
+  // A Tick is idle time: push a table resize along so memory returns without further writes.
+  if (tick) table_.rehash_some(kTickRehashBuckets);
   return reply;
 }
 
