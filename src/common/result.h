@@ -14,6 +14,9 @@ namespace cairn {
 // Wraps an error so that Result<T, E> can be built from it even when T and E are the same type.
 template <typename E>
 struct Err {
+  // A constructor (not aggregate initialisation) so Err(x) also compiles where C++20's
+  // parenthesised aggregate initialisation is missing (clang 14, used for fuzzing).
+  explicit Err(E e) : error(std::move(e)) {}
   E error;
 };
 template <typename E>
