@@ -30,12 +30,11 @@ TEST(Election, FollowerTimesOutAndBecomesLeader) {
 
 // Randomized timeouts (§3.4) fall in [election_tick, 2*election_tick).
 TEST(Election, RandomizedTimeoutRange) {
-  Cluster c({1});
   std::set<int> seen;
-  for (int k = 0; k < 200; ++k) {
-    c.raft(1).tick();  // single voter: becomes leader then we force re-draws below
-    Config cfg = c.config_for(1);
-    cfg.seed = static_cast<std::uint64_t>(k);
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    Config cfg;
+    cfg.id = 1;
+    cfg.seed = seed;
     MemStorage s;
     Raft r(cfg, &s);
     const int t = r.randomized_election_timeout();
@@ -43,7 +42,39 @@ TEST(Election, RandomizedTimeoutRange) {
     EXPECT_LT(t, 2 * cfg.election_tick);
     seen.insert(t);
   }
-  EXPECT_GT(seen.size(), 5u);  // actually randomized
+  EXPECT_EQ(seen.size(), 10u);  // every value in the range occurs
+}
+
+// Nodes with adjacent ids must draw unrelated timeout sequences: equal or shifted sequences
+// make two candidates time out in lockstep and split every vote.
+TEST(Election, AdjacentIdsDrawUnrelatedTimeouts) {
+  auto draws = [](NodeId id) {
+    MemStorage s;
+    ConfState cs;
+    cs.add_voters(2);
+    cs.add_voters(3);
+    s.set_conf_state(cs);
+    Config cfg;
+    cfg.id = id;
+    cfg.seed = 104;
+    Raft r(cfg, &s);
+    std::vector<int> out;
+    for (int k = 0; k < 40; ++k) {
+      Message hup;
+      hup.set_msg_type(eraftpb::MsgHup);
+      EXPECT_TRUE(r.step(hup).ok());  // a new candidacy: a new timeout
+      out.push_back(r.randomized_election_timeout());
+    }
+    return out;
+  };
+  const std::vector<int> a = draws(2), b = draws(3);
+  int same = 0, shifted = 0;
+  for (std::size_t k = 0; k + 1 < a.size(); ++k) {
+    same += a[k] == b[k] ? 1 : 0;
+    shifted += (a[k + 1] == b[k] ? 1 : 0) + (b[k + 1] == a[k] ? 1 : 0);
+  }
+  EXPECT_LT(same, 15);     // ~4 expected by chance with 10 possible values
+  EXPECT_LT(shifted, 25);  // ~8 expected by chance
 }
 
 TEST(Election, SingleNodeElectsItselfAtOnce) {
