@@ -74,7 +74,7 @@ class FifoRing {
     fresh->policy.store(word, std::memory_order_relaxed);
   }
   void clear() {
-    slots_.assign(16, nullptr);
+    slots_ = std::vector<Entry*>(16, nullptr);  // assign() would keep the old capacity
     head_ = tail_ = 0;
     live_ = 0;
   }

@@ -214,7 +214,7 @@ class S3Fifo final : public Policy {
     small_.maybe_shrink();
     main_.maybe_shrink();
     if (ghost_.size() > kMinGhost && small_.size() + main_.size() < ghost_.size() / 8)
-      ghost_.assign(ghost_.size() / 4, 0);
+      ghost_ = std::vector<uint16_t>(ghost_.size() / 4, 0);  // assign() keeps the capacity
   }
   void on_replace(Entry* old, Entry* fresh) override {
     size_t& bytes = in_main(old) ? main_bytes_ : small_bytes_;
@@ -254,7 +254,7 @@ class S3Fifo final : public Policy {
     small_.clear();
     main_.clear();
     small_bytes_ = main_bytes_ = 0;
-    std::fill(ghost_.begin(), ghost_.end(), 0);
+    ghost_ = std::vector<uint16_t>(kMinGhost, 0);
   }
   size_t memory() const override {
     return small_.memory() + main_.memory() + malloc_footprint(ghost_.size() * sizeof(uint16_t));

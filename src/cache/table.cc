@@ -97,7 +97,7 @@ void Table::rehash_step(size_t buckets, size_t empty_visits) {
   if (rehash_ == tables_[0].size()) {
     tables_[0].swap(tables_[1]);
     mask_[0] = mask_[1];
-    tables_[1] = {};
+    tables_[1] = std::vector<Entry*>();  // releases the old array; `= {}` would keep it
     mask_[1] = 0;
     rehash_ = kNotRehashing;
   }

@@ -120,9 +120,9 @@ void Table::clear(Fn&& fn) {
   }
   size_ = 0;
   rehash_ = kNotRehashing;
-  tables_[1] = {};
+  tables_[1] = std::vector<Entry*>();  // releases the storage; `= {}` would keep it
   mask_[1] = 0;
-  tables_[0].assign(kMinBuckets, nullptr);
+  tables_[0] = std::vector<Entry*>(kMinBuckets, nullptr);
   mask_[0] = kMinBuckets - 1;
 }
 
