@@ -123,8 +123,10 @@ Outcome run(std::string_view stream, const ParserLimits& limits, Cut cut) {
         require(!parser.args().empty(), "a complete request has arguments");
         std::vector<std::string> args;
         for (std::string_view a : parser.args()) {
-          const bool in_buffer =
-              a.data() >= buf.data() && a.data() + a.size() <= buf.data() + r.consumed;
+          // Compared as integers: the pointers may belong to different objects.
+          const auto at = reinterpret_cast<uintptr_t>(a.data());
+          const auto begin = reinterpret_cast<uintptr_t>(buf.data());
+          const bool in_buffer = at >= begin && at + a.size() <= begin + r.consumed;
           require(in_buffer || parser.last_was_inline(), "multibulk arguments lie in the request");
           args.emplace_back(a);
         }

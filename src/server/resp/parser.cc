@@ -110,9 +110,8 @@ ParseResult RequestParser::parse(std::string_view buf) {
     const std::string_view req = buf.substr(base);
     if (req.size() < seen_) {
       // The caller did not keep the bytes it showed us last time: start the request over.
-      const Kind kind = kind_;
-      start_request();
-      kind_ = kind;
+      kind_ = Kind::kNone;
+      continue;
     }
     const Step step = kind_ == Kind::kMultibulk ? parse_multibulk(req) : parse_inline(req);
     if (step == Step::kNeedMore) {
@@ -163,17 +162,44 @@ RequestParser::Step RequestParser::find_cr(std::string_view req, size_t from, si
   return Step::kNeedMore;
 }
 
+// The common case of a `*`/`$` line starting at `start`: 1 to 18 digits (no leading zero), then
+// '\r' and one more byte, within the line limit. It gives exactly what find_cr + parse_redis_int
+// give for such a line; anything else (incomplete, negative, malformed, long) returns false and
+// takes the general path, which also produces the errors.
+bool RequestParser::quick_line(std::string_view req, size_t start, size_t& cr,
+                               int64_t& value) const {
+  const size_t from = start + 1;
+  const size_t end = std::min(req.size(), from + 18);
+  size_t i = from;
+  int64_t v = 0;
+  while (i < end && req[i] >= '0' && req[i] <= '9') {
+    v = v * 10 + (req[i] - '0');
+    ++i;
+  }
+  if (i == from || i + 1 >= req.size() || req[i] != '\r') return false;
+  if (req[from] == '0' && i - from > 1) return false;
+  if (i - start > limits_.max_inline_len) return false;
+  cr = i;
+  value = v;
+  return true;
+}
+
 RequestParser::Step RequestParser::parse_multibulk(std::string_view req) {
   if (remaining_ == 0) {
     // The `*<count>` line.
     size_t cr = 0;
-    const Step found = find_cr(req, 0, cr, "ERR Protocol error: too big mbulk count string");
-    if (found != Step::kDone) return found;
     int64_t count = 0;
-    if (!parse_redis_int(req.substr(1, cr - 1), count) ||
-        (count > 0 && static_cast<uint64_t>(count) > limits_.max_multibulk_len)) {
+    if (!quick_line(req, 0, cr, count)) {
+      const Step found = find_cr(req, 0, cr, "ERR Protocol error: too big mbulk count string");
+      if (found != Step::kDone) return found;
+      if (!parse_redis_int(req.substr(1, cr - 1), count)) {
+        return fail("ERR Protocol error: invalid multibulk length");
+      }
+    }
+    if (count > 0 && static_cast<uint64_t>(count) > limits_.max_multibulk_len) {
       return fail("ERR Protocol error: invalid multibulk length");
     }
+    scan_from_ = 0;
     pos_ = cr + 2;
     if (count <= 0) return Step::kDone;  // *0 and *-N: an empty request
     remaining_ = static_cast<uint64_t>(count);
@@ -184,23 +210,28 @@ RequestParser::Step RequestParser::parse_multibulk(std::string_view req) {
     if (bulk_len_ < 0) {
       // The `$<len>` line.
       size_t cr = 0;
-      const Step found = find_cr(req, pos_, cr, "ERR Protocol error: too big bulk count string");
-      if (found != Step::kDone) return found;
-      if (req[pos_] != '$') {
-        // Redis formats the byte with %c into a C string: '\r' and '\n' become spaces when the
-        // error is sanitised, and a NUL ends the message right there.
-        std::string text = "ERR Protocol error: expected '$', got '";
-        const char got = req[pos_];
-        if (got == '\0') return fail(std::move(text));
-        text += (got == '\r' || got == '\n') ? ' ' : got;
-        text += '\'';
-        return fail(std::move(text));
-      }
       int64_t len = 0;
-      if (!parse_redis_int(req.substr(pos_ + 1, cr - pos_ - 1), len) || len < 0 ||
-          static_cast<uint64_t>(len) > limits_.max_bulk_len) {
+      if (req[pos_] != '$' || !quick_line(req, pos_, cr, len)) {
+        const Step found = find_cr(req, pos_, cr, "ERR Protocol error: too big bulk count string");
+        if (found != Step::kDone) return found;
+        if (req[pos_] != '$') {
+          // Redis formats the byte with %c into a C string: '\r' and '\n' become spaces when
+          // the error is sanitised, and a NUL ends the message right there.
+          std::string text = "ERR Protocol error: expected '$', got '";
+          const char got = req[pos_];
+          if (got == '\0') return fail(std::move(text));
+          text += (got == '\r' || got == '\n') ? ' ' : got;
+          text += '\'';
+          return fail(std::move(text));
+        }
+        if (!parse_redis_int(req.substr(pos_ + 1, cr - pos_ - 1), len) || len < 0) {
+          return fail("ERR Protocol error: invalid bulk length");
+        }
+      }
+      if (static_cast<uint64_t>(len) > limits_.max_bulk_len) {
         return fail("ERR Protocol error: invalid bulk length");
       }
+      scan_from_ = 0;
       pos_ = cr + 2;
       bulk_len_ = len;
     }

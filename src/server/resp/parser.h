@@ -99,6 +99,7 @@ class RequestParser {
   Step parse_inline(std::string_view req);
   // Finds the '\r' ending a `*`/`$` line that starts at `from`; see the .cc for the rules.
   Step find_cr(std::string_view req, size_t from, size_t& cr, const char* too_big);
+  bool quick_line(std::string_view req, size_t start, size_t& cr, int64_t& value) const;
   bool split_inline(std::string_view line);
   Step fail(std::string text);
   void finish(std::string_view req);

@@ -167,6 +167,20 @@ std::vector<Case> cases() {
        failed({}, "ERR Protocol error: invalid bulk length")},
       {"bulk_len_negative", "*1\r\n$-1\r\n", failed({}, "ERR Protocol error: invalid bulk length")},
       {"bulk_len_empty", "*1\r\n$\r\n", failed({}, "ERR Protocol error: invalid bulk length")},
+      {"bulk_len_leading_zero", "*1\r\n$04\r\nPING\r\n",
+       failed({}, "ERR Protocol error: invalid bulk length")},
+      {"bulk_len_zeros", "*1\r\n$00\r\n\r\n",
+       failed({}, "ERR Protocol error: invalid bulk length")},
+      {"bulk_len_19_digits", "*1\r\n$1000000000000000000\r\n",
+       failed({}, "ERR Protocol error: invalid bulk length")},
+      {"bulk_len_int64_max", "*1\r\n$9223372036854775807\r\n",
+       failed({}, "ERR Protocol error: invalid bulk length")},
+      {"bulk_len_overflow", "*1\r\n$9223372036854775808\r\n",
+       failed({}, "ERR Protocol error: invalid bulk length")},
+      {"count_18_digits", "*100000000000000000\r\n",
+       failed({}, "ERR Protocol error: invalid multibulk length")},
+      {"bulk_len_space", "*1\r\n$4 \r\nPING\r\n",
+       failed({}, "ERR Protocol error: invalid bulk length")},
       {"bulk_len_above_limit", "*1\r\n$536870913\r\n",
        failed({}, "ERR Protocol error: invalid bulk length")},
       {"expected_dollar", "*1\r\nx\r\n", failed({}, "ERR Protocol error: expected '$', got 'x'")},
@@ -294,6 +308,15 @@ TEST(RequestParser, ConfigurableLimits) {
             failed({}, "ERR Protocol error: too big mbulk count string"));
   EXPECT_EQ(feed("*1\r\n$12345678", {}, small),
             failed({}, "ERR Protocol error: too big bulk count string"));
+  // The same with the line end present: a `$` line of 8 characters fits, one of 9 does not.
+  EXPECT_EQ(feed("*1\r\n$1234567\r\n", {}, small),
+            failed({}, "ERR Protocol error: invalid bulk length"));
+  EXPECT_EQ(feed("*1\r\n$12345678\r\n", {}, small),
+            failed({}, "ERR Protocol error: too big bulk count string"));
+  EXPECT_EQ(feed("*1234567\r\n", {}, small),
+            failed({}, "ERR Protocol error: invalid multibulk length"));
+  EXPECT_EQ(feed("*12345678\r\n", {}, small),
+            failed({}, "ERR Protocol error: too big mbulk count string"));
   // A line longer than the limit is refused even when its end arrived in the same read.
   EXPECT_EQ(feed("123456789\n", {}, small),
             failed({}, "ERR Protocol error: too big inline request"));
@@ -373,6 +396,11 @@ TEST(RequestParser, ShorterBufferRestartsTheRequest) {
   ASSERT_EQ(p.parse("*1\r\n$4\r\nPING\r\n").status, ParseStatus::kComplete);
   ASSERT_EQ(p.args().size(), 1u);
   EXPECT_EQ(p.args()[0], "PING");
+  ASSERT_EQ(p.parse("*1\r\n$4\r\nPI").status, ParseStatus::kNeedMore);
+  EXPECT_EQ(p.parse("").status, ParseStatus::kNeedMore);
+  ASSERT_EQ(p.parse("ECHO x\n").status, ParseStatus::kComplete);  // now an inline request
+  ASSERT_EQ(p.args().size(), 2u);
+  EXPECT_EQ(p.args()[1], "x");
 }
 
 TEST(ParseRedisInt, AcceptsWhatString2llAccepts) {
