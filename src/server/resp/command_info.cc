@@ -1,6 +1,7 @@
 // COMMAND replies (see command_info.h), laid out as redis-server 7.0's addReplyCommandInfo,
 // addReplyCommandDocs and commandHelpCommand write them. Redis walks hash tables, so its order of
 // commands is arbitrary; ours is the table's (sorted), which clients do not depend on.
+// Threading: pure functions over the constant table.
 #include "server/resp/command_info.h"
 
 #include <bit>

@@ -1,6 +1,7 @@
 // The command table (see command_table.h). Arity, flags, key positions, ACL categories, groups,
 // "since" versions and summaries are those of redis-server 7.0's src/commands/*.json, so COMMAND
 // INFO and COMMAND DOCS look familiar to clients; CAS is ours.
+// Threading: everything here is constant, built at compile time; read it from any thread.
 #include "server/resp/command_table.h"
 
 #include <algorithm>

@@ -1,6 +1,7 @@
 // RequestParser: see parser.h. The shape follows redis-server's processMultibulkBuffer and
 // processInlineBuffer so that the same bytes give the same arguments and the same errors; where we
 // differ on purpose it says so below and in docs/resp.md.
+// Threading: one parser per connection, one thread at a time (no shared state).
 #include "server/resp/parser.h"
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 // ReplyWriter: see reply.h. Numbers are formatted with std::to_chars (no locale, no allocation);
 // each reply is appended with at most a couple of append calls.
+// Threading: a writer touches only the buffer it was given; one thread per buffer.
 #include "server/resp/reply.h"
 
 #include <charconv>
