@@ -120,6 +120,11 @@ void Engine::install(Entry* old, Entry* fresh, uint64_t hash, int64_t expire_ms)
 }
 
 uint64_t Engine::used_memory() const {
+  std::shared_lock lock(mu_);
+  return used_bytes();
+}
+
+uint64_t Engine::used_bytes() const {
   return entry_bytes_ + table_.memory() + policy_->memory() + expiry_.memory();
 }
 
@@ -127,7 +132,7 @@ bool Engine::reserve(int64_t need, const Entry* protect) {
   if (config_.max_memory == 0 || need <= 0) return true;
   if (!config_.evict_on_apply && config_.policy != EvictionPolicy::kNoEviction) return true;
   const auto want = static_cast<uint64_t>(need);
-  while (used_memory() + want > config_.max_memory) {
+  while (used_bytes() + want > config_.max_memory) {
     Entry* victim = policy_->victim(protect);
     if (victim == nullptr) return false;
     remove(victim, hash_key(victim->key()), Removal::kEvict);
@@ -137,7 +142,7 @@ bool Engine::reserve(int64_t need, const Entry* protect) {
 
 void Engine::trim() {
   if (config_.max_memory == 0 || !config_.evict_on_apply) return;
-  while (used_memory() > config_.max_memory) {
+  while (used_bytes() > config_.max_memory) {
     Entry* victim = policy_->victim(last_written_);
     if (victim == nullptr) return;
     remove(victim, hash_key(victim->key()), Removal::kEvict);
@@ -191,7 +196,7 @@ std::vector<Bytes> Engine::eviction_candidates(size_t max_keys) {
   std::unique_lock lock(mu_);
   std::vector<Bytes> keys;
   if (config_.max_memory == 0) return keys;
-  const uint64_t used = used_memory();
+  const uint64_t used = used_bytes();
   uint64_t freed = 0;
   // Entries already handed out will be removed when their Evict applies: count them as freed.
   for (const Entry* e : pending_evictions_)

@@ -112,7 +112,7 @@ class Engine {
 
   // Node-local maintenance (apply thread): reclaims up to max_keys expired keys; returns how many.
   size_t active_expire(size_t max_keys);
-  // Used memory as accounted: entries, hash table, policy and expiry structures.
+  // Used memory as accounted: entries, hash table, policy and expiry structures. Any thread.
   uint64_t used_memory() const;
   const Config& config() const { return config_; }
   // Verifies the invariants above (O(n)); aborts with CAIRN_CHECK on a violation. Tests only.
@@ -160,6 +160,8 @@ class Engine {
   Result<int64_t, Error> resolve(const Expiry& x, bool positive, std::string_view cmd) const;
   std::optional<Error> check_sizes(std::string_view key, size_t value_len) const;
   Error oom() const;
+  // used_memory() for callers that already hold the lock (either side).
+  uint64_t used_bytes() const;
   // After a write: evicts until used memory is within the limit again (structures such as the
   // hash table grow in steps a write's own estimate does not include); never evicts last_written_.
   void trim();

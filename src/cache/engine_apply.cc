@@ -211,7 +211,12 @@ Reply Engine::do_setrange(const SetRange& c) {
   if (c.value.empty()) return static_cast<int64_t>(old_len);  // no key is created either
   const auto offset = static_cast<uint64_t>(c.offset);
   if (offset > config_.max_value_bytes || c.value.size() > config_.max_value_bytes - offset) {
-    if (auto err = check_sizes(c.key, config_.max_value_bytes + 1)) return *err;
+    // offset + length would exceed the limit (and may not even fit in 64 bits).
+    const uint64_t wanted =
+        offset > UINT64_MAX - c.value.size() ? UINT64_MAX : offset + c.value.size();
+    return Error{ErrorCode::kValueTooLarge, "ERR value of " + std::to_string(wanted) +
+                                                " bytes exceeds the maximum value size of " +
+                                                std::to_string(config_.max_value_bytes) + " bytes"};
   }
   if (auto err = check_sizes(c.key, 0)) return *err;
   const size_t len = std::max<size_t>(old_len, offset + c.value.size());

@@ -146,7 +146,7 @@ Stats Engine::stats() const {
   s.expirations = expirations_;
   s.keys = table_.size();
   s.keys_with_expiry = expiry_.size();
-  s.used_memory = used_memory();
+  s.used_memory = used_bytes();
   s.max_memory = config_.max_memory;
   s.clock_ms = clock_ms_;
   return s;

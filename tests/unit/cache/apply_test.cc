@@ -239,7 +239,10 @@ TEST(ValueLimit, RefusesLargeValuesClearly) {
   EXPECT_EQ(std::get<Error>(r).code, ErrorCode::kValueTooLarge);
   EXPECT_EQ(error_text(r), "ERR value of 9 bytes exceeds the maximum value size of 8 bytes");
   EXPECT_EQ(std::get<Error>(c.apply(Append{"k", "9"})).code, ErrorCode::kValueTooLarge);
-  EXPECT_EQ(std::get<Error>(c.apply(SetRange{"k", 8, "9"})).code, ErrorCode::kValueTooLarge);
+  EXPECT_EQ(error_text(c.apply(SetRange{"k", 8, "9"})),
+            "ERR value of 9 bytes exceeds the maximum value size of 8 bytes");
+  EXPECT_EQ(std::get<Error>(c.apply(SetRange{"k", INT64_MAX, "9"})).code,
+            ErrorCode::kValueTooLarge);
   EXPECT_EQ(c.get("k"), "12345678");
 }
 

@@ -167,6 +167,7 @@ TEST(Concurrency, ReadersWhileApplying) {
         (void)engine.random_key();
         (void)engine.dbsize();
         (void)engine.stats();
+        (void)engine.used_memory();
         if (n % 50 == 0) (void)engine.keys("k19*");
         ++n;
       }
