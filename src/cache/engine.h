@@ -168,7 +168,8 @@ class Engine {
   size_t expire_some(size_t budget);
   void clear_all();
 
-  // Read helper: the visible entry for key (not expired at clock_ms_), counting hit/miss.
+  // Read helper: the visible entry for key (not expired at clock_ms_); with `count`, records a
+  // hit or miss and an access for the eviction policy.
   const Entry* find_visible(std::string_view key, bool count) const;
 
   const Config config_;

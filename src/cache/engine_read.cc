@@ -12,7 +12,8 @@ namespace cairn::cache {
 const Entry* Engine::find_visible(std::string_view key, bool count) const {
   Entry* e = table_.find(key, hash_key(key));
   if (e != nullptr && e->expired_at(clock_ms_)) e = nullptr;
-  if (count) (e != nullptr ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
+  if (!count) return e;  // TTL and EXPIRETIME neither count nor touch, as in Redis
+  (e != nullptr ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
   if (e != nullptr) policy_->on_access(e);
   return e;
 }

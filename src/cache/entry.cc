@@ -12,9 +12,9 @@ void Entry::set_expire_ms(int64_t ms) {
   uint64_t code = 0;
   if (ms != kNoExpiry) {
     CAIRN_CHECK(ms <= kMaxExpireMs);
-    code = ms <= kExpiryEpochMs ? 1 : static_cast<uint64_t>(ms - kExpiryEpochMs) + 1;
+    code = ms <= 0 ? 1 : static_cast<uint64_t>(ms) + 1;
   }
-  meta = (meta & kMaxKeyLen) | (code << 22);
+  meta = (meta & kMaxKeyLen) | (code << kKeyLenBits);
 }
 
 Entry* entry_new_uninit(std::string_view key, size_t value_len) {

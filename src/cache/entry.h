@@ -6,10 +6,10 @@
 // serves from an 80-byte chunk; a std::string key plus value would cost two extra allocations.
 //
 // Invariants:
-//  1. key length < 2^22 (4 MiB); the engine refuses longer keys before building an entry.
-//  2. expiry code 0 means "no expiry"; otherwise code = expire_ms - kExpiryEpochMs + 1 (>= 1),
-//     so absolute expiries from 2020-01-01 to ~2159 are representable and earlier times (already
-//     expired for any real clock) are stored as code 1.
+//  1. key length < 2^20 (1 MiB); the engine refuses longer keys before building an entry.
+//  2. expiry code 0 means "no expiry"; otherwise code = max(expire_ms, 0) + 1, 44 bits, so
+//     absolute expiries from the Unix epoch to the year 2527 are representable. Times before the
+//     epoch are stored as 0: expired for any clock >= 0, including a simulator's logical clock.
 //  3. `next` links entries of one hash bucket; it is only written under the exclusive lock.
 #pragma once
 
@@ -20,16 +20,16 @@
 
 namespace cairn::cache {
 
-inline constexpr int64_t kExpiryEpochMs = 1577836800000;  // 2020-01-01T00:00:00Z
-inline constexpr uint64_t kMaxKeyLen = (uint64_t{1} << 22) - 1;
-inline constexpr uint64_t kMaxExpiryCode = (uint64_t{1} << 42) - 1;
+inline constexpr int kKeyLenBits = 20;
+inline constexpr uint64_t kMaxKeyLen = (uint64_t{1} << kKeyLenBits) - 1;
+inline constexpr uint64_t kMaxExpiryCode = (uint64_t{1} << (64 - kKeyLenBits)) - 1;
 // Largest absolute expiry (ms since the Unix epoch) an entry can hold.
-inline constexpr int64_t kMaxExpireMs = kExpiryEpochMs + static_cast<int64_t>(kMaxExpiryCode) - 1;
+inline constexpr int64_t kMaxExpireMs = static_cast<int64_t>(kMaxExpiryCode) - 1;
 inline constexpr int64_t kNoExpiry = -1;
 
 struct Entry {
   Entry* next = nullptr;
-  uint64_t meta = 0;                // bits 0..21: key length; bits 22..63: expiry code
+  uint64_t meta = 0;                // bits 0..19: key length; bits 20..63: expiry code
   std::atomic<uint32_t> policy{0};  // owned by the eviction policy (see policy.h)
   uint32_t value_len = 0;
 
@@ -41,11 +41,11 @@ struct Entry {
   std::string_view key() const { return {key_data(), key_len()}; }
   std::string_view value() const { return {value_data(), value_len}; }
 
-  bool has_expiry() const { return (meta >> 22) != 0; }
+  bool has_expiry() const { return (meta >> kKeyLenBits) != 0; }
   // Absolute expiry in ms since the Unix epoch, or kNoExpiry.
   int64_t expire_ms() const {
-    uint64_t code = meta >> 22;
-    return code == 0 ? kNoExpiry : kExpiryEpochMs + static_cast<int64_t>(code) - 1;
+    uint64_t code = meta >> kKeyLenBits;
+    return code == 0 ? kNoExpiry : static_cast<int64_t>(code) - 1;
   }
   // REQUIRES: ms == kNoExpiry or ms <= kMaxExpireMs.
   void set_expire_ms(int64_t ms);

@@ -185,3 +185,24 @@ TEST(Expiry, ReadsNeverSeeExpiredKeys) {
 
 }  // namespace
 }  // namespace cairn::cache
+
+namespace cairn::cache {
+namespace {
+
+// A simulator may drive the engine with logical time starting at 0: expiry must work there too.
+TEST(Expiry, WorksWithALogicalClockFromZero) {
+  Engine e;
+  e.apply(testing::put("k", "v", Expiry::relative(100)), 0);
+  EXPECT_EQ(e.pexpiretime("k"), 100);
+  e.apply(Tick{}, 99);
+  EXPECT_EQ(e.get("k"), "v");
+  e.apply(Tick{}, 100);
+  EXPECT_EQ(e.get("k"), std::nullopt);
+  e.apply(testing::put("far", "v", Expiry::absolute(kMaxExpireMs)), 100);
+  EXPECT_EQ(e.pexpiretime("far"), kMaxExpireMs);
+  Reply r = e.apply(testing::put("too-far", "v", Expiry::absolute(kMaxExpireMs + 1)), 100);
+  EXPECT_EQ(std::get<Error>(r).code, ErrorCode::kInvalidExpire);
+}
+
+}  // namespace
+}  // namespace cairn::cache
