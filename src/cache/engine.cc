@@ -75,7 +75,7 @@ void Engine::remove(Entry* e, uint64_t hash, Removal why) {
   entry_bytes_ -= entry_footprint(e);
   if (why == Removal::kExpire) ++expirations_;
   if (why == Removal::kEvict) ++evictions_;
-  entry_free(e);
+  release(e);
 }
 
 void Engine::set_expiry(Entry* e, int64_t expire_ms) {
@@ -84,8 +84,19 @@ void Engine::set_expiry(Entry* e, int64_t expire_ms) {
   if (expire_ms != kNoExpiry) expiry_.add(e);
 }
 
+void Engine::release(Entry* e) {
+  if (snapshot_active_.load(std::memory_order_relaxed)) {
+    retired_.push_back(e);
+  } else {
+    entry_free(e);
+  }
+}
+
 Entry* Engine::block_for(Entry* old, std::string_view key, std::string_view value) {
-  if (old == nullptr || old->value_len != value.size()) return entry_new(key, value);
+  if (old == nullptr || old->value_len != value.size() ||
+      snapshot_active_.load(std::memory_order_relaxed)) {
+    return entry_new(key, value);
+  }
   if (!value.empty()) std::memcpy(old->value_data(), value.data(), value.size());
   return old;
 }
@@ -108,7 +119,7 @@ void Engine::install(Entry* old, Entry* fresh, uint64_t hash, int64_t expire_ms)
     }
     policy_->on_access(fresh);
     entry_bytes_ -= entry_footprint(old);
-    entry_free(old);
+    release(old);
   } else {
     table_.insert(fresh, hash);
     policy_->on_insert(fresh, hash);
@@ -229,7 +240,7 @@ void Engine::cancel_evictions() {
 
 void Engine::clear_all() {
   pending_evictions_.clear();
-  table_.clear([](Entry* e) { entry_free(e); });
+  table_.clear([this](Entry* e) { release(e); });
   policy_->clear();
   expiry_.clear();
   entry_bytes_ = 0;

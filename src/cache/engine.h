@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -143,6 +144,9 @@ class Engine {
   Reply do_cas(const CompareAndSet& c);
   Reply do_evict(const Evict& c);
 
+  // Frees an entry that has left the keyspace, or, while a snapshot is streaming, keeps it on
+  // retired_ until the snapshot ends (the snapshot may still be reading it).
+  void release(Entry* e);
   // Finds a key, deleting it first if it has expired (lazy expiry on the write path).
   Lookup find_live(std::string_view key);
   void remove(Entry* e, uint64_t hash, Removal why);
@@ -182,6 +186,13 @@ class Engine {
   Entry* last_written_ = nullptr;  // valid only during one apply
   // Entries handed out by eviction_candidates(): still in table_, no longer in the policy.
   std::unordered_set<Entry*> pending_evictions_;
+  // Snapshot streaming (snapshot.cc). While snapshot_active_ is set, apply frees no entry
+  // (release() retires it) and rewrites no value in place, so the entries captured by the
+  // snapshot stay valid and unchanged without the lock; a set_expiry may still rewrite `meta`,
+  // which is why the snapshot captures key length and expiry up front.
+  mutable std::atomic<bool> snapshot_active_{false};
+  mutable std::vector<Entry*> retired_;  // guarded by mu_
+  mutable std::mutex snapshot_mu_;       // one snapshot writer at a time
   int64_t clock_ms_ = 0;
   uint64_t evictions_ = 0;
   uint64_t expirations_ = 0;

@@ -284,26 +284,57 @@ class BlockReader {
 // Friend of Engine: reads and rebuilds its private state.
 class SnapshotWriter {
  public:
+  // Captures (entry, key length, expiry) for every entry under the shared lock, a pointer copy,
+  // then streams without any lock while apply continues; see Engine::snapshot_active_.
   static Result<SnapshotInfo, SnapshotError> write(const Engine& engine, SnapshotSink& sink) {
-    std::shared_lock lock(engine.mu_);
+    const Engine& self = engine;
+    std::lock_guard one_at_a_time(self.snapshot_mu_);
+    struct View {
+      const Entry* entry;
+      int64_t expire_ms;
+      size_t key_len;
+    };
+    std::vector<View> view;
+    int64_t clock = 0;
+    {
+      std::shared_lock lock(self.mu_);
+      view.reserve(self.table_.size());
+      self.table_.for_each([&](const Entry* e) {
+        view.push_back({e, e->expire_ms(), e->key_len()});
+      });
+      clock = self.clock_ms_;
+      self.snapshot_active_.store(true, std::memory_order_relaxed);
+    }
+    struct End {  // frees what apply retired meanwhile, on every path out
+      const Engine& engine;
+      ~End() {
+        std::unique_lock lock(engine.mu_);
+        engine.snapshot_active_.store(false, std::memory_order_relaxed);
+        for (Entry* e : engine.retired_)
+          entry_free(e);
+        engine.retired_ = std::vector<Entry*>();
+      }
+    } end{self};
     BlockWriter out(sink);
     out.header();
-    const uint64_t entries = engine.table_.size();
-    out.append_u64(static_cast<uint64_t>(engine.clock_ms_));
-    out.append_u64(entries);
-    engine.table_.for_each([&](const Entry* e) {
-      const bool expiry = e->has_expiry();
+    out.append_u64(static_cast<uint64_t>(clock));
+    out.append_u64(view.size());
+    for (const View& v : view) {
+      const bool expiry = v.expire_ms != kNoExpiry;
       const char flags = expiry ? 1 : 0;
+      // The key and value bytes and value_len are immutable while the snapshot is active.
+      const char* key = reinterpret_cast<const char*>(v.entry + 1);
       out.append(&flags, 1);
-      out.append_varint(e->key_len());
-      out.append_varint(e->value_len);
-      if (expiry) out.append_u64(static_cast<uint64_t>(e->expire_ms()));
-      out.append(e->key_data(), e->key_len());
-      out.append(e->value_data(), e->value_len);
-    });
-    out.finish(entries);
+      out.append_varint(v.key_len);
+      out.append_varint(v.entry->value_len);
+      if (expiry) out.append_u64(static_cast<uint64_t>(v.expire_ms));
+      out.append(key, v.key_len);
+      out.append(key + v.key_len, v.entry->value_len);
+      if (!out.ok()) break;
+    }
+    out.finish(view.size());
     if (!out.ok()) return fail("the sink failed while writing");
-    return SnapshotInfo{entries, out.raw_bytes(), out.written(), engine.clock_ms_};
+    return SnapshotInfo{view.size(), out.raw_bytes(), out.written(), clock};
   }
 };
 

@@ -2,11 +2,15 @@
 // source, versioned, LZ4-compressed block by block, checksummed with XXH64 per block and XXH3 over
 // the whole stream. The byte format is in docs/cache.md ("Snapshot format").
 //
-// Threading: write_snapshot holds the engine's shared lock while it streams (readers go on, apply
-// waits). restore_snapshot verifies without any lock, then loads under the exclusive lock.
+// Threading: write_snapshot may run on any thread. It holds the shared lock only to capture the
+// list of entries (a pointer copy), then streams without the lock while apply goes on: until it
+// ends, apply frees no entry and rewrites no value in place (Engine::release, block_for), so the
+// captured entries stay intact. One snapshot is written at a time. restore_snapshot verifies
+// without any lock, then loads under the exclusive lock.
 //
-// Memory: neither direction materializes the snapshot: the writer holds one raw and one
-// compressed block (1 MiB each at most); the loader verifies the whole stream first (one pass,
+// Memory: neither direction materializes the snapshot: the writer holds the captured list
+// (24 bytes per key), one raw and one compressed block (1 MiB each at most), and the entries apply
+// replaced or deleted while it streamed (freed at its end); the loader verifies the whole stream first (one pass,
 // two block buffers), and only then clears the engine and loads entries straight into it, so the
 // peak is the new state plus two blocks, never old state + new state.
 #pragma once
