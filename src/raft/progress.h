@@ -68,6 +68,8 @@ struct Progress {
   Index pending_snapshot = 0;
   // Set by any message from the follower; cleared by CheckQuorum each election timeout.
   bool recent_active = false;
+  // Leader's tick count when it last heard from this follower (CheckQuorum's sliding window).
+  std::uint64_t last_heard = 0;
   // kProbe: a probe was sent and no reply or heartbeat response came back yet.
   // kReplicate: the in-flight window is full. Cleared by a heartbeat response or an ack.
   bool msg_app_flow_paused = false;

@@ -118,9 +118,11 @@ void Raft::reset(Term term) {
     const bool learner = pr.is_learner;
     pr = Progress(last + 1, trk_.max_inflight(), trk_.max_inflight_bytes());
     pr.is_learner = learner;
+    pr.last_heard = ticks_;  // a new leader gets a full election timeout to hear from everyone
     if (pid == id_) pr.match = last;
   }
   pending_conf_index_ = 0;
+  pending_timeout_now_ = false;
   uncommitted_size_ = 0;
   read_only_.reset();
   pending_read_index_messages_.clear();
@@ -338,6 +340,7 @@ RStatus Raft::step(Message m) {
 // ---- ticks ----
 
 void Raft::tick() {
+  ++ticks_;
   if (role_ == Role::kLeader) {
     tick_heartbeat();
   } else {
@@ -359,6 +362,12 @@ void Raft::tick_election() {
 void Raft::tick_heartbeat() {
   ++heartbeat_elapsed_;
   ++election_elapsed_;
+  // §6.2 CheckQuorum over a sliding window: step down as soon as a quorum has not been heard
+  // from for a whole election timeout (a check only at each timeout boundary could take two).
+  if (check_quorum_ && !quorum_heard_within_election_timeout()) {
+    become_follower(term_, kNone);
+    return;
+  }
   if (election_elapsed_ >= election_timeout_) {
     election_elapsed_ = 0;
     if (check_quorum_) {
@@ -369,6 +378,8 @@ void Raft::tick_heartbeat() {
     }
     // §3.10: a transfer that did not finish within an election timeout is abandoned.
     if (role_ == Role::kLeader && lead_transferee_ != kNone) abort_leader_transfer();
+    // A leader that is no longer a voter keeps trying to hand over (another voter, or again).
+    if (leading_as_non_voter()) hand_over_leadership();
   }
   if (role_ != Role::kLeader) return;
   if (heartbeat_elapsed_ >= heartbeat_timeout_) {
@@ -384,6 +395,10 @@ void Raft::applied_to(Index index) {
   const Index old = log_.applied();
   const Index applied = std::max(index, old);
   log_.applied_to(applied);
+  if (pending_timeout_now_ && role_ == Role::kFollower && !has_unapplied_conf_changes()) {
+    pending_timeout_now_ = false;
+    hup(CampaignType::kTransfer);
+  }
   // §4.3: leave the joint configuration automatically once the entry entering it is applied.
   if (trk_.config().auto_leave && applied >= pending_conf_index_ && role_ == Role::kLeader) {
     Message m;

@@ -110,6 +110,7 @@ class Raft {
   void leader_heartbeat_response(const Message& m, Progress& pr);
   void leader_transfer(const Message& m, Progress& pr);
   void leader_check_quorum();
+  bool quorum_heard_within_election_timeout() const;
   void send_timeout_now(NodeId to);
   void abort_leader_transfer() { lead_transferee_ = kNone; }
   bool committed_entry_in_current_term() const;
@@ -131,6 +132,12 @@ class Raft {
 
   // ---- raft_conf.cc: membership ----
   ConfState switch_to_config(TrackerConfig cfg, ProgressMap prs);
+  // A leader no longer a voter transfers leadership to the most up-to-date voter.
+  void hand_over_leadership();
+  bool leading_as_non_voter() const {
+    const Progress* self = trk_.get(id_);
+    return role_ == Role::kLeader && (self == nullptr || self->is_learner);
+  }
 
   // Persistent state (§3.3): must reach stable storage before messages that depend on it leave.
   NodeId id_;
@@ -160,6 +167,10 @@ class Raft {
   // round (leaders).
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;  // leader only
+  // Follower only: a MsgTimeoutNow of this term arrived while a committed conf change was
+  // unapplied; campaign once it is applied. Cleared on any role or term change.
+  bool pending_timeout_now_ = false;
+  std::uint64_t ticks_ = 0;  // ticks since this Raft was created (a logical clock)
   int heartbeat_timeout_;
   int election_timeout_;
   // In [election_timeout, 2*election_timeout), re-drawn on every reset (§3.4).

@@ -26,17 +26,22 @@ RResult<ConfState> Raft::apply_conf_change(const ConfChangeV2& cc) {
 
 ConfState Raft::switch_to_config(TrackerConfig cfg, ProgressMap prs) {
   trk_.set(std::move(cfg), std::move(prs));
+  for (auto& [pid, pr] : trk_.progress()) {
+    if (pr.last_heard == 0) pr.last_heard = ticks_;  // new members get a full window
+  }
   ConfState cs = trk_.config().to_conf_state();
   const Progress* self = trk_.get(id_);
   is_learner_ = self != nullptr && self->is_learner;
-  if ((self == nullptr || is_learner_) && role_ == Role::kLeader) {
-    // We were removed or demoted: stop leading. The remaining voters elect a new leader after an
-    // election timeout (a deviation from §4.2.2's "step down once committed": the entry is
-    // already committed when it is applied, so this is the same point).
-    become_follower(term_, kNone);
+  if (role_ != Role::kLeader || cs.voters_size() == 0) return cs;
+  if (self == nullptr || is_learner_) {
+    // §4.2.2: a leader removed (or demoted) by C_new keeps managing the cluster without counting
+    // itself until it hands over. Stepping down at once could strand the others: they may not
+    // know the change committed yet, and in a joint configuration they may need this node's vote,
+    // which it refuses if its log is longer (found by the simulator). It hands over by
+    // leadership transfer to the most up-to-date voter, retried every election timeout.
+    hand_over_leadership();
     return cs;
   }
-  if (role_ != Role::kLeader || cs.voters_size() == 0) return cs;
   if (maybe_commit()) {
     // The new quorum may already hold more entries (e.g. a voter was removed).
     bcast_append();
@@ -50,6 +55,26 @@ ConfState Raft::switch_to_config(TrackerConfig cfg, ProgressMap prs) {
     abort_leader_transfer();
   }
   return cs;
+}
+
+void Raft::hand_over_leadership() {
+  NodeId best = kNone;
+  Index best_match = 0;
+  for (NodeId id : trk_.config().voters.incoming.ids()) {
+    const Progress* pr = trk_.get(id);
+    if (id != id_ && pr != nullptr && (best == kNone || pr->match > best_match)) {
+      best = id;
+      best_match = pr->match;
+    }
+  }
+  if (best == kNone) return;
+  election_elapsed_ = 0;  // the transfer gets a full election timeout
+  lead_transferee_ = best;
+  if (best_match == log_.last_index()) {
+    send_timeout_now(best);
+  } else {
+    maybe_send_append(best, true);
+  }
 }
 
 }  // namespace cairn::raft

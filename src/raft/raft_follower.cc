@@ -36,6 +36,12 @@ RStatus Raft::step_follower(Message& m) {
       return {};
     case eraftpb::MsgTimeoutNow:
       // §3.10: the leader asks us to start an election at once, skipping PreVote and the lease.
+      // If a committed conf change is not applied yet we may not campaign (hup refuses): do it
+      // as soon as it is (applied_to), or the transfer would silently fail.
+      if (has_unapplied_conf_changes()) {
+        pending_timeout_now_ = true;
+        return {};
+      }
       hup(CampaignType::kTransfer);
       return {};
     case eraftpb::MsgReadIndex:

@@ -53,6 +53,16 @@ RStatus Raft::step_leader(Message& m) {
   return {};
 }
 
+bool Raft::quorum_heard_within_election_timeout() const {
+  std::map<NodeId, bool> heard;
+  for (const auto& [pid, pr] : trk_.progress()) {
+    if (pr.is_learner) continue;
+    heard.emplace(
+        pid, pid == id_ || ticks_ - pr.last_heard < static_cast<std::uint64_t>(election_timeout_));
+  }
+  return trk_.config().voters.vote_result(heard) == VoteResult::kWon;
+}
+
 void Raft::leader_check_quorum() {
   // §6.2: a leader that has not heard from a quorum within an election timeout steps down, so
   // that clients find the real leader and lease reads stay safe.
@@ -64,7 +74,9 @@ void Raft::leader_check_quorum() {
 
 RStatus Raft::leader_propose(Message& m) {
   CAIRN_CHECK(m.entries_size() > 0);
-  if (trk_.get(id_) == nullptr) return Err(Error::kNotLeader);  // we were removed
+  if (trk_.get(id_) == nullptr || trk_.get(id_)->is_learner) {
+    return Err(Error::kNotLeader);  // we were removed or demoted and are handing over
+  }
   if (lead_transferee_ != kNone) return Err(Error::kLeaderTransferring);
   Index pending_conf = pending_conf_index_;
   for (int k = 0; k < m.entries_size(); ++k) {
@@ -154,6 +166,7 @@ void Raft::respond_to_read_index(const Message& req, Index read_index) {
 
 void Raft::leader_append_response(const Message& m, Progress& pr) {
   pr.recent_active = true;
+  pr.last_heard = ticks_;
   if (m.reject()) {
     // §5.3 with the fast-backtracking optimization: the follower tells us the last index whose
     // term is <= the term we probed with; we skip every index in between.
@@ -197,6 +210,7 @@ void Raft::leader_append_response(const Message& m, Progress& pr) {
 
 void Raft::leader_heartbeat_response(const Message& m, Progress& pr) {
   pr.recent_active = true;
+  pr.last_heard = ticks_;
   pr.msg_app_flow_paused = false;
   if (pr.match < log_.last_index() || pr.state == ProgressState::kProbe) {
     maybe_send_append(m.from(), true);
@@ -237,6 +251,9 @@ void Raft::send_timeout_now(NodeId to) {
   m.set_to(to);
   m.set_msg_type(eraftpb::MsgTimeoutNow);
   send(std::move(m));
+  // A leader that is no longer a voter is done once its successor holds its whole log: the
+  // successor campaigns at once, and the others can elect it (or anyone as up to date) anyway.
+  if (leading_as_non_voter()) become_follower(term_, kNone);
 }
 
 }  // namespace cairn::raft

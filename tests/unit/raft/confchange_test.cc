@@ -187,7 +187,8 @@ TEST(ConfChange, SecondChangeRefusedWhilePending) {
   EXPECT_TRUE(c.node(1).propose_conf_change(ConfChangeV2()).ok());
 }
 
-// Removing the leader: it steps down once the change is applied and the rest elect a leader.
+// Removing the leader: once the change is applied it hands leadership to the most up-to-date
+// voter (§4.2.2) and steps down; the rest carry on.
 TEST(ConfChange, RemoveLeader) {
   Cluster c({1, 2, 3});
   c.campaign(1);
@@ -201,6 +202,57 @@ TEST(ConfChange, RemoveLeader) {
   ASSERT_TRUE(c.propose(lead, "z").ok());
   EXPECT_EQ(c.peer(2).applied, strs({"z"}));
   EXPECT_EQ(c.raft(lead).tracker().config().to_string(), "voters=(2 3)");
+}
+
+// The leader demotes itself by joint consensus. It keeps leading (not counting itself) until
+// the joint configuration is left, then hands over to an up-to-date voter: nobody is left
+// needing the vote of a node that refuses it.
+TEST(ConfChange, LeaderDemotesItselfThroughJointConsensus) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  ASSERT_TRUE(c.propose(1, "a").ok());
+  ASSERT_TRUE(c.propose_conf(1, conf_change({{kLearner, 1}}, eraftpb::Implicit)).ok());
+  c.tick_all(2);
+  const NodeId lead = c.leader();
+  ASSERT_TRUE(lead == 2 || lead == 3) << lead;
+  EXPECT_TRUE(c.raft(1).is_learner());
+  EXPECT_EQ(c.raft(1).role(), Role::kFollower);
+  EXPECT_EQ(c.raft(lead).tracker().config().to_string(), "voters=(2 3) learners=(1)");
+  ASSERT_TRUE(c.propose(lead, "b").ok());
+  EXPECT_EQ(c.peer(1).applied, strs({"a", "b"}));  // the learner still replicates
+}
+
+// A TimeoutNow that arrives while a committed conf change is still unapplied is acted upon
+// once it is applied, instead of being dropped.
+TEST(ConfChange, TimeoutNowWaitsForPendingConfChangeToApply) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  c.add_peer(4);
+  // Deliver the commit of the conf change and the TimeoutNow to 2 in one batch, before 2 has
+  // had a Ready to apply it.
+  ASSERT_TRUE(c.node(1).propose_conf_change(conf_change({{kLearner, 4}})).ok());
+  c.stabilize();
+  ASSERT_TRUE(c.node(1).propose_conf_change(conf_change({{kAdd, 4}})).ok());
+  c.drop_type(eraftpb::MsgHeartbeat);
+  std::vector<Message> held;
+  for (int round = 0; round < 10; ++round) {
+    for (Message& m : c.take_messages()) {
+      if (m.to() == 2 && m.msg_type() == eraftpb::MsgAppend && m.commit() >= 3) {
+        held.push_back(std::move(m));
+      } else {
+        c.deliver(std::move(m));
+      }
+    }
+  }
+  ASSERT_FALSE(held.empty());
+  ASSERT_TRUE(c.node(1).transfer_leader(2).ok());
+  for (Message& m : c.take_messages())
+    held.push_back(std::move(m));
+  for (Message& m : held)
+    c.deliver(std::move(m));  // commit, then TimeoutNow, no Ready between
+  c.recover();
+  c.stabilize();
+  EXPECT_EQ(c.raft(2).role(), Role::kLeader);
 }
 
 // Conf changes in every order: adding 4 (as learner, then voter) and removing 3, in all
