@@ -254,11 +254,15 @@ void Engine::check_invariants() const {
   table_.for_each([&](const Entry* e) {
     bytes += entry_footprint(e);
     if (e->has_expiry()) ++with_expiry;
+    CAIRN_CHECK(table_.find(e->key(), hash_key(e->key())) == e);  // reachable from its key
     ++n;
   });
   CAIRN_CHECK(n == table_.size());
   CAIRN_CHECK(bytes == entry_bytes_);
   CAIRN_CHECK(with_expiry == expiry_.size());
+  for (const Entry* e : pending_evictions_)
+    CAIRN_CHECK(table_.find(e->key(), hash_key(e->key())) == e);
+  if (auto tracked = policy_->tracked()) CAIRN_CHECK(*tracked + pending_evictions_.size() == n);
 }
 
 }  // namespace cairn::cache

@@ -14,11 +14,11 @@
 // expiry against the clock of the state they read, so a linearizable read served after applying
 // up to its read index sees at least the clock of every earlier read (docs/cache.md, "Expiry").
 //
-// Invariants (checked by check_invariants() in tests):
+// Invariants (check_invariants() verifies them, as far as counts allow, in tests):
 //  1. every entry in table_ is in the policy's structures or in pending_evictions_ (not both),
 //     and in expiry_ iff it has an expiry.
 //  2. entry_bytes_ == sum of entry_footprint(e) over table_.
-//  3. clock_ms_ never decreases.
+//  3. clock_ms_ never decreases, except that restoring a snapshot installs the snapshot's clock.
 #pragma once
 
 #include <atomic>

@@ -173,6 +173,7 @@ class Sieve final : public Policy {
     hand_ = 0;
   }
   size_t memory() const override { return queue_.memory(); }
+  std::optional<size_t> tracked() const override { return queue_.size(); }
 
  private:
   FifoRing queue_;
@@ -259,6 +260,7 @@ class S3Fifo final : public Policy {
   size_t memory() const override {
     return small_.memory() + main_.memory() + malloc_footprint(ghost_.size() * sizeof(uint16_t));
   }
+  std::optional<size_t> tracked() const override { return small_.size() + main_.size(); }
 
  private:
   static bool in_main(const Entry* e) { return (FifoRing::low_bits(e) & kMain) != 0; }

@@ -56,6 +56,8 @@ class Policy {
   virtual void clear() = 0;
   // Bytes the policy's own structures hold.
   virtual size_t memory() const = 0;
+  // How many entries the policy's queues hold, for invariant checks (none for sampling policies).
+  virtual std::optional<size_t> tracked() const { return std::nullopt; }
 };
 
 std::unique_ptr<Policy> make_policy(EvictionPolicy p, const Table& table, uint64_t seed);

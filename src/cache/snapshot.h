@@ -10,9 +10,9 @@
 //
 // Memory: neither direction materializes the snapshot: the writer holds the captured list
 // (24 bytes per key), one raw and one compressed block (1 MiB each at most), and the entries apply
-// replaced or deleted while it streamed (freed at its end); the loader verifies the whole stream first (one pass,
-// two block buffers), and only then clears the engine and loads entries straight into it, so the
-// peak is the new state plus two blocks, never old state + new state.
+// replaced or deleted while it streamed (freed at its end); the loader verifies the whole stream
+// first (one pass, two block buffers), and only then clears the engine and loads entries straight
+// into it, so the peak is the new state plus two blocks, never old state + new state.
 #pragma once
 
 #include <cstddef>
