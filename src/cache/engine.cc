@@ -36,11 +36,6 @@ Reply Engine::apply(const Command& cmd, int64_t time_ms) {
   return reply;
 }
 
-size_t Engine::active_expire(size_t max_keys) {
-  std::unique_lock lock(mu_);
-  return expire_some(max_keys);
-}
-
 size_t Engine::expire_some(size_t budget) {
   size_t n = 0;
   while (n < budget) {

@@ -1,11 +1,10 @@
 // Engine: the cache state machine behind Raft. One per node, owned by the node layer.
 //
-// Threading rule: apply() (and snapshot loading, clear, active_expire) is called by one apply
-// thread at a time and takes the exclusive lock; the read methods may be called from any number of
-// threads concurrently with apply and with each other and take the shared lock (writer-preferring,
-// see rwlock.h, so readers cannot starve apply). Readers never
-// modify the keyspace: an expired key is simply invisible to them, and the apply thread reclaims
-// it.
+// Threading rule: apply() (and restore_snapshot, eviction_candidates, cancel_evictions) is called
+// by one apply thread at a time and takes the exclusive lock; the read methods may be called from
+// any number of threads concurrently with apply and with each other and take the shared lock
+// (writer-preferring, see rwlock.h, so readers cannot starve apply). Readers never modify the
+// keyspace: an expired key is simply invisible to them, and the apply thread reclaims it.
 //
 // Determinism: apply(cmd, time_ms) reads no clock. The engine keeps a replicated clock,
 // clock = max(clock, time_ms of every applied command), and judges expiry only against it, so
@@ -111,8 +110,6 @@ class Engine {
   std::vector<Bytes> eviction_candidates(size_t max_keys);
   void cancel_evictions();
 
-  // Node-local maintenance (apply thread): reclaims up to max_keys expired keys; returns how many.
-  size_t active_expire(size_t max_keys);
   // Used memory as accounted: entries, hash table, policy and expiry structures. Any thread.
   uint64_t used_memory() const;
   const Config& config() const { return config_; }
