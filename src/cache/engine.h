@@ -3,8 +3,9 @@
 // Threading rule: apply() (and restore_snapshot, eviction_candidates, cancel_evictions) is called
 // by one apply thread at a time and takes the exclusive lock; the read methods may be called from
 // any number of threads concurrently with apply and with each other and take the shared lock
-// (writer-preferring, see rwlock.h, so readers cannot starve apply). Readers never modify the
-// keyspace: an expired key is simply invisible to them, and the apply thread reclaims it.
+// (writer-preferring, see rwlock.h, so readers cannot starve apply). write_snapshot may run on
+// another thread while apply goes on (snapshot.h). Readers never modify the keyspace: an expired
+// key is simply invisible to them, and the apply thread reclaims it.
 //
 // Determinism: apply(cmd, time_ms) reads no clock. The engine keeps a replicated clock,
 // clock = max(clock, time_ms of every applied command), and judges expiry only against it, so
