@@ -180,6 +180,16 @@ class BlockReader {
     }
     return {};
   }
+  // Consumes n raw bytes without keeping them.
+  Status<SnapshotError> skip(uint64_t n) {
+    char scratch[4096];
+    while (n > 0) {
+      const size_t take = n < sizeof scratch ? static_cast<size_t>(n) : sizeof scratch;
+      if (auto st = read(scratch, take); !st) return st;
+      n -= take;
+    }
+    return {};
+  }
   Status<SnapshotError> read_varint(uint64_t& v) {
     v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
@@ -352,7 +362,6 @@ class SnapshotLoader {
     info.entries = get_u64(fixed + 8);
     if (engine != nullptr) engine->clock_ms_ = info.clock_ms;
     std::string key;
-    std::string value;
     for (uint64_t i = 0; i < info.entries; ++i) {
       char flags;
       uint64_t klen = 0;
@@ -372,10 +381,20 @@ class SnapshotLoader {
         if (expire > kMaxExpireMs) return fail("malformed: expiry out of range");
       }
       key.resize(klen);
-      value.resize(vlen);
       if (auto s = in.read(key.data(), klen); !s) return Err(s.error());
-      if (auto s = in.read(value.data(), vlen); !s) return Err(s.error());
-      if (engine != nullptr) insert(*engine, key, value, expire);
+      if (engine == nullptr) {
+        // Verifying: lengths are not trusted yet, so skip the value without allocating it.
+        if (auto s = in.skip(vlen); !s) return Err(s.error());
+        continue;
+      }
+      // Loading: the stream has been verified whole, so vlen bytes really follow; read them
+      // straight into the new entry.
+      Entry* e = entry_new_uninit(key, vlen);
+      if (auto s = in.read(e->value_data(), vlen); !s) {
+        entry_free(e);
+        return Err(s.error());
+      }
+      insert(*engine, e, expire);
     }
     if (auto s = in.finish(info.entries); !s) return Err(s.error());
     info.raw_bytes = in.raw_bytes();
@@ -407,11 +426,10 @@ class SnapshotLoader {
   }
 
  private:
-  static void insert(Engine& engine, const std::string& key, const std::string& value,
-                     int64_t expire) {
-    uint64_t h = hash_key(key);
-    Entry* old = engine.table_.find(key, h);  // a valid snapshot has no duplicates, but be safe
-    engine.install(old, entry_new(key, value), h, expire);
+  static void insert(Engine& engine, Entry* e, int64_t expire) {
+    uint64_t h = hash_key(e->key());
+    Entry* old = engine.table_.find(e->key(), h);  // a valid snapshot has no duplicates
+    engine.install(old, e, h, expire);
     engine.trim();  // a node with a smaller max-memory than the writer's evicts while loading
     engine.last_written_ = nullptr;
   }
