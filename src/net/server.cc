@@ -94,7 +94,14 @@ void NetworkServer::run() {
           self->admit(std::move(socket));
         }
       },
-      asio::detached);
+      [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("accept loop failed: {}", ex.what());
+        }
+      });
 
   spdlog::info("node {} listening on {} ({} I/O thread{})", config_.node_id, to_string(local_),
                config_.threads, config_.threads == 1 ? "" : "s");
@@ -156,9 +163,13 @@ void NetworkServer::begin_shutdown() {
   }
   spdlog::info("node {} shutting down: closing listener, draining {} connection{}", config_.node_id,
                live.size(), live.size() == 1 ? "" : "s");
-  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
-    std::error_code ec;
-    self->acceptor_.close(ec);
+  // A weak reference: if run() has already returned, this handler never runs, and a strong one
+  // would keep the server (which owns the io_context holding the handler) alive forever.
+  asio::post(acceptor_.get_executor(), [weak = weak_from_this()] {
+    if (auto self = weak.lock()) {
+      std::error_code ec;
+      self->acceptor_.close(ec);
+    }
   });
   for (auto& c : live)
     c->stop();
