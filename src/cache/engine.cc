@@ -13,10 +13,21 @@ namespace cairn::cache {
 // Old hash buckets a Tick moves when a resize is in progress (each write moves 4 more).
 constexpr size_t kTickRehashBuckets = 4096;
 
+std::optional<std::string> validate(const Config& config) {
+  if (config.max_key_bytes > kMaxKeyLen) {
+    return "max key size " + std::to_string(config.max_key_bytes) + " is over the limit of " +
+           std::to_string(kMaxKeyLen) + " bytes";
+  }
+  if (config.max_value_bytes > UINT32_MAX) {
+    return "max value size " + std::to_string(config.max_value_bytes) + " is over the limit of " +
+           std::to_string(UINT32_MAX) + " bytes";
+  }
+  return std::nullopt;
+}
+
 Engine::Engine(Config config)
     : config_(config), policy_(make_policy(config.policy, table_, config.seed)) {
-  CAIRN_CHECK(config_.max_key_bytes <= kMaxKeyLen);
-  CAIRN_CHECK(config_.max_value_bytes <= UINT32_MAX);
+  CAIRN_CHECK(!validate(config_).has_value());
 }
 
 Engine::~Engine() {

@@ -58,6 +58,10 @@ struct Config {
   uint64_t seed = 0x6361697263616368;  // sampling seed for allkeys-lru and randomkey
 };
 
+// Why a configuration cannot be used, in words for the operator, or nullopt if it can. The Engine
+// constructor aborts on an invalid one, so callers taking limits from flags check them here first.
+std::optional<std::string> validate(const Config& config);
+
 struct Stats {
   uint64_t hits = 0;
   uint64_t misses = 0;

@@ -134,6 +134,36 @@ INSTANTIATE_TEST_SUITE_P(Policies, EvictingPolicy,
                            return n;
                          });
 
+TEST(Config, ValidateExplainsLimits) {
+  Config cfg;
+  EXPECT_EQ(validate(cfg), std::nullopt);
+  cfg.max_value_bytes = uint64_t{1} << 33;
+  EXPECT_EQ(validate(cfg), "max value size 8589934592 is over the limit of 4294967295 bytes");
+  cfg = Config{};
+  cfg.max_key_bytes = uint64_t{1} << 20;
+  EXPECT_EQ(validate(cfg), "max key size 1048576 is over the limit of 1048575 bytes");
+}
+
+// With replicated eviction, noeviction still refuses in apply: accounting is a function of the
+// state, so every replica refuses the same write.
+TEST(NoEviction, RefusesIdenticallyOnReplicas) {
+  Config cfg;
+  cfg.policy = EvictionPolicy::kNoEviction;
+  cfg.max_memory = 32 * 1024;
+  cfg.evict_on_apply = false;
+  Engine a(cfg), b(cfg);
+  int refused = 0;
+  for (int i = 0; i < 1000; ++i) {
+    Command cmd = i % 4 == 3 ? Command{Delete{{"k" + std::to_string(i - 2)}}}
+                             : Command{put("k" + std::to_string(i), std::string(40, 'v'))};
+    Reply ra = a.apply(cmd, kT0 + i);
+    ASSERT_EQ(ra, b.apply(cmd, kT0 + i)) << i;
+    refused += std::holds_alternative<Error>(ra) ? 1 : 0;
+  }
+  EXPECT_GT(refused, 100);
+  EXPECT_EQ(a.dbsize(), b.dbsize());
+}
+
 TEST(Policy, NamesParse) {
   EXPECT_EQ(parse_policy("allkeys-lru"), EvictionPolicy::kAllKeysLru);
   EXPECT_EQ(parse_policy("s3-fifo"), EvictionPolicy::kS3Fifo);
