@@ -95,6 +95,17 @@ class Engine {
 
   // Reads: any thread, concurrent with apply.
   std::optional<Bytes> get(std::string_view key) const;
+  // GET without a copy: calls fn(std::string_view value) under the shared lock (so fn must be
+  // short and must not call back into the engine) and returns true, or returns false on a miss.
+  // Lets the RESP layer write the value straight into its output buffer.
+  template <typename Fn>
+  bool get_with(std::string_view key, Fn&& fn) const {
+    std::shared_lock lock(mu_);
+    const Entry* e = find_visible(key, true);
+    if (e == nullptr) return false;
+    fn(e->value());
+    return true;
+  }
   int64_t exists(const std::vector<Bytes>& keys) const;  // number of keys present (repeats count)
   int64_t pttl(std::string_view key) const;              // ms, or kTtlNoKey / kTtlNoExpiry
   int64_t pexpiretime(std::string_view key) const;       // absolute ms, or kTtlNoKey / kTtlNoExpiry

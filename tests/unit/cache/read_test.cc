@@ -32,6 +32,17 @@ TEST(Read, GetRangeFollowsRedis) {
   EXPECT_EQ(c.engine.strlen("missing"), 0);
 }
 
+TEST(Read, GetWithLendsTheValueWithoutACopy) {
+  Clocked c;
+  c.set("k", std::string("bin\0ary", 7));
+  std::string out;
+  EXPECT_TRUE(c.engine.get_with("k", [&](std::string_view v) { out.assign(v); }));
+  EXPECT_EQ(out, std::string("bin\0ary", 7));
+  EXPECT_FALSE(c.engine.get_with("missing", [&](std::string_view) { ADD_FAILURE(); }));
+  EXPECT_EQ(c.engine.stats().hits, 1u);
+  EXPECT_EQ(c.engine.stats().misses, 1u);
+}
+
 TEST(Read, TtlAndExists) {
   Clocked c;
   c.set("a", "1", Expiry::relative(1500));
@@ -159,6 +170,7 @@ TEST(Concurrency, ReadersWhileApplying) {
         if (auto v = engine.get(k)) {
           EXPECT_EQ(*v, "value-of-" + k);
         }
+        engine.get_with(k, [&](std::string_view v) { EXPECT_EQ(v, "value-of-" + k); });
         (void)engine.exists({k});
         (void)engine.pttl(k);
         (void)engine.strlen(k);
