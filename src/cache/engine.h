@@ -117,6 +117,9 @@ class Engine {
   std::optional<Bytes> random_key() const;
   uint64_t dbsize() const;
   Stats stats() const;
+  // CONFIG RESETSTAT: zeroes hits, misses, evictions and expirations. Any thread (takes the
+  // exclusive lock briefly).
+  void reset_stats();
   int64_t clock_ms() const;
 
   // Replicated eviction (evict_on_apply == false), on the leader, apply thread: keys to propose in

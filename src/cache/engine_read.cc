@@ -138,6 +138,14 @@ int64_t Engine::clock_ms() const {
   return clock_ms_;
 }
 
+void Engine::reset_stats() {
+  std::unique_lock lock(mu_);
+  hits_.store(0, std::memory_order_relaxed);
+  misses_.store(0, std::memory_order_relaxed);
+  evictions_ = 0;
+  expirations_ = 0;
+}
+
 Stats Engine::stats() const {
   std::shared_lock lock(mu_);
   Stats s;

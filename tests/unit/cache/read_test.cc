@@ -79,6 +79,10 @@ TEST(Read, StatsCountHitsAndMisses) {
   EXPECT_EQ(s.misses, 1u);
   EXPECT_EQ(s.keys, 1u);
   EXPECT_EQ(s.clock_ms, kT0);
+  c.engine.reset_stats();
+  s = c.engine.stats();
+  EXPECT_EQ(s.hits + s.misses + s.evictions + s.expirations, 0u);
+  EXPECT_EQ(s.keys, 1u);
 }
 
 std::set<Bytes> full_scan(const Engine& e, std::string_view pattern = "*", size_t count = 10) {
