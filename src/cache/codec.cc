@@ -1,0 +1,285 @@
+// Encoding and decoding of stamped cache commands (format in codec.h). Pure functions.
+#include "cache/codec.h"
+
+#include <optional>
+#include <type_traits>
+#include <vector>
+
+namespace cairn::cache {
+namespace {
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void i64(int64_t v) {
+    auto u = static_cast<uint64_t>(v);
+    for (int i = 0; i < 8; ++i)
+      out_.push_back(static_cast<char>(u >> (8 * i)));
+  }
+  void varint(uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  void bytes(const Bytes& b) {
+    varint(b.size());
+    out_.append(b);
+  }
+  void expiry(const Expiry& x) {
+    u8(static_cast<uint8_t>(x.kind));
+    i64(x.ms);
+  }
+  void keys(const std::vector<Bytes>& ks) {
+    varint(ks.size());
+    for (const Bytes& k : ks)
+      bytes(k);
+  }
+
+ private:
+  std::string& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool failed() const { return !error_.empty(); }
+  const std::string& error() const { return error_; }
+  bool done() const { return pos_ == in_.size(); }
+
+  uint8_t u8() {
+    if (!need(1, "a byte")) return 0;
+    return static_cast<uint8_t>(in_[pos_++]);
+  }
+  int64_t i64() {
+    if (!need(8, "an 8-byte integer")) return 0;
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i)
+      v = (v << 8) | static_cast<unsigned char>(in_[pos_ + static_cast<size_t>(i)]);
+    pos_ += 8;
+    return static_cast<int64_t>(v);
+  }
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      uint8_t b = u8();
+      if (failed()) return 0;
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    fail("a varint longer than 10 bytes");
+    return 0;
+  }
+  Bytes bytes() {
+    uint64_t n = varint();
+    if (failed() || !need(n, "a string of " + std::to_string(n) + " bytes")) return {};
+    Bytes b(in_.substr(pos_, static_cast<size_t>(n)));
+    pos_ += static_cast<size_t>(n);
+    return b;
+  }
+  template <typename E>
+  E enumeration(uint8_t max, const char* what) {
+    uint8_t v = u8();
+    if (!failed() && v > max) fail(std::string("an unknown ") + what + " " + std::to_string(v));
+    return static_cast<E>(v);
+  }
+  Expiry expiry() {
+    Expiry x;
+    x.kind =
+        enumeration<Expiry::Kind>(static_cast<uint8_t>(Expiry::Kind::kAbsolute), "expiry kind");
+    x.ms = i64();
+    return x;
+  }
+  std::vector<Bytes> keys() {
+    uint64_t n = varint();
+    // Each key takes at least one byte: a count past the remaining input is malformed, and
+    // checking it first bounds the allocation by the input size.
+    if (!failed() && n > in_.size() - pos_) fail("a key count of " + std::to_string(n));
+    std::vector<Bytes> ks;
+    if (failed()) return ks;
+    ks.reserve(static_cast<size_t>(n));
+    for (uint64_t i = 0; i < n && !failed(); ++i)
+      ks.push_back(bytes());
+    return ks;
+  }
+  void fail(const std::string& what) {
+    if (error_.empty())
+      error_ = "cache entry: malformed at byte " + std::to_string(pos_) + ": " + what;
+  }
+
+ private:
+  bool need(uint64_t n, const std::string& what) {
+    if (n <= in_.size() - pos_) return true;
+    fail("truncated, expected " + what);
+    return false;
+  }
+  std::string_view in_;
+  size_t pos_ = 0;
+  std::string error_;
+};
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+}  // namespace
+
+std::string encode_entry(const Command& command, int64_t time_ms) {
+  std::string out;
+  Writer w(out);
+  w.u8(kCommandCodecVersion);
+  w.i64(time_ms);
+  w.u8(static_cast<uint8_t>(command.index()));
+  std::visit(Overloaded{
+                 [&](const Put& c) {
+                   w.bytes(c.key);
+                   w.bytes(c.value);
+                   w.u8(static_cast<uint8_t>(c.condition));
+                   w.u8(c.get_old ? 1 : 0);
+                   w.expiry(c.expiry);
+                 },
+                 [&](const Delete& c) { w.keys(c.keys); },
+                 [&](const Clear&) {},
+                 [&](const Expire& c) {
+                   w.bytes(c.key);
+                   w.expiry(c.expiry);
+                   w.u8(static_cast<uint8_t>(c.condition));
+                 },
+                 [&](const Persist& c) { w.bytes(c.key); },
+                 [&](const IncrBy& c) {
+                   w.bytes(c.key);
+                   w.i64(c.delta);
+                 },
+                 [&](const IncrByFloat& c) {
+                   w.bytes(c.key);
+                   w.bytes(c.delta);
+                 },
+                 [&](const Append& c) {
+                   w.bytes(c.key);
+                   w.bytes(c.value);
+                 },
+                 [&](const SetRange& c) {
+                   w.bytes(c.key);
+                   w.i64(c.offset);
+                   w.bytes(c.value);
+                 },
+                 [&](const GetDel& c) { w.bytes(c.key); },
+                 [&](const GetEx& c) {
+                   w.bytes(c.key);
+                   w.expiry(c.expiry);
+                 },
+                 [&](const CompareAndSet& c) {
+                   w.bytes(c.key);
+                   w.bytes(c.expected);
+                   w.bytes(c.value);
+                   w.expiry(c.expiry);
+                 },
+                 [&](const Tick&) {},
+                 [&](const Evict& c) { w.keys(c.keys); },
+             },
+             command);
+  return out;
+}
+
+namespace {
+
+std::optional<Command> decode_body(uint8_t tag, Reader& r) {
+  switch (tag) {
+    case 0: {
+      Put p;
+      p.key = r.bytes();
+      p.value = r.bytes();
+      p.condition = r.enumeration<PutCondition>(2, "put condition");
+      p.get_old = r.enumeration<uint8_t>(1, "flag") != 0;
+      p.expiry = r.expiry();
+      return p;
+    }
+    case 1:
+      return Delete{r.keys()};
+    case 2:
+      return Clear{};
+    case 3: {
+      Expire e;
+      e.key = r.bytes();
+      e.expiry = r.expiry();
+      e.condition = r.enumeration<ExpireCondition>(4, "expire condition");
+      return e;
+    }
+    case 4:
+      return Persist{r.bytes()};
+    case 5: {
+      IncrBy c;
+      c.key = r.bytes();
+      c.delta = r.i64();
+      return c;
+    }
+    case 6: {
+      IncrByFloat c;
+      c.key = r.bytes();
+      c.delta = r.bytes();
+      return c;
+    }
+    case 7: {
+      Append c;
+      c.key = r.bytes();
+      c.value = r.bytes();
+      return c;
+    }
+    case 8: {
+      SetRange c;
+      c.key = r.bytes();
+      c.offset = r.i64();
+      c.value = r.bytes();
+      return c;
+    }
+    case 9:
+      return GetDel{r.bytes()};
+    case 10: {
+      GetEx c;
+      c.key = r.bytes();
+      c.expiry = r.expiry();
+      return c;
+    }
+    case 11: {
+      CompareAndSet c;
+      c.key = r.bytes();
+      c.expected = r.bytes();
+      c.value = r.bytes();
+      c.expiry = r.expiry();
+      return c;
+    }
+    case 12:
+      return Tick{};
+    case 13:
+      return Evict{r.keys()};
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+Result<StampedCommand, CodecError> decode_entry(std::string_view data) {
+  static_assert(std::variant_size_v<Command> == 14, "a new command needs a decoder case");
+  Reader r(data);
+  const uint8_t version = r.u8();
+  if (!r.failed() && version != kCommandCodecVersion) {
+    return Err(CodecError{"cache entry: unsupported version " + std::to_string(version) +
+                          " (this build reads " + std::to_string(kCommandCodecVersion) + ")"});
+  }
+  const int64_t time_ms = r.i64();
+  const uint8_t tag = r.u8();
+  if (r.failed()) return Err(CodecError{r.error()});
+  std::optional<Command> cmd = decode_body(tag, r);
+  if (!cmd) return Err(CodecError{"cache entry: unknown command tag " + std::to_string(tag)});
+  if (!r.failed() && !r.done()) r.fail("trailing bytes after the command");
+  if (r.failed()) return Err(CodecError{r.error()});
+  return StampedCommand{std::move(*cmd), time_ms};
+}
+
+}  // namespace cairn::cache

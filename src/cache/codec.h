@@ -1,0 +1,37 @@
+// The byte encoding of a stamped cache command, as it travels in a Raft log entry's data.
+// Pure functions; thread-safe. The node layer proposes encode_entry(cmd, leader_time) and applies
+// decode_entry(data) on every replica.
+//
+// Format (all integers little-endian; lengths and counts as LEB128 varints):
+//   version u8 (= 1) | time_ms i64 | tag u8 (index of the Command alternative) | fields
+// Fields follow the struct's declaration order: Bytes as varint length + bytes, enums and bools
+// as u8, integers as i64, Expiry as kind u8 + ms i64, key lists as varint count + Bytes each.
+// Decoding refuses unknown versions and tags, out-of-range enums, lengths past the end and
+// trailing bytes, with a message naming the problem; it never allocates more than the input size.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "cache/command.h"
+#include "common/result.h"
+
+namespace cairn::cache {
+
+inline constexpr uint8_t kCommandCodecVersion = 1;
+
+struct StampedCommand {
+  Command command;
+  int64_t time_ms = 0;
+  bool operator==(const StampedCommand&) const = default;
+};
+
+struct CodecError {
+  std::string message;  // e.g. "cache entry: unknown command tag 42"
+};
+
+std::string encode_entry(const Command& command, int64_t time_ms);
+Result<StampedCommand, CodecError> decode_entry(std::string_view data);
+
+}  // namespace cairn::cache
