@@ -155,8 +155,11 @@ Term RaftLog::last_term() const {
 
 RResult<Term> RaftLog::term(Index i) const {
   // Valid range: [first_index()-1, last_index()].
+  // Outside it the term is unknown, and an error says so: a made-up term of 0 would let a
+  // follower with a shorter log "match" an append whose previous entry it does not hold.
   const Index dummy = first_index() - 1;
-  if (i < dummy || i > last_index()) return Term{0};
+  if (i < dummy) return Err(Error::kCompacted);
+  if (i > last_index()) return Err(Error::kUnavailable);
   if (auto t = unstable_.maybe_term(i)) return *t;
   return storage_->term(i);
 }

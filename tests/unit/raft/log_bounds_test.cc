@@ -1,0 +1,61 @@
+// The log's term lookup outside [first_index()-1, last_index()] and what the leader sends when a
+// follower's next entries have been compacted away. A lookup outside the log must be an error,
+// never a term of 0 that a follower with a shorter log would "match".
+#include <gtest/gtest.h>
+
+#include "cluster.h"
+
+namespace cairn::raft::test {
+namespace {
+
+TEST(LogBounds, TermOutsideTheLogIsAnError) {
+  Cluster c({1});
+  c.campaign(1);
+  c.stabilize();
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(c.propose(1, "v" + std::to_string(i)).ok());
+  c.stabilize();
+  const RaftLog& log = c.raft(1).log();
+  const Index last = log.last_index();
+  EXPECT_TRUE(log.term(last).ok());
+  EXPECT_FALSE(log.term(last + 1).ok());
+  EXPECT_FALSE(log.match_term(last + 1, 0));
+
+  ASSERT_TRUE(c.storage(1).compact(last - 1).ok());
+  EXPECT_TRUE(log.term(log.first_index() - 1).ok());  // the dummy entry keeps its term
+  auto below = log.term(log.first_index() - 2);
+  ASSERT_FALSE(below.ok());
+  EXPECT_EQ(below.error(), Error::kCompacted);
+}
+
+// A follower in Replicate state whose appends were all lost, while the leader compacts past the
+// follower's next index: once the follower answers a heartbeat, the leader must send a snapshot.
+// (Sending an empty append with log_term 0 made the follower accept a commit index beyond its log.)
+TEST(LogBounds, CompactedPrefixForAReplicatingFollowerSendsASnapshot) {
+  Cluster c({1, 2, 3}, [](Config& cfg) { cfg.max_inflight_msgs = 1; });
+  c.campaign(1);
+  c.stabilize();
+  c.drop_if([](const Message& m) { return m.to() == 3; });
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(c.propose(1, "x" + std::to_string(i)).ok());
+    c.stabilize();
+  }
+  const Index applied = c.raft(1).log().applied();
+  ASSERT_GT(applied, c.raft(3).log().last_index() + 1);
+  ConfState cs;
+  for (NodeId id : {NodeId{1}, NodeId{2}, NodeId{3}})
+    cs.add_voters(id);
+  ASSERT_TRUE(c.storage(1).create_snapshot(applied, &cs, "snap").ok());
+  ASSERT_TRUE(c.storage(1).compact(applied).ok());
+
+  c.drop_if(nullptr);
+  c.reset_counters();
+  c.tick(1);
+  c.stabilize();
+  EXPECT_GE(c.delivered(eraftpb::MsgSnapshot), 1);
+  EXPECT_EQ(c.raft(3).log().last_index(), c.raft(1).log().last_index());
+  EXPECT_EQ(c.raft(3).log().committed(), c.raft(1).log().committed());
+}
+
+}  // namespace
+}  // namespace cairn::raft::test
