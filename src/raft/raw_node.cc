@@ -28,6 +28,11 @@ void RawNode::campaign() {
 RStatus RawNode::step(Message m) {
   // Local messages must come through the dedicated calls.
   if (is_local_msg(m.msg_type())) return Err(Error::kStepLocalMessage);
+  // A forwarded proposal always carries entries; an empty one would trip the leader's
+  // invariant checks, so a bad peer could abort it. Refuse it here instead.
+  if (m.msg_type() == eraftpb::MsgPropose && m.entries_size() == 0) {
+    return Err(Error::kMalformedMessage);
+  }
   if (is_response_msg(m.msg_type()) && raft_.tracker().get(m.from()) == nullptr) {
     return Err(Error::kStepPeerNotFound);
   }
@@ -140,7 +145,11 @@ Ready RawNode::ready() {
     handed_.last_entry_term = rd.entries.back().term();
   }
   rd.snapshot = raft_.log().unstable_snapshot();
-  if (rd.snapshot) handed_.snapshot = rd.snapshot->metadata().index();
+  if (rd.snapshot) {
+    handed_.snapshot = rd.snapshot->metadata().index();
+    // The snapshot's acknowledgement may leave in this same Ready: it must be durable first.
+    rd.must_sync = true;
+  }
   rd.committed_entries = raft_.log().next_committed_entries();
   if (!rd.committed_entries.empty()) {
     handed_.last_committed = rd.committed_entries.back().index();

@@ -45,6 +45,8 @@ enum class Error {
   kStepLocalMessage,  // a local-only message (Hup, Beat...) arrived through step()
   kStepPeerNotFound,  // a response from a peer that is not in the configuration
   kInvalidConfig,
+  // Bad input from the network.
+  kMalformedMessage,  // a peer's message breaks the protocol (e.g. a proposal with no entries)
 };
 
 constexpr std::string_view to_string(Error e) {
@@ -75,6 +77,8 @@ constexpr std::string_view to_string(Error e) {
       return "cannot step a response from an unknown peer";
     case Error::kInvalidConfig:
       return "invalid raft configuration";
+    case Error::kMalformedMessage:
+      return "malformed raft message from a peer";
   }
   return "unknown raft error";
 }

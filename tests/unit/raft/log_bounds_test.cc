@@ -3,6 +3,8 @@
 // never a term of 0 that a follower with a shorter log would "match".
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "cluster.h"
 
 namespace cairn::raft::test {
@@ -55,6 +57,58 @@ TEST(LogBounds, CompactedPrefixForAReplicatingFollowerSendsASnapshot) {
   EXPECT_GE(c.delivered(eraftpb::MsgSnapshot), 1);
   EXPECT_EQ(c.raft(3).log().last_index(), c.raft(1).log().last_index());
   EXPECT_EQ(c.raft(3).log().committed(), c.raft(1).log().committed());
+}
+
+// Input from the network must not be able to abort a node.
+TEST(MalformedInput, EmptyForwardedProposalIsRefused) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  c.stabilize();
+  Message m;
+  m.set_msg_type(eraftpb::MsgPropose);
+  m.set_from(2);
+  m.set_to(1);
+  auto st = c.node(1).step(m);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), Error::kMalformedMessage);
+  ASSERT_TRUE(c.propose(1, "still-works").ok());
+  c.stabilize();
+  EXPECT_EQ(c.peer(2).applied.back(), "still-works");
+}
+
+// A Ready carrying a snapshot must be synced before its messages are sent: they may acknowledge
+// the snapshot to the leader.
+TEST(ReadyContract, SnapshotRequiresSync) {
+  Cluster c({1, 2, 3}, [](Config& cfg) { cfg.max_inflight_msgs = 1; });
+  c.campaign(1);
+  c.stabilize();
+  c.isolate(3);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(c.propose(1, "y" + std::to_string(i)).ok());
+  c.stabilize();
+  const Index applied = c.raft(1).log().applied();
+  ConfState cs;
+  for (NodeId id : {NodeId{1}, NodeId{2}, NodeId{3}})
+    cs.add_voters(id);
+  ASSERT_TRUE(c.storage(1).create_snapshot(applied, &cs, "snap").ok());
+  ASSERT_TRUE(c.storage(1).compact(applied).ok());
+  c.recover();
+  c.tick(1);
+  // Deliver until the snapshot reaches node 3, then inspect the Ready it produces.
+  std::optional<Ready> rd;
+  for (int round = 0; round < 100 && !rd; ++round) {
+    for (auto& m : c.take_messages()) {
+      const bool snap_to_3 = m.to() == 3 && m.msg_type() == eraftpb::MsgSnapshot;
+      c.deliver(std::move(m));
+      if (snap_to_3) {
+        rd = c.node(3).ready();
+        break;
+      }
+    }
+  }
+  ASSERT_TRUE(rd.has_value()) << "the snapshot never reached node 3";
+  ASSERT_TRUE(rd->snapshot.has_value());
+  EXPECT_TRUE(rd->must_sync);
 }
 
 }  // namespace
