@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <memory>
@@ -152,6 +153,8 @@ class Simulator {
   }
   void trace(const std::string& line) {
     if (!opts_.trace) return;
+    if (opts_.live_trace)
+      std::fprintf(stderr, "t=%llu %s\n", static_cast<unsigned long long>(now_), line.c_str());
     trace_.push_back("t=" + std::to_string(now_) + " " + line);
     if (trace_.size() > opts_.trace_lines) trace_.pop_front();
   }

@@ -21,6 +21,7 @@ struct SimOptions {
   int steps = 3000;    // time units of faults and load; nodes tick every kTickEvery units
   bool trace = false;  // record a readable trace (costly; used to replay a failing seed)
   std::size_t trace_lines = 200;
+  bool live_trace = false;  // with trace: also print each line to stderr as it happens
 };
 
 struct SimStats {

@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100'000'000));
   app.add_option("--trace-lines", trace_lines, "Trace lines to print on failure");
   app.add_flag("-v,--verbose", verbose, "Print one line per seed");
+  bool live = false;
+  app.add_flag("--live-trace", live,
+               "Print the trace to stderr as the run goes (to see what led to an abort)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -80,10 +83,10 @@ int main(int argc, char** argv) {
   cairn::sim::SimStats total;
   for (std::uint64_t seed = lo; seed <= hi; ++seed) {
     std::snprintf(g_replay, sizeof g_replay,
-                  "seed %llu; replay: cairn-sim --nodes %d --seeds %llu --steps %d\n",
+                  "seed %llu; replay: cairn-sim --nodes %d --seeds %llu --steps %d --live-trace\n",
                   static_cast<unsigned long long>(seed), nodes,
                   static_cast<unsigned long long>(seed), steps);
-    cairn::sim::SimOptions o{nodes, seed, steps, false, trace_lines};
+    cairn::sim::SimOptions o{nodes, seed, steps, live, trace_lines, live};
     cairn::sim::SimResult r = cairn::sim::run_simulation(o);
     if (!r.ok) {
       // Replay the same seed with tracing on: the run is deterministic, so it fails identically.
