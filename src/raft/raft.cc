@@ -108,6 +108,7 @@ void Raft::reset(Term term) {
     vote_ = kNone;
   }
   lead_ = kNone;
+  lease_revoked_ = false;
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;
   reset_randomized_election_timeout();

@@ -152,6 +152,10 @@ class Raft {
   NodeId lead_ = kNone;
   // Leader only: the node we are handing leadership to (§3.10); proposals are refused meanwhile.
   NodeId lead_transferee_ = kNone;
+  // Leader only: set once a MsgTimeoutNow has been sent in this term. Its target campaigns
+  // past the followers' leases (§3.10), so from then on this leader's lease proves nothing and
+  // reads take the heartbeat round instead, until the term changes (reset()).
+  bool lease_revoked_ = false;
   // Leader only: index of the latest conf change proposed; a new one is refused until the log is
   // applied past it (one change in flight at a time, §4.1).
   Index pending_conf_index_ = 0;

@@ -129,7 +129,8 @@ void Raft::leader_read_index(Message& m) {
 
 void Raft::send_read_index_response(Message m) {
   const std::string ctx = m.entries(0).data();
-  switch (read_only_.option()) {
+  const ReadOnlyOption mode = lease_revoked_ ? ReadOnlyOption::kSafe : read_only_.option();
+  switch (mode) {
     case ReadOnlyOption::kSafe:
       // §6.4 steps 2-3: record the commit index, then confirm leadership by a heartbeat round
       // carrying the request's context. Concurrent requests share rounds (batching).
@@ -251,6 +252,7 @@ void Raft::send_timeout_now(NodeId to) {
   m.set_to(to);
   m.set_msg_type(eraftpb::MsgTimeoutNow);
   send(std::move(m));
+  lease_revoked_ = true;
   // A leader that is no longer a voter is done once its successor holds its whole log: the
   // successor campaigns at once, and the others can elect it (or anyone as up to date) anyway.
   if (leading_as_non_voter()) become_follower(term_, kNone);

@@ -111,5 +111,33 @@ TEST(ReadyContract, SnapshotRequiresSync) {
   EXPECT_TRUE(rd->must_sync);
 }
 
+// Lease reads and leadership transfer: MsgTimeoutNow lets the transferee win past the followers'
+// leases, so the old leader must stop trusting its lease once it has sent one. Here nothing
+// reaches the old leader any more; a read it still answered from its lease would miss the write
+// the new leader committed meanwhile.
+TEST(LeaseRead, NotServedAfterTimeoutNow) {
+  Cluster c({1, 2, 3}, [](Config& cfg) {
+    cfg.check_quorum = true;
+    cfg.pre_vote = true;
+    cfg.read_only_option = ReadOnlyOption::kLeaseBased;
+  });
+  c.campaign(1);
+  c.stabilize();
+  ASSERT_TRUE(c.propose(1, "a").ok());
+  c.stabilize();
+  c.drop_if([](const Message& m) { return m.to() == 1; });
+  ASSERT_TRUE(c.node(1).transfer_leader(2).ok());
+  c.stabilize();
+  ASSERT_EQ(c.raft(2).role(), Role::kLeader);
+  ASSERT_EQ(c.raft(1).role(), Role::kLeader);  // has not heard of the new term
+  ASSERT_TRUE(c.propose(2, "b").ok());
+  c.stabilize();
+  ASSERT_TRUE(c.node(1).read_index("rd").ok());
+  c.stabilize();
+  for (const ReadState& rs : c.peer(1).reads) {
+    EXPECT_GE(rs.index, c.raft(2).log().committed()) << "stale lease read at index " << rs.index;
+  }
+}
+
 }  // namespace
 }  // namespace cairn::raft::test
