@@ -34,6 +34,9 @@ struct SimStats {
   std::uint64_t snapshots_sent = 0;
   std::uint64_t crashes = 0;
   std::uint64_t liveness_ticks = 0;  // ticks from healing to a commit applied on every voter
+  // Keys whose history the checker could not decide within its state budget: neither proven
+  // linearizable nor a violation. Reported so that a run never claims more than it checked.
+  std::uint64_t keys_undecided = 0;
 };
 
 struct SimResult {

@@ -124,12 +124,13 @@ int main(int argc, char** argv) {
     total.crashes += r.stats.crashes;
     total.conf_changes += r.stats.conf_changes;
     total.liveness_ticks = std::max(total.liveness_ticks, r.stats.liveness_ticks);
+    total.keys_undecided += r.stats.keys_undecided;
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
       "ok: %llu seeds x %d steps, %d nodes, %.1f s; committed %llu entries, %llu writes and "
       "%llu reads checked linearizable, %llu leaders, %llu conf changes, %llu crashes, "
-      "worst liveness %llu ticks\n",
+      "worst liveness %llu ticks, %llu key histories too large to decide\n",
       static_cast<unsigned long long>(hi - lo + 1), steps, nodes, secs,
       static_cast<unsigned long long>(total.committed),
       static_cast<unsigned long long>(total.writes_ok),
@@ -137,6 +138,7 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total.leaders),
       static_cast<unsigned long long>(total.conf_changes),
       static_cast<unsigned long long>(total.crashes),
-      static_cast<unsigned long long>(total.liveness_ticks));
+      static_cast<unsigned long long>(total.liveness_ticks),
+      static_cast<unsigned long long>(total.keys_undecided));
   return 0;
 }
