@@ -32,13 +32,7 @@ TEST(Simulator, RunsExerciseTheProtocol) {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     SimResult r = run_simulation(SimOptions{5, seed, 4000, false, 0});
     ASSERT_TRUE(r.ok) << seed << ": " << r.violation;
-    total.committed += r.stats.committed;
-    total.writes_ok += r.stats.writes_ok;
-    total.reads_ok += r.stats.reads_ok;
-    total.leaders += r.stats.leaders;
-    total.conf_changes += r.stats.conf_changes;
-    total.snapshots_sent += r.stats.snapshots_sent;
-    total.crashes += r.stats.crashes;
+    total.add(r.stats);
   }
   EXPECT_GT(total.committed, 1000u);
   EXPECT_GT(total.writes_ok, 500u);

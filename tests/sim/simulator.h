@@ -37,6 +37,20 @@ struct SimStats {
   // Keys whose history the checker could not decide within its state budget: neither proven
   // linearizable nor a violation. Reported so that a run never claims more than it checked.
   std::uint64_t keys_undecided = 0;
+
+  // Sums the counts of another run; liveness keeps the worst case.
+  void add(const SimStats& o) {
+    committed += o.committed;
+    writes_ok += o.writes_ok;
+    reads_ok += o.reads_ok;
+    unknown += o.unknown;
+    leaders += o.leaders;
+    conf_changes += o.conf_changes;
+    snapshots_sent += o.snapshots_sent;
+    crashes += o.crashes;
+    liveness_ticks = liveness_ticks > o.liveness_ticks ? liveness_ticks : o.liveness_ticks;
+    keys_undecided += o.keys_undecided;
+  }
 };
 
 struct SimResult {

@@ -117,14 +117,7 @@ int main(int argc, char** argv) {
           static_cast<unsigned long long>(r.stats.crashes),
           static_cast<unsigned long long>(r.stats.liveness_ticks), r.config.c_str());
     }
-    total.committed += r.stats.committed;
-    total.writes_ok += r.stats.writes_ok;
-    total.reads_ok += r.stats.reads_ok;
-    total.leaders += r.stats.leaders;
-    total.crashes += r.stats.crashes;
-    total.conf_changes += r.stats.conf_changes;
-    total.liveness_ticks = std::max(total.liveness_ticks, r.stats.liveness_ticks);
-    total.keys_undecided += r.stats.keys_undecided;
+    total.add(r.stats);
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
