@@ -134,8 +134,9 @@ int main(int argc, char** argv) {
     fmt::print("{},{},{},{:.0f},{:.3f},{:.3f}\n", opt.connections, opt.pipeline,
                shared.latencies_us.size(), rps, p50, p99);
   } else {
-    fmt::print("{} requests, {} connections, pipeline {}: {:.0f} msg/s, p50 {:.3f} ms, p99 {:.3f} ms\n",
-               shared.latencies_us.size(), opt.connections, opt.pipeline, rps, p50, p99);
+    fmt::print(
+        "{} requests, {} connections, pipeline {}: {:.0f} msg/s, p50 {:.3f} ms, p99 {:.3f} ms\n",
+        shared.latencies_us.size(), opt.connections, opt.pipeline, rps, p50, p99);
   }
   if (shared.errors > 0) {
     fmt::print(stderr, "{} errors\n", shared.errors);
