@@ -60,24 +60,27 @@ RStatus RawNode::propose_batch(std::vector<std::string> datas) {
   return raft_.step(std::move(m));
 }
 
-RStatus RawNode::propose_conf_change(const ConfChangeV2& cc) {
+namespace {
+// A proposal of one configuration-change entry of the given type.
+Message conf_change_proposal(NodeId from, eraftpb::EntryType type, std::string data) {
   Message m;
   m.set_msg_type(eraftpb::MsgPropose);
-  m.set_from(raft_.id());
+  m.set_from(from);
   Entry* e = m.add_entries();
-  e->set_entry_type(eraftpb::EntryConfChangeV2);
-  e->set_data(cc.SerializeAsString());
-  return raft_.step(std::move(m));
+  e->set_entry_type(type);
+  e->set_data(std::move(data));
+  return m;
+}
+}  // namespace
+
+RStatus RawNode::propose_conf_change(const ConfChangeV2& cc) {
+  return raft_.step(
+      conf_change_proposal(raft_.id(), eraftpb::EntryConfChangeV2, cc.SerializeAsString()));
 }
 
 RStatus RawNode::propose_conf_change(const ConfChange& cc) {
-  Message m;
-  m.set_msg_type(eraftpb::MsgPropose);
-  m.set_from(raft_.id());
-  Entry* e = m.add_entries();
-  e->set_entry_type(eraftpb::EntryConfChange);
-  e->set_data(cc.SerializeAsString());
-  return raft_.step(std::move(m));
+  return raft_.step(
+      conf_change_proposal(raft_.id(), eraftpb::EntryConfChange, cc.SerializeAsString()));
 }
 
 RResult<ConfState> RawNode::apply_conf_change(const ConfChange& cc) {
