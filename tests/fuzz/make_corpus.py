@@ -11,6 +11,8 @@ Run from anywhere: /usr/bin/python3 tests/fuzz/make_corpus.py
 import os
 import struct
 
+from corpus_util import write_corpus
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "frame_message")
 
 
@@ -126,13 +128,7 @@ INPUTS += [
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
-    for old in os.listdir(OUT):
-        os.remove(os.path.join(OUT, old))
-    for name, control, stream in INPUTS:
-        with open(os.path.join(OUT, name), "wb") as f:
-            f.write(bytes([control]) + stream)
-    print(f"wrote {len(INPUTS)} inputs to {OUT}")
+    write_corpus(OUT, INPUTS)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ Run from anywhere: /usr/bin/python3 tests/fuzz/make_resp_corpus.py
 """
 import os
 
+from corpus_util import write_corpus
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "resp_parser")
 
 # Control bytes: 0xc0 and above use the real limits; below, small limits (see the fuzz target).
@@ -78,13 +80,7 @@ INPUTS += [
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
-    for old in os.listdir(OUT):
-        os.remove(os.path.join(OUT, old))
-    for name, control, stream in INPUTS:
-        with open(os.path.join(OUT, name), "wb") as f:
-            f.write(bytes([control]) + stream)
-    print(f"wrote {len(INPUTS)} inputs to {OUT}")
+    write_corpus(OUT, INPUTS)
 
 
 if __name__ == "__main__":
