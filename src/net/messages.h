@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace cairn::net {
 
@@ -33,7 +34,56 @@ struct GetCommand {
   Bytes key;
   bool operator==(const GetCommand&) const = default;
 };
-using CacheCommand = std::variant<PutCommand, DeleteCommand, ClearCommand, GetCommand>;
+// cairn's additions (tags 4..). Integer results travel as decimal text in ClientResponse.value.
+struct IncrCommand {  // adds delta to an integer value (a missing key counts as 0); value: the sum
+  Bytes key;
+  int64_t delta = 1;
+  bool operator==(const IncrCommand&) const = default;
+};
+// Sets `value` only if the key exists and holds exactly `expected`; value: "1" if set, "0" if not.
+struct CompareAndSetCommand {
+  Bytes key;
+  Bytes expected;
+  Bytes value;
+  std::optional<uint64_t> ttl_ms;
+  bool operator==(const CompareAndSetCommand&) const = default;
+};
+struct ExpireCommand {  // value: "1" if the key exists and got the expiry, else "0"
+  Bytes key;
+  uint64_t ttl_ms = 0;
+  bool operator==(const ExpireCommand&) const = default;
+};
+struct PersistCommand {  // value: "1" if an expiry was removed, else "0"
+  Bytes key;
+  bool operator==(const PersistCommand&) const = default;
+};
+struct AppendCommand {  // value: the new length
+  Bytes key;
+  Bytes value;
+  bool operator==(const AppendCommand&) const = default;
+};
+struct GetDelCommand {  // value: the removed value, or none
+  Bytes key;
+  bool operator==(const GetDelCommand&) const = default;
+};
+struct ExistsCommand {  // a linearizable read; value: "1" or "0"
+  Bytes key;
+  bool operator==(const ExistsCommand&) const = default;
+};
+struct TtlCommand {  // a linearizable read; value: ms left, "-1" no expiry, "-2" no key
+  Bytes key;
+  bool operator==(const TtlCommand&) const = default;
+};
+// Get served from the answering node's applied state at once, without confirming leadership:
+// fast, possibly stale (it may miss writes acknowledged elsewhere).
+struct StaleGetCommand {
+  Bytes key;
+  bool operator==(const StaleGetCommand&) const = default;
+};
+using CacheCommand =
+    std::variant<PutCommand, DeleteCommand, ClearCommand, GetCommand, IncrCommand,
+                 CompareAndSetCommand, ExpireCommand, PersistCommand, AppendCommand, GetDelCommand,
+                 ExistsCommand, TtlCommand, StaleGetCommand>;
 
 // Wraps a protobuf-encoded eraftpb::Message (see net/raft_message.h for the conversions).
 struct RaftMessageWrapper {
@@ -70,8 +120,73 @@ struct PongResponse {
   bool operator==(const PongResponse&) const = default;
 };
 
+// Cluster administration, answered with a ClientResponse.
+struct AddNodeCommand {  // adds a node as a learner; the leader promotes it once it has caught up
+  NodeId id = 0;
+  std::string addr;  // its native (and Raft) "host:port"
+  bool operator==(const AddNodeCommand&) const = default;
+};
+struct RemoveNodeCommand {
+  NodeId id = 0;
+  bool operator==(const RemoveNodeCommand&) const = default;
+};
+struct TransferLeaderCommand {
+  NodeId id = 0;
+  bool operator==(const TransferLeaderCommand&) const = default;
+};
+using AdminCommand = std::variant<AddNodeCommand, RemoveNodeCommand, TransferLeaderCommand>;
+
+struct AdminRequest {
+  uint64_t request_id = 0;
+  AdminCommand command;
+  bool operator==(const AdminRequest&) const = default;
+};
+
+// What a follower sends the leader, over the Raft transport, for a request only the leader can
+// carry out. `hops` counts the forwards so far; a node refuses to forward past the hop limit.
+// The leader answers the origin with a ForwardReply carrying the same request_id.
+using ForwardedCommand = std::variant<CacheCommand, AdminCommand>;
+struct ForwardRequest {
+  NodeId origin = 0;
+  uint32_t hops = 0;
+  uint64_t request_id = 0;  // chosen by the origin, unique among its outstanding forwards
+  ForwardedCommand command;
+  bool operator==(const ForwardRequest&) const = default;
+};
+struct ForwardReply {
+  ClientResponse response;  // response.request_id is the ForwardRequest's
+  bool operator==(const ForwardReply&) const = default;
+};
+
+struct StatusRequest {
+  uint64_t request_id = 0;
+  bool operator==(const StatusRequest&) const = default;
+};
+struct Member {
+  NodeId id = 0;
+  std::string addr;
+  bool voter = true;  // false: a learner
+  bool operator==(const Member&) const = default;
+};
+// One node's view of itself and the cluster.
+struct StatusResponse {
+  uint64_t request_id = 0;
+  NodeId node_id = 0;
+  std::string role;  // "leader", "follower", "candidate", "pre-candidate"
+  uint64_t term = 0;
+  NodeId leader_id = 0;  // 0 when unknown
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;
+  uint64_t last_index = 0;
+  std::vector<Member> members;
+  uint64_t keys = 0;
+  uint64_t used_memory = 0;
+  bool operator==(const StatusResponse&) const = default;
+};
+
 using Message =
-    std::variant<RaftMessageWrapper, ClientRequest, ClientResponse, PingRequest, PongResponse>;
+    std::variant<RaftMessageWrapper, ClientRequest, ClientResponse, PingRequest, PongResponse,
+                 ForwardRequest, ForwardReply, StatusRequest, StatusResponse, AdminRequest>;
 
 // Kind names for logs: "Raft", "ClientRequest", ...
 const char* message_kind_name(const Message& msg);

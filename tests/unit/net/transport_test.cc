@@ -169,13 +169,11 @@ TEST(RaftTransport, UnknownPeerIsRefused) {
 }
 
 TEST(RaftTransport, DownPeerCostsBoundedMemory) {
-  // A port that was free a moment ago: nothing listens there.
-  uint16_t port = 0;
-  {
-    auto handler = std::make_shared<RecordingHandler>();
-    ServerThread tmp(ServerConfig{}, handler);
-    port = tmp.port();
-  }
+  // A socket bound but never listening holds its port for the whole test, so no server started
+  // by a test running alongside can take it: every connect is refused.
+  asio::io_context io;
+  asio::ip::tcp::socket reserved(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const uint16_t port = reserved.local_endpoint().port();
   auto cfg = fast_config();
   cfg.max_bulk_queue_bytes = 1 << 20;
   cfg.max_control_queue = 64;

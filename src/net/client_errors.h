@@ -1,0 +1,41 @@
+// The error texts a node puts in ClientResponse.error when it could not carry out a request for a
+// reason of the cluster's, not of the command's. Clients compare the prefix before any ':' to
+// decide what to do; the rest of the text is detail for people.
+//
+// Two kinds matter to a client:
+//  * never executed (safe to retry anywhere): kNotLeader, kNoLeader, kShuttingDown, kBusy;
+//  * outcome unknown (a write may or may not have been applied): kTimeout, kDropped.
+#pragma once
+
+#include <string_view>
+
+namespace cairn::net::errors {
+
+// This node cannot serve the request and forwarding is off or exhausted; retry on leader_hint.
+inline constexpr std::string_view kNotLeader = "not leader";
+// No leader is known (an election is under way); retry after a short pause.
+inline constexpr std::string_view kNoLeader = "no leader";
+// The node is shutting down; retry on another node.
+inline constexpr std::string_view kShuttingDown = "shutting down";
+// Too many requests are waiting for the log; retry after a short pause.
+inline constexpr std::string_view kBusy = "busy";
+// No answer within the node's request timeout; a write may still be applied later.
+inline constexpr std::string_view kTimeout = "timeout";
+// Leadership changed before the entry committed; a write may or may not have been applied.
+inline constexpr std::string_view kDropped = "dropped";
+// The key or value exceeds a configured limit; never retried.
+inline constexpr std::string_view kTooLarge = "too large";
+
+// True when `error` starts with `kind` followed by the end of the text or ':'.
+constexpr bool is(std::string_view error, std::string_view kind) {
+  return error.substr(0, kind.size()) == kind &&
+         (error.size() == kind.size() || error[kind.size()] == ':');
+}
+
+// The request was certainly not carried out, so it may be sent again.
+constexpr bool never_executed(std::string_view error) {
+  return is(error, kNotLeader) || is(error, kNoLeader) || is(error, kShuttingDown) ||
+         is(error, kBusy);
+}
+
+}  // namespace cairn::net::errors
