@@ -169,6 +169,20 @@ void Raft::leader_append_response(const Message& m, Progress& pr) {
   pr.recent_active = true;
   pr.last_heard = ticks_;
   if (m.reject()) {
+    // A rejection whose hint lies below what the follower acknowledged before, from a follower
+    // that says it lost its log (restarted without its data) or that is fresh (it rejects an
+    // index past its match): forget the acknowledgements and probe from what it has; otherwise
+    // its rejections would look stale and it would never catch up. A follower that kept its log
+    // always hints at or above its match (the entries up to match agree with ours, and their
+    // terms are at most the probed term).
+    const bool lost_log = m.context() == kLostLogContext || m.index() > pr.match;
+    if (lost_log && m.reject_hint() < pr.match) {
+      pr.match = 0;
+      pr.become_probe();
+      pr.next = m.reject_hint() + 1;
+      maybe_send_append(m.from(), true);
+      return;
+    }
     // §5.3 with the fast-backtracking optimization: the follower tells us the last index whose
     // term is <= the term we probed with; we skip every index in between.
     Index next_probe = m.reject_hint();

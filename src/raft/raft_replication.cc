@@ -148,7 +148,10 @@ void Raft::handle_append_entries(Message& m) {
 }
 
 void Raft::handle_heartbeat(const Message& m) {
-  log_.commit_to(m.commit());
+  // The leader sends min(match, commit); a follower that lost its log since it acknowledged
+  // `match` has fewer entries than that. Commit knowledge is only a lower bound, so capping it at
+  // what we hold is safe; the leader learns of the loss from our next rejection.
+  log_.commit_to(std::min(m.commit(), log_.last_index()));
   Message resp;
   resp.set_to(m.from());
   resp.set_msg_type(eraftpb::MsgHeartbeatResponse);

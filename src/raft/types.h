@@ -25,6 +25,11 @@ using ConfChangeV2 = eraftpb::ConfChangeV2;
 using ConfChangeSingle = eraftpb::ConfChangeSingle;
 
 inline constexpr NodeId kNone = 0;
+
+// Context of a MsgAppendResponse rejection from a node that restarted without its log: the
+// leader then forgets what that node acknowledged before (raft_leader.cc). Set by the caller
+// (the node layer) on the messages it sends, since only it knows the log was lost.
+inline constexpr std::string_view kLostLogContext = "cairn:lost-log";
 inline constexpr std::uint64_t kNoLimit = UINT64_MAX;
 
 // Every failure the core reports to its caller. Broken invariants are not errors: they abort.

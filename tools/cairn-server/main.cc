@@ -1,84 +1,67 @@
-// cairn-server: one cairn node. Today it serves the native protocol's Ping/Pong on --listen;
-// the Raft node, cache and Redis front end are wired in as they land.
+// cairn-server: one cairn node. It serves the native protocol on --listen (clients and peers),
+// runs its share of the Raft cluster given by --peers (or joins one with --join), and shuts down
+// gracefully on SIGINT/SIGTERM: a leader hands leadership over, waiting requests are answered,
+// then connections drain.
 #include <spdlog/spdlog.h>
 
-#include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <thread>
 
-#include "net/address.h"
+#include "flags.h"
 #include "net/server.h"
-#include "ping_handler.h"
-
-namespace {
-
-constexpr int kExitUsage = 2;
-
-struct Flags {
-  uint64_t id = 1;
-  std::string listen = "127.0.0.1:9000";
-  std::string resp = "127.0.0.1:6380";
-  unsigned threads = 1;
-  size_t max_connections = 10'000;
-  std::string log_level = "info";
-};
-
-}  // namespace
+#include "node/node.h"
+#include "node/node_handler.h"
 
 int main(int argc, char** argv) {
-  Flags f;
-  CLI::App app{"cairn-server: a node of the cairn distributed cache"};
-  app.add_option("--id", f.id, "this node's id (>= 1)")->check(CLI::Range(uint64_t{1}, UINT64_MAX));
-  app.add_option("--listen", f.listen, "native protocol address HOST:PORT");
-  app.add_option("--resp", f.resp, "Redis protocol address HOST:PORT (not served yet)");
-  app.add_option("--threads", f.threads, "I/O threads")->check(CLI::Range(1u, 256u));
-  app.add_option("--max-connections", f.max_connections, "open connections allowed at once")
-      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
-  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error or off")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : kExitUsage;
-  }
+  auto parsed = cairn::tools::parse_flags(argc, argv);
+  if (auto* exit_now = std::get_if<cairn::tools::ExitNow>(&parsed)) return exit_now->code;
+  auto& f = std::get<cairn::tools::ServerFlags>(parsed);
   spdlog::set_level(spdlog::level::from_str(f.log_level));
 
-  for (const auto& [flag, value] : {std::pair{"--listen", f.listen}, {"--resp", f.resp}}) {
-    if (auto ep = cairn::net::parse_endpoint(value, true); !ep.ok()) {
-      fmt::print(stderr, "cairn-server: {}: {}\n", flag, ep.error());
-      return kExitUsage;
-    }
+  // Bind first, so a taken port is reported before the node starts talking to peers.
+  auto node = cairn::node::Node::create(f.node);
+  if (!node.ok()) {
+    spdlog::error("{}", node.error());
+    return 2;
   }
-
   cairn::net::ServerConfig config;
-  config.listen = f.listen;
-  config.node_id = f.id;
+  config.listen = f.node.listen;
+  config.node_id = f.node.id;
   config.threads = f.threads;
   config.max_connections = f.max_connections;
-  auto handler = std::make_shared<cairn::tools::PingHandler>(f.id, f.listen);
+  auto handler = std::make_shared<cairn::node::NodeHandler>(**node);
   auto server = cairn::net::NetworkServer::create(config, handler);
   if (!server.ok()) {
     spdlog::error("{}", server.error().to_string());
     return 1;
   }
+  spdlog::info("node {}: native protocol on {}; {}; data dir {}", f.node.id, f.node.listen,
+               !f.node.join.empty() ? "joining through " + f.node.join
+               : f.node.peers.empty()
+                   ? std::string("a single-node cluster")
+                   : fmt::format("{} initial members", f.node.peers.size()),
+               f.node.data_dir);
   spdlog::info("Redis protocol on {} is not served yet; the flag is accepted for compatibility",
                f.resp);
+  (*node)->start();
 
-  // Signals are waited for on their own io_context so the server's threads stay free.
+  // Signals are waited for on their own thread: stopping the node blocks while it hands over.
   asio::io_context signals_io;
   asio::signal_set signals(signals_io, SIGINT, SIGTERM);
-  auto stop = (*server)->shutdown_handle();
-  signals.async_wait([stop](std::error_code ec, int sig) {
-    if (!ec) {
-      spdlog::info("received signal {}, shutting down", sig);
-      stop.shutdown();
-    }
+  auto stop_server = (*server)->shutdown_handle();
+  cairn::node::Node* n = node->get();
+  signals.async_wait([&, n, stop_server](std::error_code ec, int sig) {
+    if (ec) return;
+    spdlog::info("node {}: signal {}, shutting down", n->id(), sig);
+    n->stop(f.shutdown_grace);
+    stop_server.shutdown();
   });
   std::thread signal_thread([&] { signals_io.run(); });
   (*server)->run();
   signals_io.stop();
   signal_thread.join();
+  (*node)->stop(std::chrono::milliseconds(0));
+  spdlog::info("node {}: stopped", f.node.id);
   return 0;
 }

@@ -172,5 +172,39 @@ TEST(Snapshot, NodeAddedAfterTheSnapshotStillJoins) {
   EXPECT_EQ(c.peer(4).applied.back(), "c");
 }
 
+// A follower restarted with nothing but its membership and term (its log lived in memory) must
+// neither crash on the leader's commit index nor stay stuck: its rejections carry the lost-log
+// context, the leader forgets what it acknowledged and sends everything again.
+TEST(Snapshot, FollowerThatLostItsLogCatchesUpAgain) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  for (const char* d : {"a", "b", "c"})
+    ASSERT_TRUE(c.propose(1, d).ok());
+  ASSERT_EQ(c.raft(1).tracker().get(3)->match, 4u);
+
+  const Term term = c.raft(3).term();
+  c.peer(3).storage = std::make_unique<MemStorage>();
+  ConfState cs;
+  for (NodeId id : {NodeId{1}, NodeId{2}, NodeId{3}})
+    cs.add_voters(id);
+  c.storage(3).set_conf_state(cs);
+  HardState hs;
+  hs.set_term(term);
+  c.storage(3).set_hard_state(hs);
+  c.restart(3);
+  c.mutate([](Message& m) {
+    if (m.from() == 3 && m.msg_type() == eraftpb::MsgAppendResponse && m.reject())
+      m.set_context(std::string(kLostLogContext));
+  });
+
+  c.tick_all(1);  // heartbeat with commit 4: capped at node 3's empty log
+  EXPECT_EQ(c.raft(3).log().committed(), 0u);
+  ASSERT_TRUE(c.propose(1, "d").ok());  // the append at match is rejected: lost log
+  c.stabilize();
+  EXPECT_EQ(c.peer(3).applied, strs({"a", "b", "c", "d"}));
+  EXPECT_EQ(c.raft(1).tracker().get(3)->match, 5u);
+  EXPECT_EQ(c.raft(3).log().committed(), 5u);
+}
+
 }  // namespace
 }  // namespace cairn::raft::test

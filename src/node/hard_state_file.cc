@@ -1,0 +1,96 @@
+#include "node/hard_state_file.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace cairn::node {
+namespace {
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+// Writes all of `data` to `path` and fsyncs it.
+Status<std::string> write_synced(const std::string& path, const std::string& data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Err{fmt::format("cannot create {}: {}", path, errno_text())};
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string err = fmt::format("cannot write {}: {}", path, errno_text());
+      ::close(fd);
+      return Err{err};
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    std::string err = fmt::format("cannot fsync {}: {}", path, errno_text());
+    ::close(fd);
+    return Err{err};
+  }
+  ::close(fd);
+  return {};
+}
+
+}  // namespace
+
+HardStateFile::HardStateFile(std::string dir)
+    : dir_(std::move(dir)), path_((std::filesystem::path(dir_) / "hard-state").string()) {}
+
+Result<HardStateFile, std::string> HardStateFile::open(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Err{fmt::format("cannot create data directory {}: {}", dir, ec.message())};
+  if (::access(dir.c_str(), W_OK) != 0)
+    return Err{fmt::format("data directory {} is not writable: {}", dir, errno_text())};
+  return HardStateFile(dir);
+}
+
+Result<std::optional<TermAndVote>, std::string> HardStateFile::load() const {
+  std::ifstream in(path_);
+  if (!in) {
+    if (!std::filesystem::exists(path_)) return std::optional<TermAndVote>{};
+    return Err{fmt::format("cannot read {}", path_)};
+  }
+  std::string line;
+  std::getline(in, line);
+  TermAndVote tv;
+  unsigned long long term = 0, vote = 0;
+  int version = 0;
+  char tail = 0;
+  if (std::sscanf(line.c_str(), "cairn-hard-state %d term=%llu vote=%llu%c", &version, &term,
+                  &vote, &tail) != 3 ||
+      version != 1)
+    return Err{fmt::format("{} is corrupt (\"{}\"); remove the data directory only if this node's "
+                           "data is known to be gone from the cluster",
+                           path_, line)};
+  tv.term = term;
+  tv.vote = vote;
+  return std::optional<TermAndVote>{tv};
+}
+
+Status<std::string> HardStateFile::store(const TermAndVote& tv) const {
+  const std::string tmp = path_ + ".tmp";
+  auto written = write_synced(tmp, fmt::format("cairn-hard-state 1 term={} vote={}\n", tv.term,
+                                               tv.vote));
+  if (!written.ok()) return written;
+  if (std::rename(tmp.c_str(), path_.c_str()) != 0)
+    return Err{fmt::format("cannot rename {} to {}: {}", tmp, path_, errno_text())};
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);  // makes the rename durable
+    ::close(dfd);
+  }
+  return {};
+}
+
+}  // namespace cairn::node

@@ -1,0 +1,46 @@
+// HardStateFile: the node's term and vote, kept on disk even though the log lives in memory.
+//
+// Why: a node restarted without its data must never vote twice in one term. Its log is gone
+// either way (docs/node.md, "Restarts"); its term and vote are a few bytes, written with fsync
+// before any message that depends on them leaves the node (Ready::must_sync), and read back at
+// start. The file also tells a restarted node that it was a member before, so it knows it lost
+// entries and must not count as holding them (the node's recovery rule).
+//
+// Format: one line of text, "cairn-hard-state 1 term=<u64> vote=<u64>\n", replaced atomically
+// (write a temporary file, fsync it, rename over, fsync the directory). Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+
+namespace cairn::node {
+
+struct TermAndVote {
+  uint64_t term = 0;
+  uint64_t vote = 0;
+  bool operator==(const TermAndVote&) const = default;
+};
+
+class HardStateFile {
+ public:
+  // Creates `dir` if needed and checks it is writable.
+  static Result<HardStateFile, std::string> open(const std::string& dir);
+
+  // The stored state, nullopt if there is none yet; an error if the file is unreadable or corrupt
+  // (the node then refuses to start rather than guess).
+  Result<std::optional<TermAndVote>, std::string> load() const;
+  // Durably replaces the stored state. Returns an error text on any I/O failure.
+  Status<std::string> store(const TermAndVote& tv) const;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit HardStateFile(std::string dir);
+  std::string dir_;
+  std::string path_;
+};
+
+}  // namespace cairn::node

@@ -1,0 +1,339 @@
+#include "node/node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/post.hpp>
+#include <future>
+#include <random>
+
+#include "cache/codec.h"
+#include "cache/snapshot.h"
+#include "net/client_errors.h"
+
+namespace cairn::node {
+
+Node::Node(NodeConfig config, std::unique_ptr<cache::Engine> engine)
+    : config_(std::move(config)), engine_(std::move(engine)), tick_timer_(io_) {}
+
+Node::~Node() {
+  stop(std::chrono::milliseconds(0));
+  if (join_thread_.joinable()) join_thread_.join();
+}
+
+Result<std::unique_ptr<Node>, std::string> Node::create(NodeConfig config) {
+  if (config.id == 0) return Err{std::string("node id must be at least 1")};
+  if (auto bad = cache::validate(config.cache)) return Err{*bad};
+  if (config.peers.empty() && config.join.empty()) config.peers[config.id] = config.listen;
+  if (!config.peers.empty() && !config.peers.count(config.id))
+    return Err{fmt::format("--peers does not include this node's id {}", config.id)};
+  if (!config.peers.empty() && !config.join.empty())
+    return Err{std::string("--peers and --join are exclusive: a node either founds the cluster "
+                           "or joins a running one")};
+  if (config.election_ticks <= config.heartbeat_ticks)
+    return Err{std::string("the election timeout must be longer than the heartbeat interval")};
+  // Replicated eviction: the leader chooses victims and proposes them, so every replica removes
+  // the same keys (docs/cache.md, "Eviction in a cluster").
+  config.cache.evict_on_apply = false;
+  auto engine = std::make_unique<cache::Engine>(config.cache);
+  auto node = std::make_unique<Node>(std::move(config), std::move(engine));
+  if (auto st = node->init_raft(); !st.ok()) return Err{st.error()};
+  return node;
+}
+
+Status<std::string> Node::init_raft() {
+  std::optional<TermAndVote> stored;
+  if (!config_.data_dir.empty()) {
+    auto file = HardStateFile::open(config_.data_dir);
+    if (!file.ok()) return Err{file.error()};
+    auto loaded = file->load();
+    if (!loaded.ok()) return Err{loaded.error()};
+    stored = *loaded;
+    hard_state_file_.emplace(std::move(*file));
+  }
+  raft::HardState hs;
+  if (stored) {
+    hs.set_term(stored->term);
+    hs.set_vote(stored->vote);
+    persisted_ = *stored;
+  }
+  if (config_.join.empty()) {
+    // Founding members all start from the same snapshot at index 1: the initial membership and
+    // addresses, an empty cache. A node added later has an empty log, so the leader must send it
+    // a snapshot, and that snapshot carries the whole membership (docs/node.md, "Membership").
+    for (const auto& [id, addr] : config_.peers)
+      book_.set(id, addr);
+    raft::Snapshot snap;
+    auto* meta = snap.mutable_metadata();
+    meta->set_index(1);
+    meta->set_term(1);
+    for (const auto& [id, addr] : config_.peers)
+      meta->mutable_conf_state()->add_voters(id);
+    snap.set_data(snapshot_data());
+    if (!storage_.apply_snapshot(snap).ok()) return Err{std::string("bootstrap snapshot refused")};
+    conf_state_ = meta->conf_state();
+    applied_ = 1;
+    last_snapshot_index_ = 1;
+    if (hs.term() < 1) hs.set_term(1);
+    hs.set_commit(1);
+  }
+  storage_.set_hard_state(hs);
+  // A node that was a member before (it has a stored term) and lost its log must not count as
+  // holding entries or vote until it has caught up; a one-node cluster has nobody to catch up from.
+  recovering_ = stored.has_value() && stored->term > 0 && config_.peers.size() != 1;
+
+  raft::Config rc;
+  rc.id = config_.id;
+  rc.election_tick = config_.election_ticks;
+  rc.heartbeat_tick = config_.heartbeat_ticks;
+  rc.applied = applied_;
+  rc.check_quorum = true;
+  rc.pre_vote = true;
+  rc.max_size_per_msg = 1 << 20;
+  rc.max_inflight_msgs = 256;
+  rc.max_uncommitted_entries_size = 256ull << 20;
+  rc.seed = std::random_device{}();
+  auto raw = raft::RawNode::create(rc, &storage_);
+  if (!raw.ok()) return Err{std::string(raft::to_string(raw.error()))};
+  raw_ = std::move(*raw);
+  soft_ = raw_->raft().soft_state();
+
+  net::TransportConfig tc;
+  tc.self_id = config_.id;
+  tc.on_unreachable = [this](net::NodeId peer) {
+    asio::post(io_, [this, peer] { raw_->report_unreachable(peer); });
+  };
+  transport_ = std::make_unique<net::RaftTransport>(tc);
+  sync_transport_peers();
+  return {};
+}
+
+void Node::start() {
+  work_.emplace(io_.get_executor());
+  recovery_listen_from_ = Clock::now() + config_.tick * (2 * config_.election_ticks);
+  if (recovering_)
+    spdlog::warn("node {}: restarted without its log (term {}); it will not vote or campaign "
+                 "until it has caught up with a leader",
+                 config_.id, persisted_.term);
+  // A founding member of a one-node cluster elects itself at once instead of waiting out an
+  // election timeout.
+  if (config_.peers.size() == 1 && !recovering_) raw_->campaign();
+  schedule_tick();
+  kick();
+  thread_ = std::thread([this] { io_.run(); });
+  if (!config_.join.empty()) start_join();
+}
+
+void Node::stop(std::chrono::milliseconds grace) {
+  if (stop_requested_.exchange(true)) {
+    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+    return;
+  }
+  if (!thread_.joinable()) {  // never started
+    transport_->shutdown();
+    stopped_ = true;
+    return;
+  }
+  const auto deadline = Clock::now() + grace;
+  asio::post(io_, [this, deadline] {
+    stopping_ = true;
+    transfer_.reset();
+    stop_deadline_ = deadline;
+    if (soft_.role == raft::Role::kLeader) {
+      // Hand over to the voter whose log is longest, so it can win at once (thesis §3.10).
+      net::NodeId best = 0;
+      raft::Index best_match = 0;
+      for (const auto& p : raw_->status().progress) {
+        if (p.id == config_.id || p.is_learner) continue;
+        if (best == 0 || p.match > best_match) {
+          best = p.id;
+          best_match = p.match;
+        }
+      }
+      if (best != 0) {
+        spdlog::info("node {}: shutting down; handing leadership to node {}", config_.id, best);
+        handing_over_ = raw_->transfer_leader(best).ok();
+      }
+    }
+    kick();
+  });
+  thread_.join();
+  stopped_ = true;
+}
+
+void Node::schedule_tick() {
+  tick_timer_.expires_after(config_.tick);
+  tick_timer_.async_wait([this](std::error_code ec) {
+    if (ec) return;
+    on_tick();
+    if (!stopped_on_thread_) schedule_tick();
+  });
+}
+
+void Node::on_tick() {
+  const auto now = Clock::now();
+  ++ticks_;
+  if (!recovering_) raw_->tick();
+  expire_requests(now);
+  if (soft_.role == raft::Role::kLeader && !stopping_) leader_duties(now);
+  check_transfer();
+  if (stopping_) {
+    const bool handed_over = !handing_over_ || soft_.role != raft::Role::kLeader;
+    const bool idle = proposals_.empty() && forwards_.empty() && read_batches_.empty();
+    if ((handed_over && idle) || now >= stop_deadline_) {
+      finish_stop();
+      return;
+    }
+  }
+  kick();
+}
+
+void Node::kick() {
+  if (process_scheduled_ || stopped_on_thread_) return;
+  process_scheduled_ = true;
+  asio::post(io_, [this] { process(); });
+}
+
+void Node::process() {
+  process_scheduled_ = false;
+  if (stopped_on_thread_) return;
+  flush_proposals();
+  flush_reads();
+  while (raw_->has_ready())
+    handle_ready();
+  serve_ready_reads();
+  maybe_snapshot();
+}
+
+void Node::handle_ready() {
+  raft::Ready rd = raw_->ready();
+  if (rd.soft_state) on_soft_state(*rd.soft_state);
+  if (rd.snapshot) {
+    // Install before anything else: the entries and commit of this Ready follow it.
+    const raft::Index index = rd.snapshot->metadata().index();
+    if (auto st = restore_snapshot(*rd.snapshot); !st.ok()) {
+      spdlog::critical("node {}: cannot install the leader's snapshot at index {}: {}",
+                       config_.id, index, st.error());
+      std::abort();  // continuing would apply later entries to the wrong state
+    }
+    CAIRN_CHECK(storage_.apply_snapshot(*rd.snapshot).ok());
+  }
+  if (!rd.entries.empty()) storage_.append(std::move(rd.entries));
+  if (rd.hard_state) {
+    storage_.set_hard_state(*rd.hard_state);
+    persist_hard_state(*rd.hard_state);
+  }
+  // Our log and vote are safe (in memory, term and vote on disk): messages may now go out.
+  // A leader could send before its own append (thesis §10.2.1); with the log in memory the append
+  // costs less than the send, so the simple order costs nothing.
+  send_messages(rd.messages);
+  apply_entries(rd.committed_entries);
+  on_read_states(rd.read_states);
+  raw_->advance(rd);
+}
+
+void Node::persist_hard_state(const raft::HardState& hs) {
+  const TermAndVote tv{hs.term(), hs.vote()};
+  if (!hard_state_file_ || tv == persisted_) return;
+  if (auto st = hard_state_file_->store(tv); !st.ok()) {
+    // A vote that cannot be made durable must not be sent: stop here.
+    spdlog::critical("node {}: cannot persist term and vote: {}", config_.id, st.error());
+    std::abort();
+  }
+  persisted_ = tv;
+}
+
+void Node::send_messages(std::vector<raft::Message>& msgs) {
+  for (auto& m : msgs) {
+    // Until a leader's append has been accepted, this node's log may be shorter than what it
+    // acknowledged in an earlier life: say so in rejections (raft::kLostLogContext).
+    if (m.msg_type() == eraftpb::MsgAppendResponse && !append_accepted_) {
+      if (m.reject())
+        m.set_context(std::string(raft::kLostLogContext));
+      else
+        append_accepted_ = true;
+    }
+    const bool snapshot = m.msg_type() == eraftpb::MsgSnapshot;
+    const net::NodeId to = m.to();
+    const bool sent = transport_->send(m);
+    if (snapshot) {
+      if (!sent)
+        spdlog::warn("node {}: snapshot for node {} could not be queued ({} bytes)", config_.id,
+                     to, m.snapshot().data().size());
+      raw_->report_snapshot(to, sent);
+    }
+  }
+}
+
+void Node::apply_entries(std::vector<raft::Entry>& entries) {
+  for (const auto& e : entries) {
+    switch (e.entry_type()) {
+      case eraftpb::EntryNormal:
+        apply_normal(e);
+        break;
+      case eraftpb::EntryConfChange:
+      case eraftpb::EntryConfChangeV2:
+        apply_conf_change(e);
+        break;
+      default:
+        spdlog::error("node {}: entry {} has unknown type {}", config_.id, e.index(),
+                      static_cast<int>(e.entry_type()));
+        complete_proposal(e.index(), e.term(), failure("unknown entry type"));
+        break;
+    }
+    applied_ = e.index();
+    if (eviction_in_flight_ && applied_ >= *eviction_in_flight_) eviction_in_flight_.reset();
+  }
+  if (recovering_ && recovery_target_ != 0 && applied_ >= recovery_target_) {
+    recovering_ = false;
+    spdlog::info("node {}: caught up to index {}; voting again", config_.id, applied_);
+  }
+}
+
+void Node::apply_normal(const raft::Entry& e) {
+  if (e.data().empty()) {  // a new leader's empty entry
+    complete_proposal(e.index(), e.term(), net::ClientResponse{});
+    return;
+  }
+  auto stamped = cache::decode_entry(e.data());
+  if (!stamped.ok()) {
+    // Only a node running different code could have proposed this; skipping it keeps every
+    // replica of this version in agreement.
+    spdlog::error("node {}: entry {} is not a cache command: {}", config_.id, e.index(),
+                  stamped.error().message);
+    complete_proposal(e.index(), e.term(), failure("undecodable entry"));
+    return;
+  }
+  cache::Reply reply = engine_->apply(stamped->command, stamped->time_ms);
+  complete_proposal(e.index(), e.term(), to_response(reply));
+}
+
+void Node::on_soft_state(const raft::SoftState& ss) {
+  const bool was_leader = soft_.role == raft::Role::kLeader;
+  const bool leader_changed = ss.leader_id != soft_.leader_id;
+  soft_ = ss;
+  leader_.store(ss.leader_id, std::memory_order_relaxed);
+  if (leader_changed)
+    spdlog::info("node {}: leader is {} (term {}, this node {})", config_.id, ss.leader_id,
+                 raw_->raft().term(), raft::to_string(ss.role));
+  if (was_leader && ss.role != raft::Role::kLeader) {
+    engine_->cancel_evictions();
+    eviction_in_flight_.reset();
+    // Writes not yet proposed go to the new leader instead.
+    auto waiting = std::move(queue_);
+    queue_.clear();
+    for (auto& q : waiting)
+      if (q.original) submit_on_node(std::move(*q.original), std::move(q.respond), 0);
+  }
+  if (leader_changed) reissue_reads();
+}
+
+void Node::finish_stop() {
+  fail_everything(std::string(net::errors::kShuttingDown));
+  stopped_on_thread_ = true;
+  tick_timer_.cancel();
+  transport_->shutdown();
+  work_.reset();
+  io_.stop();
+}
+
+}  // namespace cairn::node

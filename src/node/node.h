@@ -1,0 +1,199 @@
+// Node: one member of a cairn cluster. It drives the Raft core, applies committed entries to the
+// cache engine, answers client requests when their entries apply (or their reads may be served),
+// forwards what only the leader can do, and changes membership.
+//
+// Threading: every piece of Raft and request state lives on one thread, the node thread, which
+// runs an io_context: the tick timer and every entry point (posted from network threads) execute
+// there one at a time, so none of that state needs a lock. The engine's reads are thread-safe and
+// are also served from network threads for stale reads. Callbacks passed to the entry points are
+// called exactly once, on the node thread (or at once on the caller's thread when the node has
+// stopped).
+//
+// The loop (docs/node.md, "The loop"): each turn drains queued client work into the Raft core -
+// all waiting proposals in one batch, all waiting linearizable reads behind one ReadIndex - then
+// handles every Ready: install a snapshot, append entries, persist term and vote, send messages,
+// apply committed entries, serve reads whose index has been applied, advance.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "cache/engine.h"
+#include "node/address_book.h"
+#include "node/command_mapping.h"
+#include "node/hard_state_file.h"
+#include "node/node_config.h"
+#include "net/messages.h"
+#include "net/transport.h"
+#include "raft/raw_node.h"
+
+namespace cairn::node {
+
+using Respond = std::function<void(net::ClientResponse)>;
+using Clock = std::chrono::steady_clock;
+
+class Node {
+ public:
+  // Validates the configuration, reads the hard state from data_dir and builds storage, Raft core,
+  // engine and transport. Nothing runs until start().
+  static Result<std::unique_ptr<Node>, std::string> create(NodeConfig config);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Starts the node thread (and, with config.join, asks the cluster for admission).
+  void start();
+  // Graceful stop, bounded by `grace`: a leader hands leadership to the most caught-up voter and
+  // waits for the handover; every waiting request is then answered ("shutting down" for those
+  // that could not finish); the thread stops. Idempotent; blocks until done.
+  void stop(std::chrono::milliseconds grace);
+
+  // Entry points: any thread. `respond` is called exactly once.
+  void submit(net::CacheCommand cmd, Respond respond);
+  void admin(net::AdminCommand cmd, Respond respond);
+  void step(eraftpb::Message msg);
+  void receive_forward(net::ForwardRequest req);
+  void receive_forward_reply(net::ClientResponse resp);
+  void status(std::function<void(net::StatusResponse)> done);
+
+  net::NodeId id() const { return config_.id; }
+  const std::string& listen_addr() const { return config_.listen; }
+  net::NodeId leader_id() const { return leader_.load(std::memory_order_relaxed); }
+  const cache::Engine& engine() const { return *engine_; }
+  bool stopped() const { return stopped_.load(); }
+
+  Node(NodeConfig config, std::unique_ptr<cache::Engine> engine);  // use create()
+
+ private:
+  struct Proposal {
+    raft::Term term = 0;
+    Respond respond;
+    Clock::time_point deadline;
+    bool conf_change = false;
+  };
+  struct Queued {
+    // Kept to route the write elsewhere if leadership moves; none for the node's own entries.
+    std::optional<net::CacheCommand> original;
+    cache::Command command;
+    Respond respond;
+  };
+  struct ReadBatch {
+    std::vector<std::pair<ReadOp, Respond>> reads;
+    Clock::time_point deadline;
+    raft::Index index = 0;  // set when the ReadState arrives
+  };
+  struct Forwarded {
+    Respond respond;
+    Clock::time_point deadline;
+  };
+  struct Transfer {
+    net::NodeId target = 0;
+    Respond respond;
+    Clock::time_point deadline;
+  };
+
+  // node.cc: lifecycle and the Ready loop.
+  Status<std::string> init_raft();
+  void schedule_tick();
+  void on_tick();
+  void kick();
+  void process();
+  void handle_ready();
+  void persist_hard_state(const raft::HardState& hs);
+  void send_messages(std::vector<raft::Message>& msgs);
+  void apply_entries(std::vector<raft::Entry>& entries);
+  void apply_normal(const raft::Entry& e);
+  void on_soft_state(const raft::SoftState& ss);
+  void finish_stop();
+
+  // node_requests.cc: client requests, forwarding, reads, timeouts.
+  void submit_on_node(net::CacheCommand cmd, Respond respond, uint32_t hops);
+  void forward(net::ForwardedCommand cmd, uint32_t hops, Respond respond);
+  void flush_proposals();
+  void flush_reads();
+  void serve_ready_reads();
+  void on_read_states(std::vector<raft::ReadState>& states);
+  void reissue_reads();
+  void expire_requests(Clock::time_point now);
+  void complete_proposal(raft::Index index, raft::Term term, net::ClientResponse resp);
+  // Answers every proposal at or below `index` as dropped: a snapshot covered them, so they may
+  // have been applied but their results are unknown here.
+  void drop_proposals_through(raft::Index index);
+  raft::Index last_index() const;
+  void fail_everything(const std::string& why);
+  net::StatusResponse make_status() const;
+
+  // node_membership.cc: membership, snapshots, eviction, clock ticks, recovery.
+  void admin_on_node(net::AdminCommand cmd, Respond respond, uint32_t hops);
+  void propose_conf_change(const raft::ConfChangeV2& cc, Respond respond);
+  void apply_conf_change(const raft::Entry& e);
+  void sync_transport_peers();
+  void leader_duties(Clock::time_point now);
+  void promote_caught_up_learners();
+  void maybe_snapshot();
+  std::string snapshot_data() const;
+  Status<std::string> restore_snapshot(const raft::Snapshot& snap);
+  void check_transfer();
+  bool recovery_blocks(const eraftpb::Message& m);
+  void start_join();
+
+  const NodeConfig config_;
+  std::unique_ptr<cache::Engine> engine_;
+  std::optional<HardStateFile> hard_state_file_;
+  TermAndVote persisted_;
+  raft::MemStorage storage_;
+  std::unique_ptr<raft::RawNode> raw_;
+  raft::ConfState conf_state_;
+  AddressBook book_;
+  std::unique_ptr<net::RaftTransport> transport_;
+
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  asio::steady_timer tick_timer_;
+  std::thread thread_;
+  std::thread join_thread_;
+
+  // Node thread only.
+  bool process_scheduled_ = false;
+  bool stopping_ = false;
+  bool stopped_on_thread_ = false;
+  bool handing_over_ = false;
+  bool append_accepted_ = false;  // a leader's append was accepted since this process started  // stopping, and leadership is being transferred
+  Clock::time_point stop_deadline_{};
+  raft::SoftState soft_;
+  std::deque<Queued> queue_;               // writes waiting to be proposed (leader)
+  std::map<raft::Index, Proposal> proposals_;  // proposed, waiting to apply, by log index
+  std::vector<std::pair<ReadOp, Respond>> read_queue_;
+  std::map<std::string, ReadBatch> read_batches_;  // by ReadIndex context
+  uint64_t next_read_ctx_ = 1;
+  std::unordered_map<uint64_t, Forwarded> forwards_;
+  uint64_t next_forward_id_ = 1;
+  std::optional<Transfer> transfer_;
+  raft::Index applied_ = 0;
+  raft::Index last_snapshot_index_ = 0;
+  Clock::time_point last_time_carried_{};
+  std::optional<raft::Index> eviction_in_flight_;
+  uint64_t ticks_ = 0;
+  std::map<net::NodeId, std::string> transport_peers_;
+  // Recovery (docs/node.md, "Restarts"): a node that was a member before but lost its log does not
+  // vote or campaign until it has applied what a leader had committed when it came back.
+  bool recovering_ = false;
+  Clock::time_point recovery_listen_from_{};
+  raft::Index recovery_target_ = 0;
+
+  std::atomic<net::NodeId> leader_{0};
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> stop_requested_{false};
+};
+
+}  // namespace cairn::node

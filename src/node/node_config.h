@@ -1,0 +1,49 @@
+// NodeConfig: everything a Node needs to know at start, already validated by the caller (the
+// flags and config file parsing in tools/cairn-server check each value and say what is wrong).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "cache/engine.h"
+#include "net/messages.h"
+
+namespace cairn::node {
+
+struct NodeConfig {
+  net::NodeId id = 1;
+  std::string listen = "127.0.0.1:9000";  // native protocol, clients and peers alike
+  // The initial cluster, this node included, id -> native address. Empty: a single-node cluster
+  // of this node alone (unless `join` is set).
+  std::map<net::NodeId, std::string> peers;
+  // Address of any member of a running cluster to ask for admission; the node then starts with
+  // no membership of its own and learns it from the leader's snapshot.
+  std::string join;
+  // Holds the small Raft hard state (term and vote); see docs/node.md, "Restarts".
+  std::string data_dir;
+
+  std::chrono::milliseconds tick{100};
+  int election_ticks = 10;  // election timeout: [10, 20) ticks = 1-2 s by default
+  int heartbeat_ticks = 1;
+
+  bool forward = true;  // followers forward writes to the leader; off: "not leader" + hint
+  uint32_t max_hops = 3;
+  std::chrono::milliseconds request_timeout{5000};
+  // Proposals taken from the queue at once; the queue is drained every loop turn.
+  size_t max_batch = 4096;
+  // Requests waiting for the log (queued or proposed, unapplied) before new ones get "busy".
+  size_t max_pending = 100'000;
+  // Take a snapshot and compact the log once this many entries are applied past the last one.
+  uint64_t snapshot_entries = 20'000;
+  // Entries kept behind a snapshot so slightly lagging followers still catch up from the log.
+  uint64_t log_tail_entries = 1'000;
+  // The leader proposes a clock tick when no write has carried time for this long, so expiry
+  // advances on every replica even when nobody writes.
+  std::chrono::milliseconds clock_tick{500};
+
+  cache::Config cache;
+};
+
+}  // namespace cairn::node

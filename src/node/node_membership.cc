@@ -1,0 +1,314 @@
+// Membership, snapshots and the leader's housekeeping on the node thread: admin commands, conf
+// change entries, learner promotion, log compaction, replicated eviction and clock ticks, and the
+// recovery rule for a node restarted without its log.
+#include <spdlog/spdlog.h>
+
+#include <asio/post.hpp>
+
+#include "cache/codec.h"
+#include "cache/snapshot.h"
+#include "common/overloaded.h"
+#include "net/client_errors.h"
+#include "node/join.h"
+#include "node/node.h"
+
+namespace cairn::node {
+namespace {
+
+bool contains(const google::protobuf::RepeatedField<uint64_t>& ids, net::NodeId id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+net::ClientResponse ok(std::string value = {}) {
+  net::ClientResponse r;
+  r.success = true;
+  if (!value.empty()) r.value = std::move(value);
+  return r;
+}
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void Node::step(eraftpb::Message msg) {
+  if (stopped_.load()) return;
+  asio::post(io_, [this, msg = std::move(msg)]() mutable {
+    if (stopped_on_thread_ || recovery_blocks(msg)) return;
+    if (auto st = raw_->step(std::move(msg)); !st.ok())
+      spdlog::debug("node {}: step: {}", config_.id, raft::to_string(st.error()));
+    kick();
+  });
+}
+
+bool Node::recovery_blocks(const eraftpb::Message& m) {
+  if (!recovering_) return false;
+  // No vote from a node that may have forgotten what it acknowledged.
+  if (m.msg_type() == eraftpb::MsgRequestVote || m.msg_type() == eraftpb::MsgRequestPreVote)
+    return true;
+  // Catch up to what a leader had committed once acknowledgements from this node's previous
+  // life can no longer be in flight (two election timeouts after the restart).
+  if (m.msg_type() == eraftpb::MsgAppend && recovery_target_ == 0 &&
+      Clock::now() >= recovery_listen_from_ && m.commit() > 0) {
+    recovery_target_ = m.commit();
+    spdlog::info("node {}: recovering up to index {}", config_.id, recovery_target_);
+  }
+  if (recovery_target_ != 0 && applied_ >= recovery_target_) {
+    recovering_ = false;
+    spdlog::info("node {}: caught up to index {}; voting again", config_.id, applied_);
+  }
+  return false;
+}
+
+void Node::admin(net::AdminCommand cmd, Respond respond) {
+  if (stopped_.load()) return respond(failure(std::string(net::errors::kShuttingDown)));
+  asio::post(io_, [this, cmd = std::move(cmd), respond = std::move(respond)]() mutable {
+    admin_on_node(std::move(cmd), std::move(respond), 0);
+  });
+}
+
+void Node::admin_on_node(net::AdminCommand cmd, Respond respond, uint32_t hops) {
+  if (stopping_) return respond(failure(std::string(net::errors::kShuttingDown)));
+  if (soft_.role != raft::Role::kLeader)
+    return forward(net::ForwardedCommand{std::move(cmd)}, hops, std::move(respond));
+  std::visit(
+      Overloaded{
+          [&](const net::AddNodeCommand& c) {
+            const bool member = contains(conf_state_.voters(), c.id) ||
+                                contains(conf_state_.learners(), c.id);
+            if (member) {
+              const std::string* addr = book_.find(c.id);
+              if (addr && *addr != c.addr)
+                return respond(failure(
+                    fmt::format("node {} is already a member, at {}", c.id, *addr)));
+              return respond(ok("already a member"));
+            }
+            if (c.id == 0 || c.addr.empty())
+              return respond(failure("a node needs an id of at least 1 and an address"));
+            raft::ConfChangeV2 cc;
+            auto* ch = cc.add_changes();
+            ch->set_change_type(eraftpb::AddLearnerNode);
+            ch->set_node_id(c.id);
+            cc.set_context(c.addr);
+            spdlog::info("node {}: adding node {} at {} as a learner", config_.id, c.id, c.addr);
+            propose_conf_change(cc, std::move(respond));
+          },
+          [&](const net::RemoveNodeCommand& c) {
+            if (!contains(conf_state_.voters(), c.id) && !contains(conf_state_.learners(), c.id))
+              return respond(failure(fmt::format("node {} is not a member", c.id)));
+            raft::ConfChangeV2 cc;
+            auto* ch = cc.add_changes();
+            ch->set_change_type(eraftpb::RemoveNode);
+            ch->set_node_id(c.id);
+            spdlog::info("node {}: removing node {}", config_.id, c.id);
+            propose_conf_change(cc, std::move(respond));
+          },
+          [&](const net::TransferLeaderCommand& c) {
+            if (c.id == config_.id) return respond(ok());
+            if (!contains(conf_state_.voters(), c.id))
+              return respond(failure(fmt::format("node {} is not a voter", c.id)));
+            if (auto st = raw_->transfer_leader(c.id); !st.ok())
+              return respond(failure(std::string(raft::to_string(st.error()))));
+            if (transfer_) transfer_->respond(failure("superseded by another transfer"));
+            transfer_ = Transfer{c.id, std::move(respond),
+                                 Clock::now() + config_.tick * (3 * config_.election_ticks)};
+            kick();
+          }},
+      cmd);
+}
+
+void Node::propose_conf_change(const raft::ConfChangeV2& cc, Respond respond) {
+  const raft::Index index = last_index() + 1;
+  const raft::Term term = raw_->raft().term();
+  if (auto st = raw_->propose_conf_change(cc); !st.ok())
+    return respond(failure(std::string(raft::to_string(st.error()))));
+  proposals_.emplace(index, Proposal{term, std::move(respond),
+                                     Clock::now() + config_.request_timeout, true});
+  kick();
+}
+
+void Node::apply_conf_change(const raft::Entry& e) {
+  raft::ConfChangeV2 cc;
+  bool parsed = false;
+  if (e.entry_type() == eraftpb::EntryConfChange) {
+    raft::ConfChange v1;
+    parsed = v1.ParseFromString(e.data());
+    if (parsed) {
+      auto* ch = cc.add_changes();
+      ch->set_change_type(v1.change_type());
+      ch->set_node_id(v1.node_id());
+      cc.set_context(v1.context());
+    }
+  } else {
+    parsed = cc.ParseFromString(e.data());
+  }
+  if (!parsed) {
+    spdlog::error("node {}: conf change entry {} does not parse", config_.id, e.index());
+    return complete_proposal(e.index(), e.term(), failure("malformed conf change"));
+  }
+  auto cs = raw_->apply_conf_change(cc);
+  if (!cs.ok()) {
+    spdlog::warn("node {}: conf change at {} not applied: {}", config_.id, e.index(),
+                 raft::to_string(cs.error()));
+    return complete_proposal(e.index(), e.term(), failure(std::string(raft::to_string(cs.error()))));
+  }
+  conf_state_ = *cs;
+  storage_.set_conf_state(conf_state_);
+  for (const auto& ch : cc.changes()) {
+    if (ch.change_type() == eraftpb::RemoveNode) {
+      book_.erase(ch.node_id());
+      if (ch.node_id() == config_.id)
+        spdlog::warn("node {}: removed from the cluster; it no longer takes part", config_.id);
+    } else if (!cc.context().empty()) {
+      book_.set(ch.node_id(), cc.context());
+    }
+  }
+  sync_transport_peers();
+  complete_proposal(e.index(), e.term(), ok());
+}
+
+void Node::sync_transport_peers() {
+  for (auto it = transport_peers_.begin(); it != transport_peers_.end();) {
+    if (book_.find(it->first) == nullptr) {
+      transport_->remove_peer(it->first);
+      it = transport_peers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [id, addr] : book_.all()) {
+    if (id == config_.id) continue;
+    auto it = transport_peers_.find(id);
+    if (it != transport_peers_.end() && it->second == addr) continue;
+    if (auto st = transport_->add_peer(id, addr); !st.ok()) {
+      spdlog::error("node {}: peer {} has an unusable address {}: {}", config_.id, id, addr,
+                    st.error().to_string());
+      continue;
+    }
+    transport_peers_[id] = addr;
+  }
+}
+
+void Node::leader_duties(Clock::time_point now) {
+  // Time moves forward on every replica only through the log: stamp an empty tick when idle.
+  if (now - last_time_carried_ >= config_.clock_tick && queue_.empty()) {
+    queue_.push_back(Queued{std::nullopt, cache::Tick{}, Respond{}});
+    last_time_carried_ = now;
+  }
+  if (config_.cache.max_memory != 0 && !eviction_in_flight_ &&
+      engine_->used_memory() > config_.cache.max_memory) {
+    std::vector<cache::Bytes> keys = engine_->eviction_candidates(1024);
+    if (!keys.empty()) {
+      const raft::Index index = last_index() + 1;
+      if (raw_->propose(cache::encode_entry(cache::Evict{std::move(keys)}, wall_ms())).ok())
+        eviction_in_flight_ = index;
+      else
+        engine_->cancel_evictions();
+    }
+  }
+  if (ticks_ % 5 == 0) promote_caught_up_learners();
+}
+
+void Node::promote_caught_up_learners() {
+  if (raw_->raft().pending_conf_index() > applied_) return;  // one change at a time
+  const raft::Index last = last_index();
+  for (const auto& p : raw_->status().progress) {
+    if (!p.is_learner || p.match + 100 < last || !p.recent_active) continue;
+    raft::ConfChangeV2 cc;
+    auto* ch = cc.add_changes();
+    ch->set_change_type(eraftpb::AddNode);
+    ch->set_node_id(p.id);
+    if (const std::string* addr = book_.find(p.id)) cc.set_context(*addr);
+    spdlog::info("node {}: node {} has caught up (match {} of {}); promoting it to voter",
+                 config_.id, p.id, p.match, last);
+    propose_conf_change(cc, [id = p.id](const net::ClientResponse& r) {
+      if (!r.success) spdlog::warn("promotion of node {} failed: {}", id, r.error.value_or(""));
+    });
+    return;
+  }
+}
+
+void Node::check_transfer() {
+  if (!transfer_) return;
+  if (soft_.leader_id == transfer_->target) {
+    transfer_->respond(ok());
+    transfer_.reset();
+  } else if (Clock::now() >= transfer_->deadline) {
+    transfer_->respond(failure(fmt::format("{}: leadership did not move to node {}",
+                                           net::errors::kTimeout, transfer_->target)));
+    transfer_.reset();
+  }
+}
+
+std::string Node::snapshot_data() const {
+  std::string out;
+  book_.encode(out);
+  cache::StringSink sink;
+  auto info = cache::write_snapshot(*engine_, sink);
+  CAIRN_CHECK(info.ok());  // a string sink cannot fail
+  out += sink.out;
+  return out;
+}
+
+Status<std::string> Node::restore_snapshot(const raft::Snapshot& snap) {
+  std::string_view data = snap.data();
+  auto book = AddressBook::decode(data);
+  if (!book.ok()) return Err{book.error()};
+  auto info = cache::restore_snapshot(
+      *engine_, [data] { return std::make_unique<cache::StringSource>(data); });
+  if (!info.ok()) return Err{info.error().message};
+  book_ = std::move(*book);
+  conf_state_ = snap.metadata().conf_state();
+  applied_ = snap.metadata().index();
+  last_snapshot_index_ = applied_;
+  drop_proposals_through(applied_);
+  sync_transport_peers();
+  spdlog::info("node {}: installed snapshot at index {} ({} keys)", config_.id, applied_,
+               info->entries);
+  return {};
+}
+
+void Node::maybe_snapshot() {
+  if (applied_ < last_snapshot_index_ + config_.snapshot_entries) return;
+  const auto started = Clock::now();
+  auto snap = storage_.create_snapshot(applied_, &conf_state_, snapshot_data());
+  if (!snap.ok()) return;
+  last_snapshot_index_ = applied_;
+  const raft::Index keep_from =
+      applied_ > config_.log_tail_entries ? applied_ - config_.log_tail_entries : 0;
+  if (keep_from > storage_.first_index()) (void)storage_.compact(keep_from);
+  spdlog::info("node {}: snapshot at index {} ({} bytes) in {} ms; log kept from {}", config_.id,
+               applied_, snap->data().size(),
+               std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started)
+                   .count(),
+               storage_.first_index());
+}
+
+}  // namespace cairn::node
+
+namespace cairn::node {
+
+void Node::start_join() {
+  join_thread_ = std::thread([this] {
+    // Bounded: about ten minutes of attempts, then the operator is told to look.
+    for (int attempt = 1; attempt <= 600 && !stop_requested_.load(); ++attempt) {
+      auto st = request_admission(config_.join, config_.id, config_.listen,
+                                  std::chrono::milliseconds(3000));
+      if (st.ok()) {
+        spdlog::info("node {}: admitted to the cluster through {}", config_.id, config_.join);
+        return;
+      }
+      spdlog::warn("node {}: admission through {} failed (attempt {}): {}", config_.id,
+                   config_.join, attempt, st.error());
+      for (int i = 0; i < 10 && !stop_requested_.load(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!stop_requested_.load())
+      spdlog::error("node {}: gave up asking {} for admission", config_.id, config_.join);
+  });
+}
+
+}  // namespace cairn::node

@@ -1,0 +1,313 @@
+// Client requests on the node thread: writes queued for the next batch proposal (or forwarded to
+// the leader), linearizable reads batched behind one ReadIndex, forwarded requests from other
+// nodes, timeouts, and the status report.
+#include <spdlog/spdlog.h>
+
+#include <asio/post.hpp>
+
+#include "cache/codec.h"
+#include "common/overloaded.h"
+#include "net/client_errors.h"
+#include "node/node.h"
+
+namespace cairn::node {
+namespace {
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string err(std::string_view kind, std::string_view detail = {}) {
+  return detail.empty() ? std::string(kind) : fmt::format("{}: {}", kind, detail);
+}
+
+}  // namespace
+
+raft::Index Node::last_index() const {
+  return raw_->raft().log().last_index();
+}
+
+void Node::submit(net::CacheCommand cmd, Respond respond) {
+  if (stopped_.load()) return respond(failure(err(net::errors::kShuttingDown)));
+  // A stale read needs nothing from Raft: serve it here, on the caller's thread.
+  if (const auto* stale = std::get_if<net::StaleGetCommand>(&cmd))
+    return respond(serve_read(*engine_, ReadOp{ReadOp::Kind::kGet, stale->key, true}));
+  asio::post(io_, [this, cmd = std::move(cmd), respond = std::move(respond)]() mutable {
+    submit_on_node(std::move(cmd), std::move(respond), 0);
+  });
+}
+
+void Node::submit_on_node(net::CacheCommand cmd, Respond respond, uint32_t hops) {
+  if (stopping_) return respond(failure(err(net::errors::kShuttingDown)));
+  Operation op = to_operation(cmd);
+  if (auto* read = std::get_if<ReadOp>(&op)) {
+    if (read->stale) return respond(serve_read(*engine_, *read));
+    read_queue_.emplace_back(std::move(*read), std::move(respond));
+    kick();
+    return;
+  }
+  if (soft_.role != raft::Role::kLeader)
+    return forward(net::ForwardedCommand{std::move(cmd)}, hops, std::move(respond));
+  if (queue_.size() + proposals_.size() >= config_.max_pending)
+    return respond(failure(err(net::errors::kBusy, "too many requests waiting for the log")));
+  queue_.push_back(
+      Queued{std::move(cmd), std::move(std::get<cache::Command>(op)), std::move(respond)});
+  kick();
+}
+
+void Node::forward(net::ForwardedCommand cmd, uint32_t hops, Respond respond) {
+  const net::NodeId leader = soft_.leader_id;
+  if (leader == 0 || leader == config_.id)
+    return respond(failure(err(net::errors::kNoLeader, "an election is under way")));
+  if (!config_.forward) return respond(failure(err(net::errors::kNotLeader), leader));
+  if (hops >= config_.max_hops)
+    return respond(failure(err(net::errors::kNotLeader, "forwarded too many times"), leader));
+  const uint64_t id = next_forward_id_++;
+  net::ForwardRequest req{config_.id, hops + 1, id, std::move(cmd)};
+  if (!transport_->send(leader, net::Message{std::move(req)}, net::Lane::kBulk))
+    return respond(failure(err(net::errors::kNoLeader, fmt::format("leader {} is unreachable",
+                                                                   leader))));
+  forwards_.emplace(id, Forwarded{std::move(respond), Clock::now() + config_.request_timeout});
+}
+
+void Node::receive_forward(net::ForwardRequest req) {
+  if (stopped_.load()) return;
+  asio::post(io_, [this, req = std::move(req)]() mutable {
+    const net::NodeId origin = req.origin;
+    const uint64_t id = req.request_id;
+    Respond reply = [this, origin, id](net::ClientResponse resp) {
+      resp.request_id = id;
+      transport_->send(origin, net::Message{net::ForwardReply{std::move(resp)}},
+                       net::Lane::kControl);
+    };
+    std::visit(Overloaded{[&](net::CacheCommand& c) {
+                            submit_on_node(std::move(c), std::move(reply), req.hops);
+                          },
+                          [&](net::AdminCommand& c) {
+                            admin_on_node(std::move(c), std::move(reply), req.hops);
+                          }},
+               req.command);
+  });
+}
+
+void Node::receive_forward_reply(net::ClientResponse resp) {
+  if (stopped_.load()) return;
+  asio::post(io_, [this, resp = std::move(resp)]() mutable {
+    auto it = forwards_.find(resp.request_id);
+    if (it == forwards_.end()) return;  // answered already (timed out)
+    Respond respond = std::move(it->second.respond);
+    forwards_.erase(it);
+    respond(std::move(resp));
+  });
+}
+
+void Node::flush_proposals() {
+  if (queue_.empty()) return;
+  if (soft_.role != raft::Role::kLeader) {
+    auto waiting = std::move(queue_);
+    queue_.clear();
+    for (auto& q : waiting)
+      if (q.original) submit_on_node(std::move(*q.original), std::move(q.respond), 0);
+    return;
+  }
+  // One batch: one append, one message per follower, however many clients are waiting.
+  const size_t n = std::min(queue_.size(), config_.max_batch);
+  const int64_t now_ms = wall_ms();
+  std::vector<std::string> datas;
+  datas.reserve(n);
+  for (size_t i = 0; i < n; ++i)
+    datas.push_back(cache::encode_entry(queue_[i].command, now_ms));
+  const raft::Index first = last_index() + 1;
+  const raft::Term term = raw_->raft().term();
+  auto st = raw_->propose_batch(std::move(datas));
+  const auto deadline = Clock::now() + config_.request_timeout;
+  for (size_t i = 0; i < n; ++i) {
+    Respond respond = std::move(queue_.front().respond);
+    queue_.pop_front();
+    if (!st.ok()) {
+      if (!respond) continue;
+      const auto e = st.error();
+      if (e == raft::Error::kUncommittedLimit)
+        respond(failure(err(net::errors::kBusy, raft::to_string(e))));
+      else
+        respond(failure(err(net::errors::kNoLeader, raft::to_string(e))));
+      continue;
+    }
+    if (respond) proposals_.emplace(first + i, Proposal{term, std::move(respond), deadline, false});
+  }
+  if (st.ok()) last_time_carried_ = Clock::now();
+  if (!queue_.empty()) kick();
+}
+
+void Node::flush_reads() {
+  if (read_queue_.empty()) return;
+  // The context must be unique among every node's outstanding requests at the leader.
+  std::string ctx = fmt::format("{}:{}", config_.id, next_read_ctx_++);
+  auto st = raw_->read_index(ctx);
+  auto reads = std::move(read_queue_);
+  read_queue_.clear();
+  if (!st.ok()) {
+    for (auto& [op, respond] : reads)
+      respond(failure(err(net::errors::kNoLeader, "cannot confirm a read point")));
+    return;
+  }
+  read_batches_.emplace(std::move(ctx),
+                        ReadBatch{std::move(reads), Clock::now() + config_.request_timeout, 0});
+}
+
+void Node::on_read_states(std::vector<raft::ReadState>& states) {
+  for (auto& rs : states) {
+    auto it = read_batches_.find(rs.request_ctx);
+    if (it != read_batches_.end()) it->second.index = rs.index;
+  }
+}
+
+void Node::serve_ready_reads() {
+  for (auto it = read_batches_.begin(); it != read_batches_.end();) {
+    ReadBatch& b = it->second;
+    if (b.index == 0 || b.index > applied_) {
+      ++it;
+      continue;
+    }
+    for (auto& [op, respond] : b.reads)
+      respond(serve_read(*engine_, op));
+    it = read_batches_.erase(it);
+  }
+}
+
+void Node::reissue_reads() {
+  // A ReadIndex request sent to a former leader may never be answered: ask the new one.
+  for (auto it = read_batches_.begin(); it != read_batches_.end();) {
+    if (it->second.index != 0) {
+      ++it;
+      continue;
+    }
+    for (auto& r : it->second.reads)
+      read_queue_.push_back(std::move(r));
+    it = read_batches_.erase(it);
+  }
+  if (!read_queue_.empty()) kick();
+}
+
+void Node::expire_requests(Clock::time_point now) {
+  const std::string timeout = err(net::errors::kTimeout, "no answer within the request timeout");
+  for (auto it = proposals_.begin(); it != proposals_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    Respond respond = std::move(it->second.respond);
+    it = proposals_.erase(it);
+    respond(failure(timeout));
+  }
+  for (auto it = forwards_.begin(); it != forwards_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    Respond respond = std::move(it->second.respond);
+    it = forwards_.erase(it);
+    respond(failure(timeout));
+  }
+  for (auto it = read_batches_.begin(); it != read_batches_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    auto reads = std::move(it->second.reads);
+    it = read_batches_.erase(it);
+    for (auto& [op, respond] : reads)
+      respond(failure(timeout));
+  }
+}
+
+void Node::complete_proposal(raft::Index index, raft::Term term, net::ClientResponse resp) {
+  if (proposals_.empty()) return;
+  drop_proposals_through(index - 1);
+  auto it = proposals_.find(index);
+  if (it == proposals_.end()) return;
+  Proposal p = std::move(it->second);
+  proposals_.erase(it);
+  if (p.term != term)  // another leader's entry took this index: ours was never committed
+    return p.respond(failure(err(net::errors::kDropped, "leadership changed before commit")));
+  p.respond(std::move(resp));
+}
+
+void Node::drop_proposals_through(raft::Index index) {
+  while (!proposals_.empty() && proposals_.begin()->first <= index) {
+    Respond respond = std::move(proposals_.begin()->second.respond);
+    proposals_.erase(proposals_.begin());
+    respond(failure(err(net::errors::kDropped, "superseded by a snapshot; outcome unknown")));
+  }
+}
+
+void Node::fail_everything(const std::string& why) {
+  for (auto& q : queue_)
+    if (q.respond) q.respond(failure(why));
+  queue_.clear();
+  for (auto& [i, p] : proposals_)
+    p.respond(failure(why));
+  proposals_.clear();
+  for (auto& [op, respond] : read_queue_)
+    respond(failure(why));
+  read_queue_.clear();
+  for (auto& [ctx, b] : read_batches_)
+    for (auto& [op, respond] : b.reads)
+      respond(failure(why));
+  read_batches_.clear();
+  for (auto& [id, f] : forwards_)
+    f.respond(failure(why));
+  forwards_.clear();
+  if (transfer_) transfer_->respond(failure(why));
+  transfer_.reset();
+}
+
+void Node::status(std::function<void(net::StatusResponse)> done) {
+  if (stopped_.load()) {
+    net::StatusResponse s;
+    s.node_id = config_.id;
+    s.role = "stopped";
+    return done(std::move(s));
+  }
+  asio::post(io_, [this, done = std::move(done)] { done(make_status()); });
+}
+
+net::StatusResponse Node::make_status() const {
+  net::StatusResponse s;
+  s.node_id = config_.id;
+  switch (soft_.role) {
+    case raft::Role::kLeader:
+      s.role = "leader";
+      break;
+    case raft::Role::kCandidate:
+      s.role = "candidate";
+      break;
+    case raft::Role::kPreCandidate:
+      s.role = "pre-candidate";
+      break;
+    case raft::Role::kFollower:
+      s.role = recovering_ ? "recovering" : "follower";
+      break;
+  }
+  s.term = raw_->raft().term();
+  s.leader_id = soft_.leader_id;
+  s.commit_index = raw_->raft().log().committed();
+  s.applied_index = applied_;
+  s.last_index = last_index();
+  auto add = [&](net::NodeId id, bool voter) {
+    const std::string* addr = book_.find(id);
+    s.members.push_back(net::Member{id, addr ? *addr : std::string(), voter});
+  };
+  for (auto id : conf_state_.voters())
+    add(id, true);
+  for (auto id : conf_state_.learners())
+    add(id, false);
+  const auto stats = engine_->stats();
+  s.keys = stats.keys;
+  s.used_memory = stats.used_memory;
+  return s;
+}
+
+}  // namespace cairn::node
