@@ -282,4 +282,50 @@ Result<StampedCommand, CodecError> decode_entry(std::string_view data) {
   return StampedCommand{std::move(*cmd), time_ms};
 }
 
+std::string encode_reply(const Reply& reply) {
+  std::string out;
+  Writer w(out);
+  w.u8(static_cast<uint8_t>(reply.index()));
+  std::visit(Overloaded{[](const Ok&) {}, [](const Nil&) {}, [&](int64_t n) { w.i64(n); },
+                        [&](const Bytes& b) { w.bytes(b); },
+                        [&](const Error& e) {
+                          w.u8(static_cast<uint8_t>(e.code));
+                          w.bytes(e.message);
+                        }},
+             reply);
+  return out;
+}
+
+Result<Reply, CodecError> decode_reply(std::string_view data) {
+  static_assert(std::variant_size_v<Reply> == 5, "a new reply needs a decoder case");
+  Reader r(data);
+  const uint8_t tag = r.u8();
+  Reply reply;
+  switch (tag) {
+    case 0:
+      reply = Ok{};
+      break;
+    case 1:
+      reply = Nil{};
+      break;
+    case 2:
+      reply = r.i64();
+      break;
+    case 3:
+      reply = r.bytes();
+      break;
+    case 4: {
+      auto code = r.enumeration<ErrorCode>(static_cast<uint8_t>(ErrorCode::kOffsetOutOfRange),
+                                           "error code");
+      reply = Error{code, r.bytes()};
+      break;
+    }
+    default:
+      if (!r.failed()) r.fail("an unknown reply tag " + std::to_string(tag));
+  }
+  if (!r.failed() && !r.done()) r.fail("trailing bytes after the reply");
+  if (r.failed()) return Err(CodecError{r.error()});
+  return reply;
+}
+
 }  // namespace cairn::cache

@@ -34,4 +34,10 @@ struct CodecError {
 std::string encode_entry(const Command& command, int64_t time_ms);
 Result<StampedCommand, CodecError> decode_entry(std::string_view data);
 
+// A Reply, for a leader answering a node that forwarded a command to it:
+//   tag u8 (index of the Reply alternative) | int64 as i64 | Bytes as varint length + bytes |
+//   Error as code u8 + message Bytes. Same refusals as decode_entry.
+std::string encode_reply(const Reply& reply);
+Result<Reply, CodecError> decode_reply(std::string_view data);
+
 }  // namespace cairn::cache

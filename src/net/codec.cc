@@ -83,7 +83,7 @@ struct Encoder {
     w.u32(m.hops);
     w.u64(m.request_id);
     w.u32(static_cast<uint32_t>(m.command.index()));
-    std::visit(Overloaded{[&](const CacheCommand& c) { encode_command(c, w); },
+    std::visit(Overloaded{[&](const EngineCommand& c) { w.bytes(c.command); },
                           [&](const AdminCommand& c) { encode_admin(c, w); }},
                m.command);
   }
@@ -196,7 +196,7 @@ bool decode_forward(bincode::Reader& r, ForwardRequest& m) {
   if (!(r.u64(m.origin) && r.u32(m.hops) && r.u64(m.request_id) && r.u32(tag))) return false;
   switch (tag) {
     case 0:
-      return decode_command(r, m.command.emplace<CacheCommand>());
+      return r.bytes(m.command.emplace<EngineCommand>().command, "EngineCommand.command");
     case 1:
       return decode_admin(r, m.command.emplace<AdminCommand>());
     default:

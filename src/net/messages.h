@@ -142,10 +142,19 @@ struct AdminRequest {
   bool operator==(const AdminRequest&) const = default;
 };
 
+// A write in the cache engine's own command encoding (src/cache/codec.h), opaque to this layer.
+// Forwarded writes travel in this form so that every front end (native, Redis) can forward any
+// command the engine has; the leader answers with the engine's reply, encoded the same way, in
+// ClientResponse.value.
+struct EngineCommand {
+  Bytes command;
+  bool operator==(const EngineCommand&) const = default;
+};
+
 // What a follower sends the leader, over the Raft transport, for a request only the leader can
 // carry out. `hops` counts the forwards so far; a node refuses to forward past the hop limit.
 // The leader answers the origin with a ForwardReply carrying the same request_id.
-using ForwardedCommand = std::variant<CacheCommand, AdminCommand>;
+using ForwardedCommand = std::variant<EngineCommand, AdminCommand>;
 struct ForwardRequest {
   NodeId origin = 0;
   uint32_t hops = 0;

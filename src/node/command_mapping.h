@@ -1,5 +1,5 @@
-// The native protocol's commands in the cache engine's terms, and the engine's replies as native
-// responses. Pure functions; thread-safe.
+// The native protocol's commands in the cache engine's terms, and outcomes as native responses.
+// Pure functions; thread-safe.
 #pragma once
 
 #include <optional>
@@ -8,11 +8,12 @@
 #include "cache/command.h"
 #include "cache/engine.h"
 #include "net/messages.h"
+#include "node/outcome.h"
 
 namespace cairn::node {
 
-// A read the node serves from its own engine once it is allowed to (ReadIndex, or at once for a
-// stale read).
+// A read the node serves from its own engine once it is allowed to (after a read barrier, or at
+// once for a stale read).
 struct ReadOp {
   enum class Kind : uint8_t { kGet, kExists, kTtl } kind = Kind::kGet;
   net::Bytes key;
@@ -23,14 +24,16 @@ struct ReadOp {
 using Operation = std::variant<cache::Command, ReadOp>;
 Operation to_operation(const net::CacheCommand& cmd);
 
-// The answer to a write, from the engine's reply (request_id left 0 for the caller to set).
-// Integers become decimal text in `value`; an engine error becomes success=false with its text.
-net::ClientResponse to_response(const cache::Reply& reply);
+// The native answer to an outcome (request_id left 0 for the caller to set). Integers become
+// decimal text in `value`; an engine error becomes success=false with its text.
+net::ClientResponse to_response(const Outcome& outcome);
 
 // Serves a read against the engine (any thread).
-net::ClientResponse serve_read(const cache::Engine& engine, const ReadOp& op);
+cache::Reply serve_read(const cache::Engine& engine, const ReadOp& op);
 
-// A failure response with `error` and an optional leader hint.
-net::ClientResponse failure(std::string error, std::optional<net::NodeId> leader_hint = {});
+// The answer a leader sends back for a forwarded request, and its reading at the origin:
+// engine replies travel encoded (cache::encode_reply) so no distinction is lost on the way.
+net::ClientResponse outcome_to_forward_reply(const Outcome& outcome, bool engine_command);
+Outcome forward_reply_to_outcome(const net::ClientResponse& resp, bool engine_command);
 
 }  // namespace cairn::node

@@ -67,12 +67,13 @@ Result<std::optional<TermAndVote>, std::string> HardStateFile::load() const {
   unsigned long long term = 0, vote = 0;
   int version = 0;
   char tail = 0;
-  if (std::sscanf(line.c_str(), "cairn-hard-state %d term=%llu vote=%llu%c", &version, &term,
-                  &vote, &tail) != 3 ||
+  if (std::sscanf(line.c_str(), "cairn-hard-state %d term=%llu vote=%llu%c", &version, &term, &vote,
+                  &tail) != 3 ||
       version != 1)
-    return Err{fmt::format("{} is corrupt (\"{}\"); remove the data directory only if this node's "
-                           "data is known to be gone from the cluster",
-                           path_, line)};
+    return Err{
+        fmt::format("{} is corrupt (\"{}\"); remove the data directory only if this node's "
+                    "data is known to be gone from the cluster",
+                    path_, line)};
   tv.term = term;
   tv.vote = vote;
   return std::optional<TermAndVote>{tv};
@@ -80,8 +81,8 @@ Result<std::optional<TermAndVote>, std::string> HardStateFile::load() const {
 
 Status<std::string> HardStateFile::store(const TermAndVote& tv) const {
   const std::string tmp = path_ + ".tmp";
-  auto written = write_synced(tmp, fmt::format("cairn-hard-state 1 term={} vote={}\n", tv.term,
-                                               tv.vote));
+  auto written =
+      write_synced(tmp, fmt::format("cairn-hard-state 1 term={} vote={}\n", tv.term, tv.vote));
   if (!written.ok()) return written;
   if (std::rename(tmp.c_str(), path_.c_str()) != 0)
     return Err{fmt::format("cannot rename {} to {}: {}", tmp, path_, errno_text())};

@@ -33,31 +33,30 @@ Status<std::string> request_admission(const std::string& member, net::NodeId id,
   std::optional<net::ClientResponse> answer;
   std::function<void()> read_more = [&] {
     auto room = decoder.prepare(4096);
-    socket.async_read_some(asio::buffer(room.data(), room.size()),
-                           [&](std::error_code ec, size_t n) {
-                             if (ec) {
-                               error = fmt::format("connection to {} lost: {}", member,
-                                                   ec.message());
-                               return;
-                             }
-                             decoder.commit(n);
-                             while (auto f = decoder.next()) {
-                               auto msg = net::decode_message(f->payload);
-                               if (!msg.ok()) {
-                                 error = msg.error().to_string();
-                                 return;
-                               }
-                               if (auto* r = std::get_if<net::ClientResponse>(&*msg)) {
-                                 answer = *r;
-                                 return;
-                               }
-                             }
-                             if (decoder.broken()) {
-                               error = decoder.error().to_string();
-                               return;
-                             }
-                             read_more();
-                           });
+    socket.async_read_some(
+        asio::buffer(room.data(), room.size()), [&](std::error_code ec, size_t n) {
+          if (ec) {
+            error = fmt::format("connection to {} lost: {}", member, ec.message());
+            return;
+          }
+          decoder.commit(n);
+          while (auto f = decoder.next()) {
+            auto msg = net::decode_message(f->payload);
+            if (!msg.ok()) {
+              error = msg.error().to_string();
+              return;
+            }
+            if (auto* r = std::get_if<net::ClientResponse>(&*msg)) {
+              answer = *r;
+              return;
+            }
+          }
+          if (decoder.broken()) {
+            error = decoder.error().to_string();
+            return;
+          }
+          read_more();
+        });
   };
   socket.async_connect(*ep, [&](std::error_code ec) {
     if (ec) {

@@ -27,8 +27,9 @@ Result<std::unique_ptr<Node>, std::string> Node::create(NodeConfig config) {
   if (!config.peers.empty() && !config.peers.count(config.id))
     return Err{fmt::format("--peers does not include this node's id {}", config.id)};
   if (!config.peers.empty() && !config.join.empty())
-    return Err{std::string("--peers and --join are exclusive: a node either founds the cluster "
-                           "or joins a running one")};
+    return Err{
+        std::string("--peers and --join are exclusive: a node either founds the cluster "
+                    "or joins a running one")};
   if (config.election_ticks <= config.heartbeat_ticks)
     return Err{std::string("the election timeout must be longer than the heartbeat interval")};
   // Replicated eviction: the leader chooses victims and proposes them, so every replica removes
@@ -111,9 +112,10 @@ void Node::start() {
   work_.emplace(io_.get_executor());
   recovery_listen_from_ = Clock::now() + config_.tick * (2 * config_.election_ticks);
   if (recovering_)
-    spdlog::warn("node {}: restarted without its log (term {}); it will not vote or campaign "
-                 "until it has caught up with a leader",
-                 config_.id, persisted_.term);
+    spdlog::warn(
+        "node {}: restarted without its log (term {}); it will not vote or campaign "
+        "until it has caught up with a leader",
+        config_.id, persisted_.term);
   // A founding member of a one-node cluster elects itself at once instead of waiting out an
   // election timeout.
   if (config_.peers.size() == 1 && !recovering_) raw_->campaign();
@@ -211,8 +213,8 @@ void Node::handle_ready() {
     // Install before anything else: the entries and commit of this Ready follow it.
     const raft::Index index = rd.snapshot->metadata().index();
     if (auto st = restore_snapshot(*rd.snapshot); !st.ok()) {
-      spdlog::critical("node {}: cannot install the leader's snapshot at index {}: {}",
-                       config_.id, index, st.error());
+      spdlog::critical("node {}: cannot install the leader's snapshot at index {}: {}", config_.id,
+                       index, st.error());
       std::abort();  // continuing would apply later entries to the wrong state
     }
     CAIRN_CHECK(storage_.apply_snapshot(*rd.snapshot).ok());
@@ -257,8 +259,8 @@ void Node::send_messages(std::vector<raft::Message>& msgs) {
     const bool sent = transport_->send(m);
     if (snapshot) {
       if (!sent)
-        spdlog::warn("node {}: snapshot for node {} could not be queued ({} bytes)", config_.id,
-                     to, m.snapshot().data().size());
+        spdlog::warn("node {}: snapshot for node {} could not be queued ({} bytes)", config_.id, to,
+                     m.snapshot().data().size());
       raw_->report_snapshot(to, sent);
     }
   }
@@ -277,7 +279,7 @@ void Node::apply_entries(std::vector<raft::Entry>& entries) {
       default:
         spdlog::error("node {}: entry {} has unknown type {}", config_.id, e.index(),
                       static_cast<int>(e.entry_type()));
-        complete_proposal(e.index(), e.term(), failure("unknown entry type"));
+        complete_proposal(e.index(), e.term(), Outcome::fail("unknown entry type"));
         break;
     }
     applied_ = e.index();
@@ -291,7 +293,7 @@ void Node::apply_entries(std::vector<raft::Entry>& entries) {
 
 void Node::apply_normal(const raft::Entry& e) {
   if (e.data().empty()) {  // a new leader's empty entry
-    complete_proposal(e.index(), e.term(), net::ClientResponse{});
+    complete_proposal(e.index(), e.term(), Outcome::of(cache::Ok{}));
     return;
   }
   auto stamped = cache::decode_entry(e.data());
@@ -300,11 +302,11 @@ void Node::apply_normal(const raft::Entry& e) {
     // replica of this version in agreement.
     spdlog::error("node {}: entry {} is not a cache command: {}", config_.id, e.index(),
                   stamped.error().message);
-    complete_proposal(e.index(), e.term(), failure("undecodable entry"));
+    complete_proposal(e.index(), e.term(), Outcome::fail("undecodable entry"));
     return;
   }
   cache::Reply reply = engine_->apply(stamped->command, stamped->time_ms);
-  complete_proposal(e.index(), e.term(), to_response(reply));
+  complete_proposal(e.index(), e.term(), Outcome::of(std::move(reply)));
 }
 
 void Node::on_soft_state(const raft::SoftState& ss) {
@@ -322,7 +324,7 @@ void Node::on_soft_state(const raft::SoftState& ss) {
     auto waiting = std::move(queue_);
     queue_.clear();
     for (auto& q : waiting)
-      if (q.original) submit_on_node(std::move(*q.original), std::move(q.respond), 0);
+      if (q.done) execute_on_node(std::move(q.command), std::move(q.done), 0);
   }
   if (leader_changed) reissue_reads();
 }

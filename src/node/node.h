@@ -29,12 +29,13 @@
 #include <vector>
 
 #include "cache/engine.h"
+#include "net/messages.h"
+#include "net/transport.h"
 #include "node/address_book.h"
 #include "node/command_mapping.h"
 #include "node/hard_state_file.h"
 #include "node/node_config.h"
-#include "net/messages.h"
-#include "net/transport.h"
+#include "node/outcome.h"
 #include "raft/raw_node.h"
 
 namespace cairn::node {
@@ -58,9 +59,17 @@ class Node {
   // that could not finish); the thread stops. Idempotent; blocks until done.
   void stop(std::chrono::milliseconds grace);
 
-  // Entry points: any thread. `respond` is called exactly once.
+  // Entry points: any thread. Every callback is called exactly once.
+  //
+  // A write, through the log: forwarded to the leader when this node is not it.
+  void execute(cache::Command cmd, Done done);
+  // A linearizable read point: `done` gets Ok once this node has applied everything committed
+  // before the call (ReadIndex), so reads of engine() made then see every write acknowledged
+  // before the call, on any node. Concurrent callers share one ReadIndex round.
+  void read_barrier(Done done);
+  // The native protocol's commands (reads and writes), answered as ClientResponses.
   void submit(net::CacheCommand cmd, Respond respond);
-  void admin(net::AdminCommand cmd, Respond respond);
+  void admin(net::AdminCommand cmd, Done done);
   void step(eraftpb::Message msg);
   void receive_forward(net::ForwardRequest req);
   void receive_forward_reply(net::ClientResponse resp);
@@ -77,28 +86,26 @@ class Node {
  private:
   struct Proposal {
     raft::Term term = 0;
-    Respond respond;
+    Done done;
     Clock::time_point deadline;
-    bool conf_change = false;
   };
   struct Queued {
-    // Kept to route the write elsewhere if leadership moves; none for the node's own entries.
-    std::optional<net::CacheCommand> original;
     cache::Command command;
-    Respond respond;
+    Done done;  // empty for the node's own entries (clock ticks), which are never rerouted
   };
   struct ReadBatch {
-    std::vector<std::pair<ReadOp, Respond>> reads;
+    std::vector<Done> waiters;
     Clock::time_point deadline;
     raft::Index index = 0;  // set when the ReadState arrives
   };
   struct Forwarded {
-    Respond respond;
+    Done done;
     Clock::time_point deadline;
+    bool engine_command = true;  // false: an admin command
   };
   struct Transfer {
     net::NodeId target = 0;
-    Respond respond;
+    Done done;
     Clock::time_point deadline;
   };
 
@@ -117,15 +124,15 @@ class Node {
   void finish_stop();
 
   // node_requests.cc: client requests, forwarding, reads, timeouts.
-  void submit_on_node(net::CacheCommand cmd, Respond respond, uint32_t hops);
-  void forward(net::ForwardedCommand cmd, uint32_t hops, Respond respond);
+  void execute_on_node(cache::Command cmd, Done done, uint32_t hops);
+  void forward(net::ForwardedCommand cmd, uint32_t hops, Done done);
   void flush_proposals();
   void flush_reads();
   void serve_ready_reads();
   void on_read_states(std::vector<raft::ReadState>& states);
   void reissue_reads();
   void expire_requests(Clock::time_point now);
-  void complete_proposal(raft::Index index, raft::Term term, net::ClientResponse resp);
+  void complete_proposal(raft::Index index, raft::Term term, Outcome outcome);
   // Answers every proposal at or below `index` as dropped: a snapshot covered them, so they may
   // have been applied but their results are unknown here.
   void drop_proposals_through(raft::Index index);
@@ -134,8 +141,8 @@ class Node {
   net::StatusResponse make_status() const;
 
   // node_membership.cc: membership, snapshots, eviction, clock ticks, recovery.
-  void admin_on_node(net::AdminCommand cmd, Respond respond, uint32_t hops);
-  void propose_conf_change(const raft::ConfChangeV2& cc, Respond respond);
+  void admin_on_node(net::AdminCommand cmd, Done done, uint32_t hops);
+  void propose_conf_change(const raft::ConfChangeV2& cc, Done done);
   void apply_conf_change(const raft::Entry& e);
   void sync_transport_peers();
   void leader_duties(Clock::time_point now);
@@ -168,12 +175,13 @@ class Node {
   bool stopping_ = false;
   bool stopped_on_thread_ = false;
   bool handing_over_ = false;
-  bool append_accepted_ = false;  // a leader's append was accepted since this process started  // stopping, and leadership is being transferred
+  bool append_accepted_ = false;  // a leader's append was accepted since this process started  //
+                                  // stopping, and leadership is being transferred
   Clock::time_point stop_deadline_{};
   raft::SoftState soft_;
-  std::deque<Queued> queue_;               // writes waiting to be proposed (leader)
+  std::deque<Queued> queue_;                   // writes waiting to be proposed (leader)
   std::map<raft::Index, Proposal> proposals_;  // proposed, waiting to apply, by log index
-  std::vector<std::pair<ReadOp, Respond>> read_queue_;
+  std::vector<Done> read_queue_;
   std::map<std::string, ReadBatch> read_batches_;  // by ReadIndex context
   uint64_t next_read_ctx_ = 1;
   std::unordered_map<uint64_t, Forwarded> forwards_;

@@ -21,42 +21,44 @@ Respond reply_with_id(net::Responder responder, uint64_t request_id) {
 
 void NodeHandler::handle(net::Message msg, net::Responder responder) {
   std::visit(
-      Overloaded{
-          [&](net::RaftMessageWrapper& m) {
-            auto raft = net::to_raft_message(m);
-            if (!raft.ok()) {
-              spdlog::warn("node {}: dropping a Raft message: {}", node_.id(),
-                           raft.error().to_string());
-              return;
-            }
-            node_.step(std::move(*raft));
-          },
-          [&](net::ClientRequest& m) {
-            node_.submit(std::move(m.command), reply_with_id(std::move(responder), m.request_id));
-          },
-          [&](net::PingRequest&) {
-            const net::NodeId leader = node_.leader_id();
-            responder.reply(net::PongResponse{
-                node_.id(), node_.listen_addr(),
-                leader == 0 ? std::nullopt : std::optional<net::NodeId>(leader)});
-          },
-          [&](net::ForwardRequest& m) { node_.receive_forward(std::move(m)); },
-          [&](net::ForwardReply& m) { node_.receive_forward_reply(std::move(m.response)); },
-          [&](net::StatusRequest& m) {
-            auto shared = std::make_shared<net::Responder>(std::move(responder));
-            node_.status([shared, id = m.request_id](net::StatusResponse s) {
-              s.request_id = id;
-              shared->reply(net::Message{std::move(s)});
-            });
-          },
-          [&](net::AdminRequest& m) {
-            node_.admin(std::move(m.command), reply_with_id(std::move(responder), m.request_id));
-          },
-          // Answers are not requests: a peer or client that sends one gets nothing back.
-          [&](auto&) {
-            spdlog::debug("node {}: ignoring a {} message", node_.id(),
-                          net::message_kind_name(msg));
-          }},
+      Overloaded{[&](net::RaftMessageWrapper& m) {
+                   auto raft = net::to_raft_message(m);
+                   if (!raft.ok()) {
+                     spdlog::warn("node {}: dropping a Raft message: {}", node_.id(),
+                                  raft.error().to_string());
+                     return;
+                   }
+                   node_.step(std::move(*raft));
+                 },
+                 [&](net::ClientRequest& m) {
+                   node_.submit(std::move(m.command),
+                                reply_with_id(std::move(responder), m.request_id));
+                 },
+                 [&](net::PingRequest&) {
+                   const net::NodeId leader = node_.leader_id();
+                   responder.reply(net::PongResponse{
+                       node_.id(), node_.listen_addr(),
+                       leader == 0 ? std::nullopt : std::optional<net::NodeId>(leader)});
+                 },
+                 [&](net::ForwardRequest& m) { node_.receive_forward(std::move(m)); },
+                 [&](net::ForwardReply& m) { node_.receive_forward_reply(std::move(m.response)); },
+                 [&](net::StatusRequest& m) {
+                   auto shared = std::make_shared<net::Responder>(std::move(responder));
+                   node_.status([shared, id = m.request_id](net::StatusResponse s) {
+                     s.request_id = id;
+                     shared->reply(net::Message{std::move(s)});
+                   });
+                 },
+                 [&](net::AdminRequest& m) {
+                   Respond respond = reply_with_id(std::move(responder), m.request_id);
+                   node_.admin(std::move(m.command),
+                               [respond](const Outcome& o) { respond(to_response(o)); });
+                 },
+                 // Answers are not requests: a peer or client that sends one gets nothing back.
+                 [&](auto&) {
+                   spdlog::debug("node {}: ignoring a {} message", node_.id(),
+                                 net::message_kind_name(msg));
+                 }},
       msg);
 }
 

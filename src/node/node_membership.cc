@@ -19,11 +19,9 @@ bool contains(const google::protobuf::RepeatedField<uint64_t>& ids, net::NodeId 
   return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
-net::ClientResponse ok(std::string value = {}) {
-  net::ClientResponse r;
-  r.success = true;
-  if (!value.empty()) r.value = std::move(value);
-  return r;
+Outcome ok(std::string value = {}) {
+  if (value.empty()) return Outcome::of(cache::Ok{});
+  return Outcome::of(std::move(value));
 }
 
 int64_t wall_ms() {
@@ -63,31 +61,31 @@ bool Node::recovery_blocks(const eraftpb::Message& m) {
   return false;
 }
 
-void Node::admin(net::AdminCommand cmd, Respond respond) {
-  if (stopped_.load()) return respond(failure(std::string(net::errors::kShuttingDown)));
-  asio::post(io_, [this, cmd = std::move(cmd), respond = std::move(respond)]() mutable {
-    admin_on_node(std::move(cmd), std::move(respond), 0);
+void Node::admin(net::AdminCommand cmd, Done done) {
+  if (stopped_.load()) return done(Outcome::fail(std::string(net::errors::kShuttingDown)));
+  asio::post(io_, [this, cmd = std::move(cmd), done = std::move(done)]() mutable {
+    admin_on_node(std::move(cmd), std::move(done), 0);
   });
 }
 
-void Node::admin_on_node(net::AdminCommand cmd, Respond respond, uint32_t hops) {
-  if (stopping_) return respond(failure(std::string(net::errors::kShuttingDown)));
+void Node::admin_on_node(net::AdminCommand cmd, Done respond, uint32_t hops) {
+  if (stopping_) return respond(Outcome::fail(std::string(net::errors::kShuttingDown)));
   if (soft_.role != raft::Role::kLeader)
     return forward(net::ForwardedCommand{std::move(cmd)}, hops, std::move(respond));
   std::visit(
       Overloaded{
           [&](const net::AddNodeCommand& c) {
-            const bool member = contains(conf_state_.voters(), c.id) ||
-                                contains(conf_state_.learners(), c.id);
+            const bool member =
+                contains(conf_state_.voters(), c.id) || contains(conf_state_.learners(), c.id);
             if (member) {
               const std::string* addr = book_.find(c.id);
               if (addr && *addr != c.addr)
-                return respond(failure(
-                    fmt::format("node {} is already a member, at {}", c.id, *addr)));
+                return respond(
+                    Outcome::fail(fmt::format("node {} is already a member, at {}", c.id, *addr)));
               return respond(ok("already a member"));
             }
             if (c.id == 0 || c.addr.empty())
-              return respond(failure("a node needs an id of at least 1 and an address"));
+              return respond(Outcome::fail("a node needs an id of at least 1 and an address"));
             raft::ConfChangeV2 cc;
             auto* ch = cc.add_changes();
             ch->set_change_type(eraftpb::AddLearnerNode);
@@ -98,7 +96,7 @@ void Node::admin_on_node(net::AdminCommand cmd, Respond respond, uint32_t hops) 
           },
           [&](const net::RemoveNodeCommand& c) {
             if (!contains(conf_state_.voters(), c.id) && !contains(conf_state_.learners(), c.id))
-              return respond(failure(fmt::format("node {} is not a member", c.id)));
+              return respond(Outcome::fail(fmt::format("node {} is not a member", c.id)));
             raft::ConfChangeV2 cc;
             auto* ch = cc.add_changes();
             ch->set_change_type(eraftpb::RemoveNode);
@@ -109,10 +107,10 @@ void Node::admin_on_node(net::AdminCommand cmd, Respond respond, uint32_t hops) 
           [&](const net::TransferLeaderCommand& c) {
             if (c.id == config_.id) return respond(ok());
             if (!contains(conf_state_.voters(), c.id))
-              return respond(failure(fmt::format("node {} is not a voter", c.id)));
+              return respond(Outcome::fail(fmt::format("node {} is not a voter", c.id)));
             if (auto st = raw_->transfer_leader(c.id); !st.ok())
-              return respond(failure(std::string(raft::to_string(st.error()))));
-            if (transfer_) transfer_->respond(failure("superseded by another transfer"));
+              return respond(Outcome::fail(std::string(raft::to_string(st.error()))));
+            if (transfer_) transfer_->done(Outcome::fail("superseded by another transfer"));
             transfer_ = Transfer{c.id, std::move(respond),
                                  Clock::now() + config_.tick * (3 * config_.election_ticks)};
             kick();
@@ -120,13 +118,13 @@ void Node::admin_on_node(net::AdminCommand cmd, Respond respond, uint32_t hops) 
       cmd);
 }
 
-void Node::propose_conf_change(const raft::ConfChangeV2& cc, Respond respond) {
+void Node::propose_conf_change(const raft::ConfChangeV2& cc, Done respond) {
   const raft::Index index = last_index() + 1;
   const raft::Term term = raw_->raft().term();
   if (auto st = raw_->propose_conf_change(cc); !st.ok())
-    return respond(failure(std::string(raft::to_string(st.error()))));
-  proposals_.emplace(index, Proposal{term, std::move(respond),
-                                     Clock::now() + config_.request_timeout, true});
+    return respond(Outcome::fail(std::string(raft::to_string(st.error()))));
+  proposals_.emplace(index,
+                     Proposal{term, std::move(respond), Clock::now() + config_.request_timeout});
   kick();
 }
 
@@ -147,13 +145,14 @@ void Node::apply_conf_change(const raft::Entry& e) {
   }
   if (!parsed) {
     spdlog::error("node {}: conf change entry {} does not parse", config_.id, e.index());
-    return complete_proposal(e.index(), e.term(), failure("malformed conf change"));
+    return complete_proposal(e.index(), e.term(), Outcome::fail("malformed conf change"));
   }
   auto cs = raw_->apply_conf_change(cc);
   if (!cs.ok()) {
     spdlog::warn("node {}: conf change at {} not applied: {}", config_.id, e.index(),
                  raft::to_string(cs.error()));
-    return complete_proposal(e.index(), e.term(), failure(std::string(raft::to_string(cs.error()))));
+    return complete_proposal(e.index(), e.term(),
+                             Outcome::fail(std::string(raft::to_string(cs.error()))));
   }
   conf_state_ = *cs;
   storage_.set_conf_state(conf_state_);
@@ -195,7 +194,7 @@ void Node::sync_transport_peers() {
 void Node::leader_duties(Clock::time_point now) {
   // Time moves forward on every replica only through the log: stamp an empty tick when idle.
   if (now - last_time_carried_ >= config_.clock_tick && queue_.empty()) {
-    queue_.push_back(Queued{std::nullopt, cache::Tick{}, Respond{}});
+    queue_.push_back(Queued{cache::Tick{}, Done{}});
     last_time_carried_ = now;
   }
   if (config_.cache.max_memory != 0 && !eviction_in_flight_ &&
@@ -224,8 +223,8 @@ void Node::promote_caught_up_learners() {
     if (const std::string* addr = book_.find(p.id)) cc.set_context(*addr);
     spdlog::info("node {}: node {} has caught up (match {} of {}); promoting it to voter",
                  config_.id, p.id, p.match, last);
-    propose_conf_change(cc, [id = p.id](const net::ClientResponse& r) {
-      if (!r.success) spdlog::warn("promotion of node {} failed: {}", id, r.error.value_or(""));
+    propose_conf_change(cc, [id = p.id](const Outcome& o) {
+      if (!o.ok()) spdlog::warn("promotion of node {} failed: {}", id, o.error);
     });
     return;
   }
@@ -234,11 +233,11 @@ void Node::promote_caught_up_learners() {
 void Node::check_transfer() {
   if (!transfer_) return;
   if (soft_.leader_id == transfer_->target) {
-    transfer_->respond(ok());
+    transfer_->done(ok());
     transfer_.reset();
   } else if (Clock::now() >= transfer_->deadline) {
-    transfer_->respond(failure(fmt::format("{}: leadership did not move to node {}",
-                                           net::errors::kTimeout, transfer_->target)));
+    transfer_->done(Outcome::fail(fmt::format("{}: leadership did not move to node {}",
+                                              net::errors::kTimeout, transfer_->target)));
     transfer_.reset();
   }
 }
@@ -280,11 +279,11 @@ void Node::maybe_snapshot() {
   const raft::Index keep_from =
       applied_ > config_.log_tail_entries ? applied_ - config_.log_tail_entries : 0;
   if (keep_from > storage_.first_index()) (void)storage_.compact(keep_from);
-  spdlog::info("node {}: snapshot at index {} ({} bytes) in {} ms; log kept from {}", config_.id,
-               applied_, snap->data().size(),
-               std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started)
-                   .count(),
-               storage_.first_index());
+  spdlog::info(
+      "node {}: snapshot at index {} ({} bytes) in {} ms; log kept from {}", config_.id, applied_,
+      snap->data().size(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count(),
+      storage_.first_index());
 }
 
 }  // namespace cairn::node

@@ -1,6 +1,6 @@
-// Client requests on the node thread: writes queued for the next batch proposal (or forwarded to
-// the leader), linearizable reads batched behind one ReadIndex, forwarded requests from other
-// nodes, timeouts, and the status report.
+// Requests on the node thread: writes queued for the next batch proposal (or forwarded to the
+// leader), read barriers batched behind one ReadIndex, forwarded requests from other nodes,
+// timeouts, and the status report.
 #include <spdlog/spdlog.h>
 
 #include <asio/post.hpp>
@@ -30,46 +30,60 @@ raft::Index Node::last_index() const {
 }
 
 void Node::submit(net::CacheCommand cmd, Respond respond) {
-  if (stopped_.load()) return respond(failure(err(net::errors::kShuttingDown)));
-  // A stale read needs nothing from Raft: serve it here, on the caller's thread.
-  if (const auto* stale = std::get_if<net::StaleGetCommand>(&cmd))
-    return respond(serve_read(*engine_, ReadOp{ReadOp::Kind::kGet, stale->key, true}));
-  asio::post(io_, [this, cmd = std::move(cmd), respond = std::move(respond)]() mutable {
-    submit_on_node(std::move(cmd), std::move(respond), 0);
+  Operation op = to_operation(cmd);
+  if (auto* read = std::get_if<ReadOp>(&op)) {
+    // A stale read needs nothing from Raft: serve it here, on the caller's thread.
+    if (read->stale) return respond(to_response(Outcome::of(serve_read(*engine_, *read))));
+    return read_barrier([this, read = std::move(*read), respond](Outcome o) {
+      if (o.ok()) o = Outcome::of(serve_read(*engine_, read));
+      respond(to_response(o));
+    });
+  }
+  execute(std::move(std::get<cache::Command>(op)),
+          [respond](Outcome o) { respond(to_response(o)); });
+}
+
+void Node::execute(cache::Command cmd, Done done) {
+  if (stopped_.load()) return done(Outcome::fail(err(net::errors::kShuttingDown)));
+  asio::post(io_, [this, cmd = std::move(cmd), done = std::move(done)]() mutable {
+    execute_on_node(std::move(cmd), std::move(done), 0);
   });
 }
 
-void Node::submit_on_node(net::CacheCommand cmd, Respond respond, uint32_t hops) {
-  if (stopping_) return respond(failure(err(net::errors::kShuttingDown)));
-  Operation op = to_operation(cmd);
-  if (auto* read = std::get_if<ReadOp>(&op)) {
-    if (read->stale) return respond(serve_read(*engine_, *read));
-    read_queue_.emplace_back(std::move(*read), std::move(respond));
+void Node::read_barrier(Done done) {
+  if (stopped_.load()) return done(Outcome::fail(err(net::errors::kShuttingDown)));
+  asio::post(io_, [this, done = std::move(done)]() mutable {
+    if (stopping_) return done(Outcome::fail(err(net::errors::kShuttingDown)));
+    read_queue_.push_back(std::move(done));
     kick();
-    return;
-  }
+  });
+}
+
+void Node::execute_on_node(cache::Command cmd, Done done, uint32_t hops) {
+  if (stopping_) return done(Outcome::fail(err(net::errors::kShuttingDown)));
   if (soft_.role != raft::Role::kLeader)
-    return forward(net::ForwardedCommand{std::move(cmd)}, hops, std::move(respond));
+    return forward(net::EngineCommand{cache::encode_entry(cmd, 0)}, hops, std::move(done));
   if (queue_.size() + proposals_.size() >= config_.max_pending)
-    return respond(failure(err(net::errors::kBusy, "too many requests waiting for the log")));
-  queue_.push_back(
-      Queued{std::move(cmd), std::move(std::get<cache::Command>(op)), std::move(respond)});
+    return done(Outcome::fail(err(net::errors::kBusy, "too many requests waiting for the log")));
+  queue_.push_back(Queued{std::move(cmd), std::move(done)});
   kick();
 }
 
-void Node::forward(net::ForwardedCommand cmd, uint32_t hops, Respond respond) {
+void Node::forward(net::ForwardedCommand cmd, uint32_t hops, Done done) {
   const net::NodeId leader = soft_.leader_id;
   if (leader == 0 || leader == config_.id)
-    return respond(failure(err(net::errors::kNoLeader, "an election is under way")));
-  if (!config_.forward) return respond(failure(err(net::errors::kNotLeader), leader));
+    return done(Outcome::fail(err(net::errors::kNoLeader, "an election is under way")));
+  if (!config_.forward) return done(Outcome::fail(err(net::errors::kNotLeader), leader));
   if (hops >= config_.max_hops)
-    return respond(failure(err(net::errors::kNotLeader, "forwarded too many times"), leader));
+    return done(Outcome::fail(err(net::errors::kNotLeader, "forwarded too many times"), leader));
   const uint64_t id = next_forward_id_++;
+  const bool engine_command = std::holds_alternative<net::EngineCommand>(cmd);
   net::ForwardRequest req{config_.id, hops + 1, id, std::move(cmd)};
   if (!transport_->send(leader, net::Message{std::move(req)}, net::Lane::kBulk))
-    return respond(failure(err(net::errors::kNoLeader, fmt::format("leader {} is unreachable",
-                                                                   leader))));
-  forwards_.emplace(id, Forwarded{std::move(respond), Clock::now() + config_.request_timeout});
+    return done(Outcome::fail(
+        err(net::errors::kNoLeader, fmt::format("leader {} is unreachable", leader))));
+  forwards_.emplace(
+      id, Forwarded{std::move(done), Clock::now() + config_.request_timeout, engine_command});
 }
 
 void Node::receive_forward(net::ForwardRequest req) {
@@ -77,18 +91,23 @@ void Node::receive_forward(net::ForwardRequest req) {
   asio::post(io_, [this, req = std::move(req)]() mutable {
     const net::NodeId origin = req.origin;
     const uint64_t id = req.request_id;
-    Respond reply = [this, origin, id](net::ClientResponse resp) {
+    const bool engine_command = std::holds_alternative<net::EngineCommand>(req.command);
+    Done reply = [this, origin, id, engine_command](Outcome o) {
+      net::ClientResponse resp = outcome_to_forward_reply(o, engine_command);
       resp.request_id = id;
       transport_->send(origin, net::Message{net::ForwardReply{std::move(resp)}},
                        net::Lane::kControl);
     };
-    std::visit(Overloaded{[&](net::CacheCommand& c) {
-                            submit_on_node(std::move(c), std::move(reply), req.hops);
-                          },
-                          [&](net::AdminCommand& c) {
-                            admin_on_node(std::move(c), std::move(reply), req.hops);
-                          }},
-               req.command);
+    std::visit(
+        Overloaded{
+            [&](net::EngineCommand& c) {
+              auto cmd = cache::decode_entry(c.command);
+              if (!cmd.ok())
+                return reply(Outcome::fail("malformed forwarded command: " + cmd.error().message));
+              execute_on_node(std::move(cmd->command), std::move(reply), req.hops);
+            },
+            [&](net::AdminCommand& c) { admin_on_node(std::move(c), std::move(reply), req.hops); }},
+        req.command);
   });
 }
 
@@ -97,9 +116,9 @@ void Node::receive_forward_reply(net::ClientResponse resp) {
   asio::post(io_, [this, resp = std::move(resp)]() mutable {
     auto it = forwards_.find(resp.request_id);
     if (it == forwards_.end()) return;  // answered already (timed out)
-    Respond respond = std::move(it->second.respond);
+    Forwarded f = std::move(it->second);
     forwards_.erase(it);
-    respond(std::move(resp));
+    f.done(forward_reply_to_outcome(resp, f.engine_command));
   });
 }
 
@@ -109,7 +128,7 @@ void Node::flush_proposals() {
     auto waiting = std::move(queue_);
     queue_.clear();
     for (auto& q : waiting)
-      if (q.original) submit_on_node(std::move(*q.original), std::move(q.respond), 0);
+      if (q.done) execute_on_node(std::move(q.command), std::move(q.done), 0);
     return;
   }
   // One batch: one append, one message per follower, however many clients are waiting.
@@ -124,18 +143,17 @@ void Node::flush_proposals() {
   auto st = raw_->propose_batch(std::move(datas));
   const auto deadline = Clock::now() + config_.request_timeout;
   for (size_t i = 0; i < n; ++i) {
-    Respond respond = std::move(queue_.front().respond);
+    Done done = std::move(queue_.front().done);
     queue_.pop_front();
+    if (!done) continue;
     if (!st.ok()) {
-      if (!respond) continue;
       const auto e = st.error();
-      if (e == raft::Error::kUncommittedLimit)
-        respond(failure(err(net::errors::kBusy, raft::to_string(e))));
-      else
-        respond(failure(err(net::errors::kNoLeader, raft::to_string(e))));
+      const auto kind =
+          e == raft::Error::kUncommittedLimit ? net::errors::kBusy : net::errors::kNoLeader;
+      done(Outcome::fail(err(kind, raft::to_string(e))));
       continue;
     }
-    if (respond) proposals_.emplace(first + i, Proposal{term, std::move(respond), deadline, false});
+    proposals_.emplace(first + i, Proposal{term, std::move(done), deadline});
   }
   if (st.ok()) last_time_carried_ = Clock::now();
   if (!queue_.empty()) kick();
@@ -146,15 +164,15 @@ void Node::flush_reads() {
   // The context must be unique among every node's outstanding requests at the leader.
   std::string ctx = fmt::format("{}:{}", config_.id, next_read_ctx_++);
   auto st = raw_->read_index(ctx);
-  auto reads = std::move(read_queue_);
+  auto waiters = std::move(read_queue_);
   read_queue_.clear();
   if (!st.ok()) {
-    for (auto& [op, respond] : reads)
-      respond(failure(err(net::errors::kNoLeader, "cannot confirm a read point")));
+    for (auto& done : waiters)
+      done(Outcome::fail(err(net::errors::kNoLeader, "cannot confirm a read point")));
     return;
   }
   read_batches_.emplace(std::move(ctx),
-                        ReadBatch{std::move(reads), Clock::now() + config_.request_timeout, 0});
+                        ReadBatch{std::move(waiters), Clock::now() + config_.request_timeout, 0});
 }
 
 void Node::on_read_states(std::vector<raft::ReadState>& states) {
@@ -171,9 +189,10 @@ void Node::serve_ready_reads() {
       ++it;
       continue;
     }
-    for (auto& [op, respond] : b.reads)
-      respond(serve_read(*engine_, op));
+    auto waiters = std::move(b.waiters);
     it = read_batches_.erase(it);
+    for (auto& done : waiters)
+      done(Outcome::of(cache::Ok{}));
   }
 }
 
@@ -184,46 +203,48 @@ void Node::reissue_reads() {
       ++it;
       continue;
     }
-    for (auto& r : it->second.reads)
-      read_queue_.push_back(std::move(r));
+    for (auto& w : it->second.waiters)
+      read_queue_.push_back(std::move(w));
     it = read_batches_.erase(it);
   }
   if (!read_queue_.empty()) kick();
 }
 
 void Node::expire_requests(Clock::time_point now) {
-  const std::string timeout = err(net::errors::kTimeout, "no answer within the request timeout");
+  const auto timeout = [] {
+    return Outcome::fail(err(net::errors::kTimeout, "no answer within the request timeout"));
+  };
   for (auto it = proposals_.begin(); it != proposals_.end();) {
     if (it->second.deadline > now) {
       ++it;
       continue;
     }
-    Respond respond = std::move(it->second.respond);
+    Done done = std::move(it->second.done);
     it = proposals_.erase(it);
-    respond(failure(timeout));
+    done(timeout());
   }
   for (auto it = forwards_.begin(); it != forwards_.end();) {
     if (it->second.deadline > now) {
       ++it;
       continue;
     }
-    Respond respond = std::move(it->second.respond);
+    Done done = std::move(it->second.done);
     it = forwards_.erase(it);
-    respond(failure(timeout));
+    done(timeout());
   }
   for (auto it = read_batches_.begin(); it != read_batches_.end();) {
     if (it->second.deadline > now) {
       ++it;
       continue;
     }
-    auto reads = std::move(it->second.reads);
+    auto waiters = std::move(it->second.waiters);
     it = read_batches_.erase(it);
-    for (auto& [op, respond] : reads)
-      respond(failure(timeout));
+    for (auto& done : waiters)
+      done(timeout());
   }
 }
 
-void Node::complete_proposal(raft::Index index, raft::Term term, net::ClientResponse resp) {
+void Node::complete_proposal(raft::Index index, raft::Term term, Outcome outcome) {
   if (proposals_.empty()) return;
   drop_proposals_through(index - 1);
   auto it = proposals_.find(index);
@@ -231,36 +252,39 @@ void Node::complete_proposal(raft::Index index, raft::Term term, net::ClientResp
   Proposal p = std::move(it->second);
   proposals_.erase(it);
   if (p.term != term)  // another leader's entry took this index: ours was never committed
-    return p.respond(failure(err(net::errors::kDropped, "leadership changed before commit")));
-  p.respond(std::move(resp));
+    return p.done(Outcome::fail(err(net::errors::kDropped, "leadership changed before commit")));
+  p.done(std::move(outcome));
 }
 
 void Node::drop_proposals_through(raft::Index index) {
   while (!proposals_.empty() && proposals_.begin()->first <= index) {
-    Respond respond = std::move(proposals_.begin()->second.respond);
+    Done done = std::move(proposals_.begin()->second.done);
     proposals_.erase(proposals_.begin());
-    respond(failure(err(net::errors::kDropped, "superseded by a snapshot; outcome unknown")));
+    done(Outcome::fail(err(net::errors::kDropped, "superseded by a snapshot; outcome unknown")));
   }
 }
 
 void Node::fail_everything(const std::string& why) {
+  auto fail = [&](Done& done) {
+    if (done) done(Outcome::fail(why));
+  };
   for (auto& q : queue_)
-    if (q.respond) q.respond(failure(why));
+    fail(q.done);
   queue_.clear();
   for (auto& [i, p] : proposals_)
-    p.respond(failure(why));
+    fail(p.done);
   proposals_.clear();
-  for (auto& [op, respond] : read_queue_)
-    respond(failure(why));
+  for (auto& done : read_queue_)
+    fail(done);
   read_queue_.clear();
   for (auto& [ctx, b] : read_batches_)
-    for (auto& [op, respond] : b.reads)
-      respond(failure(why));
+    for (auto& done : b.waiters)
+      fail(done);
   read_batches_.clear();
   for (auto& [id, f] : forwards_)
-    f.respond(failure(why));
+    fail(f.done);
   forwards_.clear();
-  if (transfer_) transfer_->respond(failure(why));
+  if (transfer_) fail(transfer_->done);
   transfer_.reset();
 }
 

@@ -57,8 +57,7 @@ Result<std::map<net::NodeId, std::string>, std::string> parse_peers(std::string_
     std::string_view item = text.substr(0, comma);
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     const size_t eq = item.find('=');
-    if (eq == std::string_view::npos)
-      return Err{fmt::format("'{}' is not ID=HOST:PORT", item)};
+    if (eq == std::string_view::npos) return Err{fmt::format("'{}' is not ID=HOST:PORT", item)};
     net::NodeId id = 0;
     auto idtext = item.substr(0, eq);
     auto [end, ec] = std::from_chars(idtext.data(), idtext.data() + idtext.size(), id);
@@ -94,7 +93,8 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   app.add_option("--join", n.join, "HOST:PORT of a member of a running cluster to join");
   app.add_option("--data-dir", n.data_dir,
                  "directory for the node's persistent state (default cairn-data/node-<id>)");
-  app.add_option("--max-memory", max_memory, "memory limit for data: bytes, or 512kb, 24mb, 1gb; 0 = none")
+  app.add_option("--max-memory", max_memory,
+                 "memory limit for data: bytes, or 512kb, 24mb, 1gb; 0 = none")
       ->capture_default_str();
   app.add_option("--eviction", eviction, "s3-fifo, sieve, allkeys-lru or noeviction")
       ->capture_default_str();
@@ -155,12 +155,13 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   if (!n.peers.empty() && !n.join.empty())
     return fail("--peers and --join cannot be used together");
   auto bytes = parse_bytes(max_memory);
-  if (!bytes) return fail(fmt::format("--max-memory {}: expected bytes or a size like 24mb", max_memory));
+  if (!bytes)
+    return fail(fmt::format("--max-memory {}: expected bytes or a size like 24mb", max_memory));
   n.cache.max_memory = *bytes;
   auto policy = cache::parse_policy(lower(eviction));
   if (!policy)
-    return fail(fmt::format("--eviction {}: expected s3-fifo, sieve, allkeys-lru or noeviction",
-                            eviction));
+    return fail(
+        fmt::format("--eviction {}: expected s3-fifo, sieve, allkeys-lru or noeviction", eviction));
   n.cache.policy = *policy;
   if (auto bad = cache::validate(n.cache)) return fail(*bad);
   if (n.data_dir.empty()) n.data_dir = fmt::format("cairn-data/node-{}", n.id);

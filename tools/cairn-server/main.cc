@@ -37,10 +37,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   spdlog::info("node {}: native protocol on {}; {}; data dir {}", f.node.id, f.node.listen,
-               !f.node.join.empty() ? "joining through " + f.node.join
-               : f.node.peers.empty()
-                   ? std::string("a single-node cluster")
-                   : fmt::format("{} initial members", f.node.peers.size()),
+               !f.node.join.empty()   ? "joining through " + f.node.join
+               : f.node.peers.empty() ? std::string("a single-node cluster")
+                                      : fmt::format("{} initial members", f.node.peers.size()),
                f.node.data_dir);
   spdlog::info("Redis protocol on {} is not served yet; the flag is accepted for compatibility",
                f.resp);

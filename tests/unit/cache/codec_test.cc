@@ -105,3 +105,30 @@ TEST(Codec, RandomBytesNeverCrash) {
 
 }  // namespace
 }  // namespace cairn::cache
+
+namespace cairn::cache {
+namespace {
+
+TEST(ReplyCodec, EveryReplyRoundTripsAndEveryTruncationIsRefused) {
+  const std::vector<Reply> replies = {Ok{},
+                                      Nil{},
+                                      int64_t{-42},
+                                      int64_t{INT64_MIN},
+                                      Bytes("v\0al", 4),
+                                      Bytes(),
+                                      Error{ErrorCode::kNotInteger, std::string(kErrNotInteger)}};
+  for (const Reply& r : replies) {
+    const std::string bytes = encode_reply(r);
+    auto back = decode_reply(bytes);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(*back, r);
+    for (size_t cut = 0; cut < bytes.size(); ++cut)
+      EXPECT_FALSE(decode_reply(bytes.substr(0, cut)).ok()) << "cut at " << cut;
+    EXPECT_FALSE(decode_reply(bytes + "x").ok());
+  }
+  EXPECT_NE(decode_reply("\x09").error().message.find("unknown reply tag 9"), std::string::npos);
+  EXPECT_FALSE(decode_reply(std::string("\x04\x7f\x00", 3)).ok());  // unknown error code
+}
+
+}  // namespace
+}  // namespace cairn::cache

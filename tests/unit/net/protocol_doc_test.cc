@@ -41,7 +41,7 @@ std::map<std::string, Message> expected_examples() {
       {"exists", ClientRequest{12, ExistsCommand{"k"}}},
       {"ttl", ClientRequest{13, TtlCommand{"k"}}},
       {"stale_get", ClientRequest{14, StaleGetCommand{"k"}}},
-      {"forward", ForwardRequest{2, 0, 1, CacheCommand{PutCommand{"k", "v", std::nullopt}}}},
+      {"forward", ForwardRequest{2, 0, 1, EngineCommand{std::string("\x01\x02", 2)}}},
       {"forward_reply",
        ForwardReply{ClientResponse{1, true, std::nullopt, std::nullopt, std::nullopt}}},
       {"status_request", StatusRequest{1}},
