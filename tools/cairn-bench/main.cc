@@ -140,7 +140,9 @@ int main(int argc, char** argv) {
   uint64_t last_ok = 0;
   auto finished = [&] { return c.requests ? load.done() : Clock::now() - start >= c.duration; };
   while (!finished()) {
-    std::this_thread::sleep_until(std::min(next_tick, start + c.duration));
+    // With --requests the end comes whenever the last answer does: look every millisecond.
+    auto until = c.requests ? Clock::now() + std::chrono::milliseconds(1) : start + c.duration;
+    std::this_thread::sleep_until(std::min(next_tick, until));
     if (Clock::now() >= next_tick) {
       uint64_t ok = load.totals().ok;
       progress(load.totals(), std::chrono::duration<double>(Clock::now() - start).count(),
@@ -149,7 +151,6 @@ int main(int argc, char** argv) {
       next_tick += std::chrono::seconds(1);
       load.revive();
     }
-    if (c.requests) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   load.stop_issuing();
   // Requests in flight still count; each ends within its timeout.
