@@ -21,7 +21,11 @@ configure_and_test() {  # dir, extra cmake args...
   (cd "$dir" && ctest --output-on-failure --timeout 600 -j "$jobs" ${CTEST_ARGS:-})
 }
 
-run_default() { configure_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo; }
+# Client install check: installs cairn into a temporary prefix and builds examples/client
+# against it with find_package(cairn).
+check_install() { scripts/check-install.sh build; }
+
+run_default() { configure_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo; check_install; }
 
 run_asan() {
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
