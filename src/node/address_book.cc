@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cstring>
 
 namespace cairn::node {
@@ -28,6 +29,32 @@ bool take(std::string_view& in, T& v) {
 }
 
 }  // namespace
+
+std::string AddressBook::to_text() const {
+  std::string out;
+  for (const auto& [id, addr] : addrs_) {
+    if (!out.empty()) out += ',';
+    out += fmt::format("{}={}", id, addr);
+  }
+  return out;
+}
+
+AddressBook AddressBook::from_text(std::string_view text) {
+  AddressBook book;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    const size_t eq = item.find('=');
+    if (eq == std::string_view::npos) continue;
+    net::NodeId id = 0;
+    auto idtext = item.substr(0, eq);
+    auto [end, ec] = std::from_chars(idtext.data(), idtext.data() + idtext.size(), id);
+    if (ec != std::errc() || end != idtext.data() + idtext.size() || id == 0) continue;
+    book.set(id, std::string(item.substr(eq + 1)));
+  }
+  return book;
+}
 
 void AddressBook::encode(std::string& out) const {
   out.append(kMagic);

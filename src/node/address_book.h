@@ -23,6 +23,11 @@ class AddressBook {
   }
   const std::map<net::NodeId, std::string>& all() const { return addrs_; }
 
+  // "1=host:port,2=host:port": for people and for a joining node (see join.h).
+  std::string to_text() const;
+  // Parses to_text()'s form; entries that do not parse are skipped.
+  static AddressBook from_text(std::string_view text);
+
   // Layout: "CAIRNAB1" | count u32 | (id u64 | length u32 | addr bytes)*, little-endian.
   // Appends to `out`.
   void encode(std::string& out) const;

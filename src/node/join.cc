@@ -16,9 +16,9 @@
 
 namespace cairn::node {
 
-Status<std::string> request_admission(const std::string& member, net::NodeId id,
-                                      const std::string& self_addr,
-                                      std::chrono::milliseconds timeout) {
+Result<std::string, std::string> request_admission(const std::string& member, net::NodeId id,
+                                                   const std::string& self_addr,
+                                                   std::chrono::milliseconds timeout) {
   auto ep = net::parse_endpoint(member, false);
   if (!ep.ok()) return Err{fmt::format("--join {}: {}", member, ep.error())};
   asio::io_context io;
@@ -73,7 +73,7 @@ Status<std::string> request_admission(const std::string& member, net::NodeId id,
   });
   io.run_for(timeout);
   if (answer) {
-    if (answer->success) return {};
+    if (answer->success) return answer->value.value_or("");
     return Err{answer->error.value_or("refused without a reason")};
   }
   if (error.empty()) error = fmt::format("no answer from {} within {} ms", member, timeout.count());

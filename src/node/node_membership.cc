@@ -82,7 +82,7 @@ void Node::admin_on_node(net::AdminCommand cmd, Done respond, uint32_t hops) {
               if (addr && *addr != c.addr)
                 return respond(
                     Outcome::fail(fmt::format("node {} is already a member, at {}", c.id, *addr)));
-              return respond(ok("already a member"));
+              return respond(ok(book_.to_text()));
             }
             if (c.id == 0 || c.addr.empty())
               return respond(Outcome::fail("a node needs an id of at least 1 and an address"));
@@ -166,7 +166,7 @@ void Node::apply_conf_change(const raft::Entry& e) {
     }
   }
   sync_transport_peers();
-  complete_proposal(e.index(), e.term(), ok());
+  complete_proposal(e.index(), e.term(), ok(book_.to_text()));
 }
 
 void Node::sync_transport_peers() {
@@ -297,7 +297,15 @@ void Node::start_join() {
       auto st = request_admission(config_.join, config_.id, config_.listen,
                                   std::chrono::milliseconds(3000));
       if (st.ok()) {
-        spdlog::info("node {}: admitted to the cluster through {}", config_.id, config_.join);
+        spdlog::info("node {}: admitted to the cluster through {}; members {}", config_.id,
+                     config_.join, *st);
+        // Until the leader's snapshot brings the membership, these addresses let this node
+        // answer the leader at all.
+        asio::post(io_, [this, members = AddressBook::from_text(*st)] {
+          for (const auto& [id, addr] : members.all())
+            if (book_.find(id) == nullptr) book_.set(id, addr);
+          sync_transport_peers();
+        });
         return;
       }
       spdlog::warn("node {}: admission through {} failed (attempt {}): {}", config_.id,

@@ -1,0 +1,247 @@
+#include "harness.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace cairn::itest {
+
+const std::string& server_binary() {
+  static const std::string path = CAIRN_SERVER_BINARY;
+  return path;
+}
+
+uint16_t free_port() {
+  static std::mt19937 rng(static_cast<unsigned>(getpid()) * 7919u +
+                          static_cast<unsigned>(Clock::now().time_since_epoch().count()));
+  asio::io_context io;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const auto port = static_cast<uint16_t>(20000 + rng() % 12000);
+    asio::ip::tcp::acceptor a(io);
+    std::error_code ec;
+    a.open(asio::ip::tcp::v4(), ec);
+    a.bind({asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (!ec) return port;
+  }
+  std::abort();
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-itest-XXXXXX").string();
+  char* made = mkdtemp(tmpl.data());
+  if (made == nullptr) std::abort();
+  path_ = made;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+ServerProcess::ServerProcess(std::string binary, std::vector<std::string> args,
+                             std::string log_path)
+    : binary_(std::move(binary)), args_(std::move(args)), log_(std::move(log_path)) {}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void ServerProcess::start() {
+  std::vector<char*> argv;
+  argv.push_back(binary_.data());
+  for (auto& a : args_)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    ::execv(binary_.c_str(), argv.data());
+    _exit(127);
+  }
+  pid_ = pid;
+}
+
+void ServerProcess::signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return 0;
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+      return -1;
+    }
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+std::string ServerProcess::log_tail(size_t bytes) const {
+  std::ifstream in(log_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  return s.size() > bytes ? s.substr(s.size() - bytes) : s;
+}
+
+LocalCluster::LocalCluster(ClusterOptions options) : options_(std::move(options)) {
+  for (int i = 1; i <= options_.nodes; ++i)
+    ports_[static_cast<uint64_t>(i)] = free_port();
+  for (const auto& [id, port] : ports_) {
+    if (!peers_.empty()) peers_ += ",";
+    peers_ += std::to_string(id) + "=127.0.0.1:" + std::to_string(port);
+  }
+  for (const auto& [id, port] : ports_) {
+    args_[id] = args_for(id, "--peers=" + peers_);
+    procs_[id] = std::make_unique<ServerProcess>(
+        server_binary(), args_[id], dir_.path() + "/node-" + std::to_string(id) + ".log");
+    procs_[id]->start();
+  }
+}
+
+LocalCluster::~LocalCluster() {
+  for (auto& [id, p] : procs_) {
+    p->signal(SIGCONT);  // a stopped process cannot die of SIGKILL until continued on some kernels
+    p->signal(SIGKILL);
+  }
+}
+
+std::vector<std::string> LocalCluster::args_for(uint64_t id, const std::string& membership) const {
+  std::vector<std::string> a = {"--id=" + std::to_string(id),
+                                "--listen=127.0.0.1:" + std::to_string(ports_.at(id)),
+                                "--resp=127.0.0.1:0",
+                                membership,
+                                "--data-dir=" + dir_.path() + "/data-" + std::to_string(id),
+                                "--tick-ms=" + std::to_string(options_.tick_ms),
+                                "--election-ticks=" + std::to_string(options_.election_ticks),
+                                "--snapshot-entries=" + std::to_string(options_.snapshot_entries),
+                                "--request-timeout-ms=2000",
+                                "--log-level=info"};
+  a.insert(a.end(), options_.extra_args.begin(), options_.extra_args.end());
+  return a;
+}
+
+std::vector<std::string> LocalCluster::addrs() const {
+  std::vector<std::string> out;
+  for (const auto& [id, p] : procs_)
+    if (p->running()) out.push_back(addr(id));
+  return out;
+}
+
+std::vector<uint64_t> LocalCluster::ids() const {
+  std::vector<uint64_t> out;
+  for (const auto& [id, p] : procs_)
+    out.push_back(id);
+  return out;
+}
+
+void LocalCluster::restart(uint64_t id) {
+  procs_[id] =
+      std::make_unique<ServerProcess>(server_binary(), args_.at(id), procs_.at(id)->log_path());
+  procs_[id]->start();
+}
+
+void LocalCluster::start_joiner(uint64_t id, uint64_t via) {
+  ports_[id] = free_port();
+  args_[id] = args_for(id, "--join=" + addr(via));
+  procs_[id] = std::make_unique<ServerProcess>(
+      server_binary(), args_[id], dir_.path() + "/node-" + std::to_string(id) + ".log");
+  procs_[id]->start();
+}
+
+std::optional<net::StatusResponse> LocalCluster::status(uint64_t id,
+                                                        std::chrono::milliseconds timeout) {
+  auto c = client_of(id, timeout);
+  if (!c) return std::nullopt;
+  auto s = c->status();
+  if (!s.ok()) return std::nullopt;
+  return *s;
+}
+
+uint64_t LocalCluster::wait_for_leader(std::chrono::milliseconds timeout,
+                                       std::vector<uint64_t> among) {
+  if (among.empty())
+    for (const auto& [id, p] : procs_)
+      if (p->running()) among.push_back(id);
+  uint64_t leader = 0;
+  eventually(
+      [&] {
+        uint64_t seen = 0;
+        for (uint64_t id : among) {
+          auto s = status(id, 300ms);
+          if (!s || s->leader_id == 0 || (seen != 0 && s->leader_id != seen)) return false;
+          seen = s->leader_id;
+        }
+        if (std::find(among.begin(), among.end(), seen) == among.end()) return false;
+        auto ls = status(seen, 300ms);
+        if (!ls || ls->role != "leader") return false;
+        leader = seen;
+        return true;
+      },
+      timeout);
+  return leader;
+}
+
+bool LocalCluster::eventually(const std::function<bool()>& pred,
+                              std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    if (pred()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+std::unique_ptr<client::Client> LocalCluster::client(
+    std::chrono::milliseconds request_timeout) const {
+  client::Options o;
+  o.seeds = addrs();
+  o.request_timeout = request_timeout;
+  o.connect_timeout = 500ms;
+  o.max_retries = 20;
+  auto c = client::Client::create(o);
+  return c.ok() ? std::move(*c) : nullptr;
+}
+
+std::unique_ptr<client::Client> LocalCluster::client_of(
+    uint64_t id, std::chrono::milliseconds request_timeout) const {
+  client::Options o;
+  o.seeds = {addr(id)};
+  o.request_timeout = request_timeout;
+  o.connect_timeout = std::min<std::chrono::milliseconds>(request_timeout, 500ms);
+  o.max_retries = 0;
+  auto c = client::Client::create(o);
+  return c.ok() ? std::move(*c) : nullptr;
+}
+
+std::string LocalCluster::logs() const {
+  std::string out;
+  for (const auto& [id, p] : procs_)
+    out += "---- node " + std::to_string(id) + " ----\n" + p->log_tail() + "\n";
+  return out;
+}
+
+}  // namespace cairn::itest

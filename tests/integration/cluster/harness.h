@@ -1,0 +1,122 @@
+// Real cairn-server processes on 127.0.0.1 for the cluster tests: start, kill -9, stop/continue,
+// restart, ask for status. Every process is started by the test and stopped by its PID; nothing
+// else on the machine is touched. Waits poll with a deadline, never sleep-and-hope.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/client.h"
+
+namespace cairn::itest {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// A port nothing listens on now, below the kernel's ephemeral range (so outgoing connections
+// cannot take it) and spread by PID so tests running side by side rarely meet.
+uint16_t free_port();
+
+// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// One cairn-server process. The destructor kills it (SIGKILL) if it still runs.
+class ServerProcess {
+ public:
+  ServerProcess(std::string binary, std::vector<std::string> args, std::string log_path);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  void start();
+  void signal(int sig);  // SIGKILL, SIGSTOP, SIGCONT, SIGTERM
+  // Waits for the process to exit; its exit code (128+signal if killed), or nullopt on timeout.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  const std::string& log_path() const { return log_; }
+  std::string log_tail(size_t bytes = 3000) const;
+
+ private:
+  std::string binary_;
+  std::vector<std::string> args_;
+  std::string log_;
+  pid_t pid_ = -1;
+};
+
+struct ClusterOptions {
+  int nodes = 3;
+  int tick_ms = 20;
+  int election_ticks = 10;
+  uint64_t snapshot_entries = 20'000;
+  std::vector<std::string> extra_args;
+};
+
+// N nodes with ids 1..N forming one cluster through --peers.
+class LocalCluster {
+ public:
+  explicit LocalCluster(ClusterOptions options);
+  ~LocalCluster();
+
+  std::string addr(uint64_t id) const { return "127.0.0.1:" + std::to_string(ports_.at(id)); }
+  std::vector<std::string> addrs() const;
+  ServerProcess& process(uint64_t id) { return *procs_.at(id); }
+  std::vector<uint64_t> ids() const;
+
+  // Restarts a stopped node with the same flags (its data directory keeps only term and vote).
+  void restart(uint64_t id);
+  // Starts a new node `id` that joins through `via` (an existing member's id).
+  void start_joiner(uint64_t id, uint64_t via);
+
+  // The status one node reports, or nullopt if it does not answer within `timeout`.
+  std::optional<net::StatusResponse> status(uint64_t id, std::chrono::milliseconds timeout = 1s);
+  // Polls until the running nodes in `among` (default: all running) agree on one leader that is
+  // itself among them and says it leads; returns its id, or 0 after `timeout`.
+  uint64_t wait_for_leader(std::chrono::milliseconds timeout, std::vector<uint64_t> among = {});
+  // Polls `pred` every 10 ms until it holds or `timeout` passes.
+  static bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+
+  // A client of the whole cluster (every running node a seed).
+  std::unique_ptr<client::Client> client(std::chrono::milliseconds request_timeout = 3s) const;
+  // A client bound to one node (no other seeds), e.g. for stale reads there.
+  std::unique_ptr<client::Client> client_of(uint64_t id,
+                                            std::chrono::milliseconds request_timeout = 3s) const;
+
+  // Largest election timeout the nodes may draw (2 * election_ticks * tick).
+  std::chrono::milliseconds max_election_timeout() const {
+    return std::chrono::milliseconds(2 * options_.election_ticks * options_.tick_ms);
+  }
+  // Logs of every node, for a failure message.
+  std::string logs() const;
+
+ private:
+  std::vector<std::string> args_for(uint64_t id, const std::string& membership) const;
+
+  ClusterOptions options_;
+  TempDir dir_;
+  std::string peers_;
+  std::map<uint64_t, uint16_t> ports_;
+  std::map<uint64_t, std::vector<std::string>> args_;
+  std::map<uint64_t, std::unique_ptr<ServerProcess>> procs_;
+};
+
+// The cairn-server binary under test (set from the command line by main()).
+const std::string& server_binary();
+
+}  // namespace cairn::itest
