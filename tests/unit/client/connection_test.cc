@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
 #include <atomic>
 #include <future>
 #include <thread>
@@ -134,6 +136,29 @@ TEST(Connection, RefusedConnectFailsRequestsAsUnreachable) {
   EXPECT_FALSE(r.error().outcome_unknown());
   EXPECT_FALSE(c.alive());
   EXPECT_EQ(call(c, get("k")).error().kind(), Error::Kind::kUnreachable);  // stays closed
+}
+
+// A listener that never accepts, with its accept queue full: the kernel drops further SYNs, so
+// a connect neither succeeds nor fails until the connect timeout ends it.
+TEST(Connection, ConnectTimeoutEndsAHangingConnect) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  acceptor.listen(0);
+  std::string addr = "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  std::vector<std::unique_ptr<asio::ip::tcp::socket>> fillers;
+  for (int i = 0; i < 4; i++) {  // more than the queue holds; the extra ones hang too
+    fillers.push_back(std::make_unique<asio::ip::tcp::socket>(io));
+    fillers.back()->async_connect(acceptor.local_endpoint(), [](std::error_code) {});
+  }
+  io.run_for(100ms);
+  EventLoop loop;
+  Connection c(loop, addr, ConnectionOptions{200ms});
+  auto start = std::chrono::steady_clock::now();
+  auto r = call(c, get("k"), 5s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), Error::Kind::kUnreachable) << r.error().to_string();
+  EXPECT_NE(r.error().message().find("within 200 ms"), std::string::npos) << r.error().to_string();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
 TEST(Connection, BadAddressIsInvalidArgument) {
