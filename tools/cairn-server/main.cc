@@ -1,7 +1,7 @@
-// cairn-server: one cairn node. It serves the native protocol on --listen (clients and peers),
-// runs its share of the Raft cluster given by --peers (or joins one with --join), and shuts down
-// gracefully on SIGINT/SIGTERM: a leader hands leadership over, waiting requests are answered,
-// then connections drain.
+// cairn-server: one cairn node. It serves the native protocol on --listen (clients and peers)
+// and the Redis protocol on --resp, runs its share of the Raft cluster given by --peers (or joins
+// one with --join), and shuts down gracefully on SIGINT/SIGTERM: a leader hands leadership over,
+// waiting requests are answered, then connections drain.
 #include <spdlog/spdlog.h>
 
 #include <asio/io_context.hpp>
@@ -12,6 +12,7 @@
 #include "net/server.h"
 #include "node/node.h"
 #include "node/node_handler.h"
+#include "server/resp_server.h"
 
 int main(int argc, char** argv) {
   auto parsed = cairn::tools::parse_flags(argc, argv);
@@ -41,18 +42,28 @@ int main(int argc, char** argv) {
                : f.node.peers.empty() ? std::string("a single-node cluster")
                                       : fmt::format("{} initial members", f.node.peers.size()),
                f.node.data_dir);
-  spdlog::info("Redis protocol on {} is not served yet; the flag is accepted for compatibility",
-               f.resp);
+  cairn::server::RespServerConfig resp_config;
+  resp_config.listen = f.resp;
+  resp_config.threads = f.threads;
+  resp_config.max_connections = f.max_connections;
+  auto resp = cairn::server::RespServer::create(resp_config, **node);
+  if (!resp.ok()) {
+    spdlog::error("{}", resp.error());
+    return 1;
+  }
   (*node)->start();
+  (*resp)->start();
 
   // Signals are waited for on their own thread: stopping the node blocks while it hands over.
   asio::io_context signals_io;
   asio::signal_set signals(signals_io, SIGINT, SIGTERM);
   auto stop_server = (*server)->shutdown_handle();
   cairn::node::Node* n = node->get();
-  signals.async_wait([&, n, stop_server](std::error_code ec, int sig) {
+  cairn::server::RespServer* redis = resp->get();
+  signals.async_wait([&, n, redis, stop_server](std::error_code ec, int sig) {
     if (ec) return;
     spdlog::info("node {}: signal {}, shutting down", n->id(), sig);
+    redis->stop();  // first: its answers in flight need the node
     n->stop(f.shutdown_grace);
     stop_server.shutdown();
   });
@@ -60,6 +71,7 @@ int main(int argc, char** argv) {
   (*server)->run();
   signals_io.stop();
   signal_thread.join();
+  (*resp)->stop();
   (*node)->stop(std::chrono::milliseconds(0));
   spdlog::info("node {}: stopped", f.node.id);
   return 0;

@@ -1,0 +1,453 @@
+// Redis commands as cache commands and engine reads; see resp_commands.h. Argument checks follow
+// redis-server 7.0 in order and wording: option syntax first, then numbers, then limits.
+#include "server/resp_commands.h"
+
+#include <limits>
+
+#include "common/overloaded.h"
+#include "net/client_errors.h"
+#include "server/resp/parser.h"
+
+namespace cairn::server {
+namespace {
+
+using resp::CommandId;
+using resp::ReplyWriter;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string expire_error(std::string_view cmd) {
+  return "ERR invalid expire time in '" + std::string(cmd) + "' command";
+}
+
+// Options of SET (for_set) and GETEX, as Redis's parseExtendedStringArgumentsOrReply takes them:
+// each option may repeat but not combine with a conflicting one; anything else is a syntax error.
+struct StringOptions {
+  enum Unit : uint8_t { kNone, kEx, kPx, kExat, kPxat } unit = kNone;
+  std::string_view when;
+  bool nx = false, xx = false, get = false, keepttl = false, persist = false;
+};
+
+Result<StringOptions, std::string> parse_string_options(Argv argv, size_t from, bool for_set) {
+  StringOptions o;
+  for (size_t j = from; j < argv.size(); ++j) {
+    const std::string_view opt = argv[j];
+    const bool has_next = j + 1 < argv.size();
+    const bool timed = o.unit != StringOptions::kNone;
+    auto set_unit = [&](StringOptions::Unit u) {
+      if (o.keepttl || o.persist || (timed && o.unit != u) || !has_next) return false;
+      o.unit = u;
+      o.when = argv[++j];
+      return true;
+    };
+    if (for_set && iequals(opt, "nx") && !o.xx) {
+      o.nx = true;
+    } else if (for_set && iequals(opt, "xx") && !o.nx) {
+      o.xx = true;
+    } else if (for_set && iequals(opt, "get")) {
+      o.get = true;
+    } else if (for_set && iequals(opt, "keepttl") && !o.persist && !timed) {
+      o.keepttl = true;
+    } else if (!for_set && iequals(opt, "persist") && !o.keepttl && !timed) {
+      o.persist = true;
+    } else if (iequals(opt, "ex") && set_unit(StringOptions::kEx)) {
+    } else if (iequals(opt, "px") && set_unit(StringOptions::kPx)) {
+    } else if (iequals(opt, "exat") && set_unit(StringOptions::kExat)) {
+    } else if (iequals(opt, "pxat") && set_unit(StringOptions::kPxat)) {
+    } else {
+      return Err{std::string(kErrSyntax)};
+    }
+  }
+  return o;
+}
+
+// getExpireMillisecondsOrReply: a positive number; seconds must not overflow as milliseconds.
+Result<cache::Expiry, std::string> parse_expiry(std::string_view text, bool seconds, bool absolute,
+                                                std::string_view cmd) {
+  int64_t n = 0;
+  if (!parse_int(text, n)) return Err{std::string(kErrNotInteger)};
+  if (n <= 0 || (seconds && n > std::numeric_limits<int64_t>::max() / 1000))
+    return Err{expire_error(cmd)};
+  if (seconds) n *= 1000;
+  return absolute ? cache::Expiry::absolute(n) : cache::Expiry::relative(n);
+}
+
+Result<cache::Expiry, std::string> expiry_of(const StringOptions& o, std::string_view cmd) {
+  switch (o.unit) {
+    case StringOptions::kEx:
+      return parse_expiry(o.when, true, false, cmd);
+    case StringOptions::kPx:
+      return parse_expiry(o.when, false, false, cmd);
+    case StringOptions::kExat:
+      return parse_expiry(o.when, true, true, cmd);
+    case StringOptions::kPxat:
+      return parse_expiry(o.when, false, true, cmd);
+    case StringOptions::kNone:
+      break;
+  }
+  if (o.keepttl) return cache::Expiry::keep();
+  if (o.persist) return cache::Expiry::persist();
+  return cmd == "getex" ? cache::Expiry::keep() : cache::Expiry::none();
+}
+
+Result<WritePlan, std::string> one(cache::Command c, WriteShape shape = WriteShape::kAsIs) {
+  WritePlan p;
+  p.commands.push_back(std::move(c));
+  p.shape = shape;
+  return p;
+}
+
+Result<WritePlan, std::string> plan_set(Argv argv) {
+  auto o = parse_string_options(argv, 3, true);
+  if (!o.ok()) return Err{o.error()};
+  auto x = expiry_of(*o, "set");
+  if (!x.ok()) return Err{x.error()};
+  cache::Put put{std::string(argv[1]), std::string(argv[2]), cache::PutCondition::kAlways, o->get,
+                 *x};
+  if (o->nx) put.condition = cache::PutCondition::kIfAbsent;
+  if (o->xx) put.condition = cache::PutCondition::kIfPresent;
+  return one(std::move(put));
+}
+
+Result<WritePlan, std::string> plan_setex(Argv argv, bool seconds, std::string_view cmd) {
+  auto x = parse_expiry(argv[2], seconds, false, cmd);
+  if (!x.ok()) return Err{x.error()};
+  return one(cache::Put{std::string(argv[1]), std::string(argv[3]), cache::PutCondition::kAlways,
+                        false, *x});
+}
+
+Result<WritePlan, std::string> plan_getex(Argv argv) {
+  auto o = parse_string_options(argv, 2, false);
+  if (!o.ok()) return Err{o.error()};
+  auto x = expiry_of(*o, "getex");
+  if (!x.ok()) return Err{x.error()};
+  return one(cache::GetEx{std::string(argv[1]), *x});
+}
+
+Result<WritePlan, std::string> plan_mset(Argv argv, bool nx, std::string_view cmd) {
+  if (argv.size() % 2 == 0)
+    return Err{"ERR wrong number of arguments for '" + std::string(cmd) + "' command"};
+  WritePlan p;
+  p.shape = nx ? WriteShape::kMsetnx : WriteShape::kAllOk;
+  p.check_absent_first = nx && argv.size() > 3;
+  for (size_t i = 1; i + 1 < argv.size(); i += 2) {
+    p.commands.push_back(
+        cache::Put{std::string(argv[i]), std::string(argv[i + 1]),
+                   nx ? cache::PutCondition::kIfAbsent : cache::PutCondition::kAlways, false,
+                   cache::Expiry::none()});
+  }
+  return p;
+}
+
+// expireGenericCommand: options first (NX XX GT LT), then the time.
+Result<WritePlan, std::string> plan_expire(Argv argv, bool seconds, bool absolute,
+                                           std::string_view cmd) {
+  bool nx = false, xx = false, gt = false, lt = false;
+  for (size_t j = 3; j < argv.size(); ++j) {
+    if (iequals(argv[j], "nx"))
+      nx = true;
+    else if (iequals(argv[j], "xx"))
+      xx = true;
+    else if (iequals(argv[j], "gt"))
+      gt = true;
+    else if (iequals(argv[j], "lt"))
+      lt = true;
+    else
+      return Err{"ERR Unsupported option " + std::string(argv[j])};
+  }
+  if (nx && (xx || gt || lt))
+    return Err{std::string("ERR NX and XX, GT or LT options at the same time are not compatible")};
+  if (gt && lt)
+    return Err{std::string("ERR GT and LT options at the same time are not compatible")};
+  int64_t when = 0;
+  if (!parse_int(argv[2], when)) return Err{std::string(kErrNotInteger)};
+  if (seconds) {
+    if (when > std::numeric_limits<int64_t>::max() / 1000 ||
+        when < std::numeric_limits<int64_t>::min() / 1000)
+      return Err{expire_error(cmd)};
+    when *= 1000;
+  }
+  cache::Expire e{std::string(argv[1]),
+                  absolute ? cache::Expiry::absolute(when) : cache::Expiry::relative(when),
+                  cache::ExpireCondition::kAlways};
+  if (nx) e.condition = cache::ExpireCondition::kNx;
+  if (xx) e.condition = cache::ExpireCondition::kXx;
+  if (gt) e.condition = cache::ExpireCondition::kGt;
+  if (lt) e.condition = cache::ExpireCondition::kLt;
+  return one(std::move(e));
+}
+
+Result<WritePlan, std::string> plan_incr(Argv argv, int64_t sign) {
+  int64_t delta = 1;
+  if (argv.size() == 3 && !parse_int(argv[2], delta)) return Err{std::string(kErrNotInteger)};
+  if (sign < 0) {
+    if (delta == std::numeric_limits<int64_t>::min())
+      return Err{std::string("ERR decrement would overflow")};
+    delta = -delta;
+  }
+  return one(cache::IncrBy{std::string(argv[1]), delta});
+}
+
+Result<WritePlan, std::string> plan_flush(Argv argv) {
+  if (argv.size() > 2 ||
+      (argv.size() == 2 && !iequals(argv[1], "sync") && !iequals(argv[1], "async")))
+    return Err{std::string(kErrSyntax)};
+  return one(cache::Clear{});
+}
+
+std::vector<cache::Bytes> keys_from(Argv argv, size_t from) {
+  std::vector<cache::Bytes> keys;
+  keys.reserve(argv.size() - from);
+  for (size_t i = from; i < argv.size(); ++i)
+    keys.emplace_back(argv[i]);
+  return keys;
+}
+
+void serve_scan(Argv argv, const cache::Engine& engine, ReplyWriter& w) {
+  uint64_t cursor = 0;
+  std::string_view c = argv[1];
+  if (!c.empty() && c[0] == '+') c.remove_prefix(1);
+  if (c.empty() || c.size() > 20) return w.error("ERR invalid cursor");
+  for (char ch : c) {
+    if (ch < '0' || ch > '9') return w.error("ERR invalid cursor");
+    const uint64_t d = static_cast<uint64_t>(ch - '0');
+    if (cursor > (std::numeric_limits<uint64_t>::max() - d) / 10)
+      return w.error("ERR invalid cursor");
+    cursor = cursor * 10 + d;
+  }
+  std::string_view pattern = "*";
+  int64_t count = 10;
+  bool strings_only_wanted = true;
+  for (size_t i = 2; i < argv.size(); i += 2) {
+    const bool has_value = i + 1 < argv.size();
+    if (iequals(argv[i], "count") && has_value) {
+      if (!parse_int(argv[i + 1], count)) return w.error(kErrNotInteger);
+      if (count < 1) return w.error(kErrSyntax);
+    } else if (iequals(argv[i], "match") && has_value) {
+      pattern = argv[i + 1];
+    } else if (iequals(argv[i], "type") && has_value) {
+      strings_only_wanted = iequals(argv[i + 1], "string");  // every cairn key is a string
+    } else {
+      return w.error(kErrSyntax);
+    }
+  }
+  cache::ScanPage page = engine.scan(cursor, pattern, static_cast<size_t>(count));
+  w.array(2);
+  w.bulk(std::to_string(page.cursor));
+  if (!strings_only_wanted) return w.array(0);
+  w.array(page.keys.size());
+  for (const auto& k : page.keys)
+    w.bulk(k);
+}
+
+void serve_get(std::string_view key, const cache::Engine& engine, ReplyWriter& w) {
+  if (!engine.get_with(key, [&](std::string_view v) { w.bulk(v); })) w.null();
+}
+
+}  // namespace
+
+bool parse_int(std::string_view s, int64_t& out) {
+  return resp::parse_redis_int(s, out);
+}
+
+bool valid_client_name(std::string_view name) {
+  for (char c : name)
+    if (c < '!' || c > '~') return false;
+  return true;
+}
+
+Route route_of(CommandId id) {
+  switch (id) {
+    case CommandId::kGet:
+    case CommandId::kMget:
+    case CommandId::kExists:
+    case CommandId::kTtl:
+    case CommandId::kPttl:
+    case CommandId::kExpiretime:
+    case CommandId::kStrlen:
+    case CommandId::kGetrange:
+    case CommandId::kType:
+    case CommandId::kKeys:
+    case CommandId::kScan:
+    case CommandId::kRandomkey:
+    case CommandId::kDbsize:
+      return Route::kRead;
+    case CommandId::kSet:
+    case CommandId::kSetnx:
+    case CommandId::kSetex:
+    case CommandId::kPsetex:
+    case CommandId::kGetset:
+    case CommandId::kGetdel:
+    case CommandId::kGetex:
+    case CommandId::kMset:
+    case CommandId::kMsetnx:
+    case CommandId::kDel:
+    case CommandId::kUnlink:
+    case CommandId::kExpire:
+    case CommandId::kPexpire:
+    case CommandId::kExpireat:
+    case CommandId::kPexpireat:
+    case CommandId::kPersist:
+    case CommandId::kIncr:
+    case CommandId::kIncrby:
+    case CommandId::kIncrbyfloat:
+    case CommandId::kDecr:
+    case CommandId::kDecrby:
+    case CommandId::kAppend:
+    case CommandId::kSetrange:
+    case CommandId::kFlushdb:
+    case CommandId::kFlushall:
+    case CommandId::kCas:
+      return Route::kWrite;
+    case CommandId::kInfo:
+    case CommandId::kWait:
+      return Route::kStatus;
+    default:
+      return Route::kSession;
+  }
+}
+
+Result<WritePlan, std::string> plan_write(CommandId id, Argv argv) {
+  const auto key = [&] { return std::string(argv[1]); };
+  switch (id) {
+    case CommandId::kSet:
+      return plan_set(argv);
+    case CommandId::kSetnx:
+      return one(cache::Put{key(), std::string(argv[2]), cache::PutCondition::kIfAbsent, false,
+                            cache::Expiry::none()},
+                 WriteShape::kBool);
+    case CommandId::kSetex:
+      return plan_setex(argv, true, "setex");
+    case CommandId::kPsetex:
+      return plan_setex(argv, false, "psetex");
+    case CommandId::kGetset:
+      return one(cache::Put{key(), std::string(argv[2]), cache::PutCondition::kAlways, true,
+                            cache::Expiry::none()});
+    case CommandId::kGetdel:
+      return one(cache::GetDel{key()});
+    case CommandId::kGetex:
+      return plan_getex(argv);
+    case CommandId::kMset:
+      return plan_mset(argv, false, "mset");
+    case CommandId::kMsetnx:
+      return plan_mset(argv, true, "msetnx");
+    case CommandId::kDel:
+    case CommandId::kUnlink:
+      return one(cache::Delete{keys_from(argv, 1)});
+    case CommandId::kExpire:
+      return plan_expire(argv, true, false, "expire");
+    case CommandId::kPexpire:
+      return plan_expire(argv, false, false, "pexpire");
+    case CommandId::kExpireat:
+      return plan_expire(argv, true, true, "expireat");
+    case CommandId::kPexpireat:
+      return plan_expire(argv, false, true, "pexpireat");
+    case CommandId::kPersist:
+      return one(cache::Persist{key()});
+    case CommandId::kIncr:
+    case CommandId::kIncrby:
+      return plan_incr(argv, 1);
+    case CommandId::kDecr:
+    case CommandId::kDecrby:
+      return plan_incr(argv, -1);
+    case CommandId::kIncrbyfloat:
+      return one(cache::IncrByFloat{key(), std::string(argv[2])});
+    case CommandId::kAppend:
+      return one(cache::Append{key(), std::string(argv[2])});
+    case CommandId::kSetrange: {
+      int64_t offset = 0;
+      if (!parse_int(argv[2], offset)) return Err{std::string(kErrNotInteger)};
+      if (offset < 0) return Err{std::string(cache::kErrOffset)};
+      return one(cache::SetRange{key(), offset, std::string(argv[3])});
+    }
+    case CommandId::kFlushdb:
+    case CommandId::kFlushall:
+      return plan_flush(argv);
+    case CommandId::kCas:
+      return one(cache::CompareAndSet{key(), std::string(argv[2]), std::string(argv[3]),
+                                      cache::Expiry::keep()});
+    default:
+      return Err{std::string("ERR not a write command")};
+  }
+}
+
+void write_engine_reply(const cache::Reply& reply, WriteShape shape, ReplyWriter& w) {
+  std::visit(Overloaded{[&](const cache::Ok&) {
+                          if (shape == WriteShape::kBool)
+                            w.integer(1);
+                          else
+                            w.ok();
+                        },
+                        [&](const cache::Nil&) {
+                          if (shape == WriteShape::kBool)
+                            w.integer(0);
+                          else
+                            w.null();
+                        },
+                        [&](int64_t n) { w.integer(n); }, [&](const cache::Bytes& b) { w.bulk(b); },
+                        [&](const cache::Error& e) { w.error(e.message); }},
+             reply);
+}
+
+void serve_read(CommandId id, Argv argv, const cache::Engine& engine, ReplyWriter& w) {
+  switch (id) {
+    case CommandId::kGet:
+      return serve_get(argv[1], engine, w);
+    case CommandId::kMget:
+      w.array(argv.size() - 1);
+      for (size_t i = 1; i < argv.size(); ++i)
+        serve_get(argv[i], engine, w);
+      return;
+    case CommandId::kExists:
+      return w.integer(engine.exists(keys_from(argv, 1)));
+    case CommandId::kTtl:
+    case CommandId::kPttl:
+    case CommandId::kExpiretime: {
+      const bool abs = id == CommandId::kExpiretime;
+      const int64_t ms = abs ? engine.pexpiretime(argv[1]) : engine.pttl(argv[1]);
+      if (ms < 0 || id == CommandId::kPttl) return w.integer(ms);
+      return w.integer((ms + 500) / 1000);  // Redis rounds to the nearest second
+    }
+    case CommandId::kStrlen:
+      return w.integer(engine.strlen(argv[1]));
+    case CommandId::kGetrange: {
+      int64_t start = 0, end = 0;
+      if (!parse_int(argv[2], start) || !parse_int(argv[3], end)) return w.error(kErrNotInteger);
+      return w.bulk(engine.getrange(argv[1], start, end));
+    }
+    case CommandId::kType:
+      return w.simple(engine.exists({std::string(argv[1])}) > 0 ? "string" : "none");
+    case CommandId::kKeys: {
+      auto keys = engine.keys(argv[1]);
+      w.array(keys.size());
+      for (const auto& k : keys)
+        w.bulk(k);
+      return;
+    }
+    case CommandId::kScan:
+      return serve_scan(argv, engine, w);
+    case CommandId::kRandomkey: {
+      auto k = engine.random_key();
+      return k ? w.bulk(*k) : w.null();
+    }
+    case CommandId::kDbsize:
+      return w.integer(static_cast<int64_t>(engine.dbsize()));
+    default:
+      return w.error("ERR not a read command");
+  }
+}
+
+std::string cluster_error(std::string_view why) {
+  return (net::errors::never_executed(why) ? "TRYAGAIN " : "ERR ") + std::string(why);
+}
+
+}  // namespace cairn::server

@@ -1,0 +1,49 @@
+// What every RESP session of one server shares: the node, the server's configuration and the
+// counters INFO reports. Owned by RespServer and kept alive by its sessions (shared_ptr).
+//
+// Threading: config and node are fixed after construction; counters are atomics.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "node/node.h"
+
+namespace cairn::server {
+
+struct RespServerConfig {
+  std::string listen = "127.0.0.1:6380";  // port 0 picks a free port: see local_endpoint()
+  unsigned threads = 1;                   // I/O threads
+  size_t max_connections = 10'000;        // beyond this, new connections are closed at once
+  // Per connection: stop reading while this many answers are outstanding or this many answer
+  // bytes are unsent, so a client pipelining without reading cannot grow the server's memory.
+  size_t max_in_flight = 4096;
+  size_t max_pending_output = 16 * 1024 * 1024;
+  // How long stop() lets connections finish answering what they have already received.
+  std::chrono::milliseconds drain_timeout{5000};
+};
+
+struct RespCounters {
+  std::atomic<uint64_t> connections_received{0};
+  std::atomic<uint64_t> connected{0};
+  std::atomic<uint64_t> rejected{0};
+  std::atomic<uint64_t> commands{0};
+  std::atomic<uint64_t> bytes_in{0};
+  std::atomic<uint64_t> bytes_out{0};
+  std::atomic<uint64_t> protocol_errors{0};
+  std::atomic<uint64_t> next_client_id{1};
+};
+
+struct RespContext {
+  RespContext(node::Node& n, RespServerConfig c) : node(n), config(std::move(c)) {}
+  node::Node& node;
+  const RespServerConfig config;
+  RespCounters counters;
+  std::string bound;  // the address actually listened on, "host:port"
+  uint16_t port = 0;
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+}  // namespace cairn::server

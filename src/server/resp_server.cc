@@ -1,0 +1,117 @@
+// RespServer: accepting, tracking and stopping connections; see resp_server.h.
+#include "server/resp_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/post.hpp>
+#include <asio/strand.hpp>
+
+#include "net/address.h"
+#include "server/resp_session.h"
+
+namespace cairn::server {
+
+Result<std::shared_ptr<RespServer>, std::string> RespServer::create(RespServerConfig config,
+                                                                    node::Node& node) {
+  auto server = std::make_shared<RespServer>(std::move(config), node);
+  std::string err = server->listen();
+  if (!err.empty()) return Err{std::move(err)};
+  return server;
+}
+
+RespServer::RespServer(RespServerConfig config, node::Node& node)
+    : ctx_(std::make_shared<RespContext>(node, std::move(config))), acceptor_(io_) {}
+
+RespServer::~RespServer() {
+  stop();
+}
+
+std::string RespServer::listen() {
+  auto ep = net::parse_endpoint(ctx_->config.listen, true);
+  if (!ep.ok()) return "--resp " + ctx_->config.listen + ": " + ep.error();
+  std::error_code ec;
+  acceptor_.open(ep->protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(*ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen for Redis clients on " + ctx_->config.listen + ": " + ec.message();
+  local_ = acceptor_.local_endpoint(ec);
+  ctx_->port = local_.port();
+  ctx_->bound = net::to_string(local_);
+  return {};
+}
+
+void RespServer::start() {
+  work_.emplace(io_.get_executor());
+  accept_next();
+  for (unsigned i = 0; i < std::max(1u, ctx_->config.threads); ++i)
+    threads_.emplace_back([this] { io_.run(); });
+  spdlog::info("Redis protocol on {} ({} I/O thread{})", ctx_->bound, threads_.size(),
+               threads_.size() == 1 ? "" : "s");
+}
+
+void RespServer::accept_next() {
+  acceptor_.async_accept(
+      asio::make_strand(io_), [this](std::error_code ec, asio::ip::tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+        if (!ec) {
+          auto& c = ctx_->counters;
+          std::lock_guard lock(mu_);
+          if (stopping_) return;
+          if (c.connected.load() >= ctx_->config.max_connections) {
+            c.rejected.fetch_add(1, std::memory_order_relaxed);
+            std::error_code ignored;
+            socket.close(ignored);
+          } else {
+            c.connections_received.fetch_add(1, std::memory_order_relaxed);
+            c.connected.fetch_add(1, std::memory_order_relaxed);
+            const uint64_t id = c.next_client_id.fetch_add(1);
+            auto s = std::make_shared<RespSession>(std::move(socket), ctx_, id,
+                                                   [this](uint64_t gone) { forget(gone); });
+            sessions_.emplace(id, s);
+            s->start();
+          }
+        } else {
+          spdlog::warn("Redis protocol accept: {}", ec.message());
+        }
+        accept_next();
+      });
+}
+
+void RespServer::forget(uint64_t id) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(id);
+  if (sessions_.empty()) all_closed_.notify_all();
+}
+
+void RespServer::stop() {
+  std::vector<std::shared_ptr<RespSession>> live;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    stopping_ = true;
+    for (auto& [id, weak] : sessions_)
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+  }
+  asio::post(io_, [this] {
+    std::error_code ec;
+    acceptor_.close(ec);
+  });
+  for (auto& s : live)
+    s->stop();
+  live.clear();
+  {
+    // Sessions close themselves once answered, or at their drain deadline; a little slack on top.
+    std::unique_lock lock(mu_);
+    all_closed_.wait_for(lock, ctx_->config.drain_timeout + std::chrono::seconds(1),
+                         [this] { return sessions_.empty(); });
+  }
+  work_.reset();
+  io_.stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+}  // namespace cairn::server

@@ -1,0 +1,64 @@
+// RespServer: the Redis protocol front end of a node. It listens on the --resp address, runs one
+// RespSession per client connection on a strand of its own io_context, and executes commands
+// through the node: writes with node.execute(), linearizable reads behind node.read_barrier().
+//
+// Lifecycle: create() binds (so a taken port is reported before anything runs), start() starts
+// the I/O threads, stop() stops accepting, lets every connection answer what it has received
+// (within drain_timeout), closes them and joins the threads. Stop it before the node: answers
+// in flight need the node to arrive.
+//
+// Threading: create(), start() and stop() from one controlling thread; stop() is idempotent.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "server/resp_context.h"
+
+namespace cairn::server {
+
+class RespSession;
+
+class RespServer : public std::enable_shared_from_this<RespServer> {
+ public:
+  static Result<std::shared_ptr<RespServer>, std::string> create(RespServerConfig config,
+                                                                 node::Node& node);
+  ~RespServer();
+  RespServer(const RespServer&) = delete;
+  RespServer& operator=(const RespServer&) = delete;
+
+  void start();
+  void stop();
+  asio::ip::tcp::endpoint local_endpoint() const { return local_; }
+  const RespCounters& counters() const { return ctx_->counters; }
+
+  RespServer(RespServerConfig config, node::Node& node);  // use create()
+
+ private:
+  std::string listen();
+  void accept_next();
+  void forget(uint64_t id);
+
+  std::shared_ptr<RespContext> ctx_;
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::ip::tcp::endpoint local_;
+  std::vector<std::thread> threads_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+
+  std::mutex mu_;  // guards sessions_ and stopping_
+  std::condition_variable all_closed_;
+  std::unordered_map<uint64_t, std::weak_ptr<RespSession>> sessions_;
+  bool stopping_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace cairn::server

@@ -1,0 +1,169 @@
+// One Redis client connection: reads and parses requests, runs them, and sends the answers in
+// the order the requests arrived, whatever order they complete in.
+//
+// Order. Every request that cannot be answered at once (a write waiting for Raft, a read waiting
+// for its read barrier, INFO waiting for the node's status) takes a numbered reply slot; answers
+// fill their slots and leave for the socket only from the front. Two rules keep the effects in
+// request order too, as one Redis connection promises:
+//  * a read waits until every write sent before it on this connection has been applied, and then
+//    takes a read barrier, so it sees those writes (even on a follower);
+//  * a write waits until every read sent before it has been served, so those reads cannot see it.
+// Within a run of reads (the common pipelined burst), all reads share one read barrier; within a
+// run of writes, all are proposed at once and Raft batches them.
+//
+// Threading: everything runs on the connection's strand. Node callbacks arrive on the node thread
+// and are posted to the strand; they hold a shared_ptr, so the session outlives them.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "server/resp/command_table.h"
+#include "server/resp/parser.h"
+#include "server/resp/reply.h"
+#include "server/resp_commands.h"
+#include "server/resp_context.h"
+
+namespace cairn::server {
+
+// A request's arguments copied out of the input buffer, for requests that wait.
+class StoredArgs {
+ public:
+  explicit StoredArgs(Argv argv);
+  // Views into this object: valid while it lives and is not moved.
+  std::vector<std::string_view> views() const;
+
+ private:
+  std::string bytes_;
+  std::vector<uint32_t> ends_;
+};
+
+class RespSession : public std::enable_shared_from_this<RespSession> {
+ public:
+  RespSession(asio::ip::tcp::socket socket, std::shared_ptr<RespContext> ctx, uint64_t id,
+              std::function<void(uint64_t)> on_closed);
+  void start();
+  // Graceful stop: read no more, answer what was received (within drain_timeout), then close.
+  void stop();
+
+ private:
+  struct Slot {
+    std::string data;
+    bool ready = false;
+  };
+  struct WriteOp {
+    WritePlan plan;
+    uint64_t slot;
+    resp::Protocol proto;
+  };
+  struct ReadOp {
+    resp::CommandId id;
+    StoredArgs args;
+    uint64_t slot;
+    resp::Protocol proto;
+    bool local;  // READONLY: serve from local state, no read barrier
+  };
+  using Op = std::variant<WriteOp, ReadOp>;
+
+  // resp_session.cc: I/O.
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  void process_input();
+  bool over_limits() const;
+  void flush();
+  void close_now(const char* why);
+  void start_drain_deadline();
+  bool finished() const;
+
+  // resp_session_order.cc: slots and ordering.
+  uint64_t reserve_slot();
+  // The buffer an answer produced now goes to: the output itself when nothing is waiting.
+  std::string& immediate_target();
+  template <typename Fn>
+  void complete(uint64_t slot, resp::Protocol proto, Fn&& write);
+  void drain_slots();
+  void submit(Op op);
+  bool try_dispatch(Op& op);
+  void start_write(WriteOp op);
+  void serve_local(const ReadOp& op);
+  void close_batch();
+  void unblock();
+
+  // resp_session_commands.cc: one request.
+  void handle_request(Argv argv);
+  void run_session_command(const resp::CommandInfo& cmd, Argv argv, resp::ReplyWriter& w);
+  void run_status_command(const resp::CommandInfo& cmd, Argv argv);
+  void hello(Argv argv, resp::ReplyWriter& w);
+  void client_info(resp::ReplyWriter& w) const;
+  void config_get(Argv argv, resp::ReplyWriter& w) const;
+
+  asio::ip::tcp::socket socket_;  // bound to this connection's strand
+  const std::shared_ptr<RespContext> ctx_;
+  const uint64_t id_;
+  const std::function<void(uint64_t)> on_closed_;
+  std::string peer_, local_;
+  const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_command_ = created_;
+  std::string last_command_name_ = "NULL";
+
+  asio::steady_timer writer_wake_;
+  asio::steady_timer reader_wake_;
+  asio::steady_timer drain_deadline_;
+
+  // Input: bytes [in_begin_, in_end_) of in_ are unparsed.
+  std::vector<char> in_;
+  size_t in_begin_ = 0, in_end_ = 0;
+  resp::RequestParser parser_;
+
+  // Connection state (HELLO, CLIENT SETNAME, READONLY).
+  resp::Protocol proto_ = resp::Protocol::kResp2;
+  std::string name_;
+  bool readonly_ = false;
+
+  // Answers: out_ is ready to send; slots_ wait in request order, the front being first_slot_.
+  std::string out_;
+  std::string writing_;
+  std::deque<Slot> slots_;
+  uint64_t first_slot_ = 0;
+
+  // Ordering (see the top of this file).
+  std::deque<Op> blocked_;          // requests waiting for earlier ones, in order
+  std::vector<ReadOp> open_batch_;  // reads that will share the next read barrier
+  size_t writes_in_flight_ = 0;     // plans handed to the node, not yet answered
+  size_t barriers_in_flight_ = 0;   // read barriers requested, not yet served
+  size_t status_in_flight_ = 0;     // INFO / WAIT waiting for node.status()
+
+  bool writing_now_ = false;
+  bool reading_done_ = false;
+  bool closing_ = false;  // QUIT or a protocol error: read no more, close once answered
+  bool stopping_ = false;
+  bool closed_ = false;
+};
+
+// Writes an answer into its slot; the front slot's answer goes straight to the output, so the
+// usual case copies nothing.
+template <typename Fn>
+void RespSession::complete(uint64_t slot, resp::Protocol proto, Fn&& write) {
+  if (slot == first_slot_) {
+    resp::ReplyWriter w(out_, proto);
+    write(w);
+    slots_.pop_front();
+    ++first_slot_;
+    drain_slots();
+    return;
+  }
+  Slot& s = slots_[slot - first_slot_];
+  resp::ReplyWriter w(s.data, proto);
+  write(w);
+  s.ready = true;
+}
+
+}  // namespace cairn::server

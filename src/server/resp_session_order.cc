@@ -1,0 +1,107 @@
+// RespSession: reply slots and the ordering of writes and reads (see resp_session.h).
+#include <asio/post.hpp>
+
+#include "server/resp_plan.h"
+#include "server/resp_session.h"
+
+namespace cairn::server {
+
+uint64_t RespSession::reserve_slot() {
+  slots_.emplace_back();
+  return first_slot_ + slots_.size() - 1;
+}
+
+std::string& RespSession::immediate_target() {
+  if (slots_.empty()) return out_;
+  slots_.emplace_back();
+  slots_.back().ready = true;
+  return slots_.back().data;
+}
+
+void RespSession::drain_slots() {
+  while (!slots_.empty() && slots_.front().ready) {
+    if (out_.empty())
+      out_ = std::move(slots_.front().data);
+    else
+      out_.append(slots_.front().data);
+    slots_.pop_front();
+    ++first_slot_;
+  }
+}
+
+void RespSession::submit(Op op) {
+  if (!blocked_.empty() || !try_dispatch(op)) blocked_.push_back(std::move(op));
+}
+
+bool RespSession::try_dispatch(Op& op) {
+  if (auto* w = std::get_if<WriteOp>(&op)) {
+    if (!open_batch_.empty() || barriers_in_flight_ > 0) return false;
+    start_write(std::move(*w));
+    return true;
+  }
+  auto& r = std::get<ReadOp>(op);
+  if (writes_in_flight_ > 0) return false;
+  if (r.local) {
+    serve_local(r);
+  } else {
+    open_batch_.push_back(std::move(r));
+  }
+  return true;
+}
+
+void RespSession::start_write(WriteOp op) {
+  ++writes_in_flight_;
+  const WriteShape shape = op.plan.shape;
+  run_plan(ctx_->node, std::move(op.plan),
+           [self = shared_from_this(), slot = op.slot, proto = op.proto, shape](PlanResult r) {
+             asio::post(self->socket_.get_executor(), [self, slot, proto, shape, r = std::move(r)] {
+               --self->writes_in_flight_;
+               if (self->closed_) return;
+               self->complete(slot, proto, [&](resp::ReplyWriter& w) {
+                 if (r.cluster_error) return w.error(cluster_error(*r.cluster_error));
+                 write_engine_reply(r.reply, shape, w);
+               });
+               self->unblock();
+               self->flush();
+             });
+           });
+}
+
+void RespSession::serve_local(const ReadOp& op) {
+  auto argv = op.args.views();
+  complete(op.slot, op.proto,
+           [&](resp::ReplyWriter& w) { serve_read(op.id, argv, ctx_->node.engine(), w); });
+}
+
+// Requests one read barrier for the reads gathered since the last one.
+void RespSession::close_batch() {
+  if (open_batch_.empty()) return;
+  ++barriers_in_flight_;
+  auto batch = std::make_shared<std::vector<ReadOp>>(std::move(open_batch_));
+  open_batch_.clear();
+  ctx_->node.read_barrier([self = shared_from_this(), batch](node::Outcome o) {
+    asio::post(self->socket_.get_executor(), [self, batch, o = std::move(o)] {
+      --self->barriers_in_flight_;
+      if (self->closed_) return;
+      for (const ReadOp& op : *batch) {
+        if (!o.ok()) {
+          self->complete(op.slot, op.proto,
+                         [&](resp::ReplyWriter& w) { w.error(cluster_error(o.error)); });
+        } else {
+          self->serve_local(op);
+        }
+      }
+      self->unblock();
+      self->flush();
+    });
+  });
+}
+
+// Dispatches waiting requests whose turn has come, then starts their read barrier.
+void RespSession::unblock() {
+  while (!blocked_.empty() && try_dispatch(blocked_.front()))
+    blocked_.pop_front();
+  close_batch();
+}
+
+}  // namespace cairn::server
