@@ -115,7 +115,22 @@ LocalCluster::LocalCluster(ClusterOptions options) : options_(std::move(options)
     peers_ += std::to_string(id) + "=127.0.0.1:" + std::to_string(port);
   }
   for (const auto& [id, port] : ports_) {
-    args_[id] = args_for(id, "--peers=" + peers_);
+    std::string peers = peers_;
+    if (options_.proxied) {
+      // This node reaches every other node through its own proxy for that direction.
+      peers.clear();
+      for (const auto& [other, other_port] : ports_) {
+        uint16_t via = other_port;
+        if (other != id) {
+          auto proxy = std::make_unique<FaultProxy>(free_port(), other_port);
+          via = proxy->port();
+          proxies_[{id, other}] = std::move(proxy);
+        }
+        if (!peers.empty()) peers += ",";
+        peers += std::to_string(other) + "=127.0.0.1:" + std::to_string(via);
+      }
+    }
+    args_[id] = args_for(id, "--peers=" + peers);
     procs_[id] = std::make_unique<ServerProcess>(
         server_binary(), args_[id], dir_.path() + "/node-" + std::to_string(id) + ".log");
     procs_[id]->start();
@@ -235,6 +250,23 @@ std::unique_ptr<client::Client> LocalCluster::client_of(
   o.max_retries = 0;
   auto c = client::Client::create(o);
   return c.ok() ? std::move(*c) : nullptr;
+}
+
+void LocalCluster::cut(uint64_t from, uint64_t to, bool cut) {
+  proxies_.at({from, to})->set_cut(cut);
+}
+
+void LocalCluster::partition(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
+  for (uint64_t x : a)
+    for (uint64_t y : b) {
+      cut(x, y);
+      cut(y, x);
+    }
+}
+
+void LocalCluster::heal() {
+  for (auto& [pair, proxy] : proxies_)
+    proxy->set_cut(false);
 }
 
 std::string LocalCluster::logs() const {

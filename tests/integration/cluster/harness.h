@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "client/client.h"
+#include "proxy.h"
 
 namespace cairn::itest {
 
@@ -65,6 +66,8 @@ struct ClusterOptions {
   int tick_ms = 20;
   int election_ticks = 10;
   uint64_t snapshot_entries = 20'000;
+  // Route every node-to-node connection through a FaultProxy so tests can partition the nodes.
+  bool proxied = false;
   std::vector<std::string> extra_args;
 };
 
@@ -102,6 +105,12 @@ class LocalCluster {
   std::chrono::milliseconds max_election_timeout() const {
     return std::chrono::milliseconds(2 * options_.election_ticks * options_.tick_ms);
   }
+  // With `proxied`: cuts (or heals) the traffic from node `from` to node `to`.
+  void cut(uint64_t from, uint64_t to, bool cut = true);
+  // Cuts every link between the two groups, both ways; heal() restores all links.
+  void partition(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);
+  void heal();
+
   // Logs of every node, for a failure message.
   std::string logs() const;
 
@@ -114,6 +123,7 @@ class LocalCluster {
   std::map<uint64_t, uint16_t> ports_;
   std::map<uint64_t, std::vector<std::string>> args_;
   std::map<uint64_t, std::unique_ptr<ServerProcess>> procs_;
+  std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<FaultProxy>> proxies_;
 };
 
 // The cairn-server binary under test (set from the command line by main()).
