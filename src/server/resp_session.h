@@ -22,6 +22,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <variant>
 #include <vector>
@@ -31,6 +32,7 @@
 #include "server/resp/reply.h"
 #include "server/resp_commands.h"
 #include "server/resp_context.h"
+#include "server/resp_plan.h"
 
 namespace cairn::server {
 
@@ -72,6 +74,13 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
     bool local;  // READONLY: serve from local state, no read barrier
   };
   using Op = std::variant<WriteOp, ReadOp>;
+  // A write's answer, handed from the node thread to the strand.
+  struct Finished {
+    uint64_t slot;
+    resp::Protocol proto;
+    WriteShape shape;
+    PlanResult result;
+  };
 
   // resp_session.cc: I/O.
   asio::awaitable<void> read_loop();
@@ -93,6 +102,10 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   void submit(Op op);
   bool try_dispatch(Op& op);
   void start_write(WriteOp op);
+  // Node thread: queues a write's answer; one post to the strand takes all queued at once, so a
+  // commit of many of this connection's writes costs one wake-up and one socket write.
+  void on_write_done(Finished f);
+  void take_finished();
   void serve_local(const ReadOp& op);
   void close_batch();
   void unblock();
@@ -140,6 +153,11 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   size_t writes_in_flight_ = 0;     // plans handed to the node, not yet answered
   size_t barriers_in_flight_ = 0;   // read barriers requested, not yet served
   size_t status_in_flight_ = 0;     // INFO / WAIT waiting for node.status()
+
+  std::mutex finished_mu_;
+  std::vector<Finished> finished_;   // guarded by finished_mu_
+  bool finished_posted_ = false;     // guarded by finished_mu_; a take_finished() is on its way
+  std::vector<Finished> finishing_;  // strand: the batch being answered
 
   bool writing_now_ = false;
   bool reading_done_ = false;

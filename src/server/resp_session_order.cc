@@ -1,7 +1,6 @@
 // RespSession: reply slots and the ordering of writes and reads (see resp_session.h).
 #include <asio/post.hpp>
 
-#include "server/resp_plan.h"
 #include "server/resp_session.h"
 
 namespace cairn::server {
@@ -54,17 +53,37 @@ void RespSession::start_write(WriteOp op) {
   const WriteShape shape = op.plan.shape;
   run_plan(ctx_->node, std::move(op.plan),
            [self = shared_from_this(), slot = op.slot, proto = op.proto, shape](PlanResult r) {
-             asio::post(self->socket_.get_executor(), [self, slot, proto, shape, r = std::move(r)] {
-               --self->writes_in_flight_;
-               if (self->closed_) return;
-               self->complete(slot, proto, [&](resp::ReplyWriter& w) {
-                 if (r.cluster_error) return w.error(cluster_error(*r.cluster_error));
-                 write_engine_reply(r.reply, shape, w);
-               });
-               self->unblock();
-               self->flush();
-             });
+             self->on_write_done(Finished{slot, proto, shape, std::move(r)});
            });
+}
+
+void RespSession::on_write_done(Finished f) {
+  std::lock_guard lock(finished_mu_);
+  finished_.push_back(std::move(f));
+  if (finished_posted_) return;
+  finished_posted_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->take_finished(); });
+}
+
+void RespSession::take_finished() {
+  {
+    std::lock_guard lock(finished_mu_);
+    finishing_.swap(finished_);
+    finished_posted_ = false;
+  }
+  writes_in_flight_ -= finishing_.size();
+  if (!closed_) {
+    for (Finished& f : finishing_) {
+      complete(f.slot, f.proto, [&](resp::ReplyWriter& w) {
+        if (f.result.cluster_error) return w.error(cluster_error(*f.result.cluster_error));
+        write_engine_reply(f.result.reply, f.shape, w);
+      });
+    }
+  }
+  finishing_.clear();
+  if (closed_) return;
+  unblock();
+  flush();
 }
 
 void RespSession::serve_local(const ReadOp& op) {
