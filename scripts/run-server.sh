@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 "$(dirname "$0")/install-deps.sh"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build cairn-server
+ninja -C build cairn-server cairn-cli
 exec build/tools/cairn-server/cairn-server "$@"

@@ -68,7 +68,7 @@ TEST(Partitions, IsolatedLeaderIsReplacedAndHistoriesStayLinearizable) {
   EXPECT_TRUE(LocalCluster::eventually([&] { return load.succeeded() >= 150; }, 30s));
   load.stop();
   report(load);
-    const std::string why = load.check();
+  const std::string why = load.check();
   EXPECT_TRUE(why.empty()) << why;
 }
 
@@ -96,7 +96,7 @@ TEST(Partitions, OneWayCutAndMinoritySideStayLinearizable) {
   EXPECT_TRUE(LocalCluster::eventually([&] { return load.succeeded() >= 150; }, 30s));
   load.stop();
   report(load);
-    const std::string why = load.check();
+  const std::string why = load.check();
   EXPECT_TRUE(why.empty()) << why;
 }
 
