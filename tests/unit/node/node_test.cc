@@ -1,0 +1,155 @@
+// A Node in this process, alone in its cluster (the multi-node behaviour is tested with real
+// processes in tests/integration/cluster): writes, read barriers, native commands, status, and
+// that every request is answered exactly once, also when the node stops with work in flight.
+#include "node/node.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <mutex>
+
+#include "net/client_errors.h"
+
+namespace cairn::node {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string temp_dir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-node-XXXXXX").string();
+  return mkdtemp(tmpl.data());
+}
+
+class SingleNode : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = temp_dir();
+    NodeConfig c;
+    c.id = 1;
+    c.listen = "127.0.0.1:1";  // never bound: no peers to talk to
+    c.data_dir = dir_;
+    c.tick = 5ms;
+    auto n = Node::create(c);
+    ASSERT_TRUE(n.ok()) << n.error();
+    node_ = std::move(*n);
+    node_->start();
+  }
+  void TearDown() override {
+    node_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  Outcome execute(cache::Command cmd) {
+    std::promise<Outcome> p;
+    node_->execute(std::move(cmd), [&p](Outcome o) { p.set_value(std::move(o)); });
+    return p.get_future().get();
+  }
+  net::ClientResponse submit(net::CacheCommand cmd) {
+    std::promise<net::ClientResponse> p;
+    node_->submit(std::move(cmd), [&p](net::ClientResponse r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+
+  std::string dir_;
+  std::unique_ptr<Node> node_;
+};
+
+TEST_F(SingleNode, WritesApplyAndReadsAfterABarrierSeeThem) {
+  auto put = execute(cache::Put{"k", "v", cache::PutCondition::kAlways, false, {}});
+  ASSERT_TRUE(put.ok()) << put.error;
+  std::promise<Outcome> barrier;
+  node_->read_barrier([&](Outcome o) { barrier.set_value(std::move(o)); });
+  ASSERT_TRUE(barrier.get_future().get().ok());
+  EXPECT_EQ(node_->engine().get("k"), "v");
+  auto incr = execute(cache::IncrBy{"k", 1});
+  ASSERT_TRUE(incr.ok());
+  EXPECT_EQ(std::get<cache::Error>(*incr.reply).code, cache::ErrorCode::kNotInteger);
+}
+
+TEST_F(SingleNode, NativeCommandsAnswerAsTheProtocolSays) {
+  EXPECT_TRUE(submit(net::PutCommand{"a", "1", std::nullopt}).success);
+  EXPECT_EQ(submit(net::GetCommand{"a"}).value, "1");
+  EXPECT_EQ(submit(net::IncrCommand{"a", 41}).value, "42");
+  EXPECT_EQ(submit(net::CompareAndSetCommand{"a", "41", "x", std::nullopt}).value, "0");
+  EXPECT_EQ(submit(net::CompareAndSetCommand{"a", "42", "x", std::nullopt}).value, "1");
+  EXPECT_EQ(submit(net::AppendCommand{"a", "yz"}).value, "3");
+  EXPECT_EQ(submit(net::ExistsCommand{"a"}).value, "1");
+  EXPECT_EQ(submit(net::TtlCommand{"a"}).value, "-1");
+  EXPECT_EQ(submit(net::ExpireCommand{"a", 60000}).value, "1");
+  const auto ttl = std::stoll(*submit(net::TtlCommand{"a"}).value);
+  EXPECT_GT(ttl, 50000);
+  EXPECT_LE(ttl, 60000);
+  EXPECT_EQ(submit(net::PersistCommand{"a"}).value, "1");
+  EXPECT_EQ(submit(net::StaleGetCommand{"a"}).value, "xyz");
+  EXPECT_EQ(submit(net::GetDelCommand{"a"}).value, "xyz");
+  EXPECT_FALSE(submit(net::GetCommand{"a"}).value.has_value());
+  EXPECT_EQ(submit(net::DeleteCommand{"a"}).value, "0");
+  auto bad = submit(net::IncrCommand{"big", INT64_MAX});
+  EXPECT_TRUE(bad.success);
+  bad = submit(net::IncrCommand{"big", 1});
+  EXPECT_FALSE(bad.success);
+  EXPECT_EQ(bad.error, std::string(cache::kErrOverflow));
+  EXPECT_TRUE(submit(net::ClearCommand{}).success);
+  EXPECT_EQ(node_->engine().dbsize(), 0u);
+}
+
+TEST_F(SingleNode, StatusDescribesTheNodeAndItsCluster) {
+  ASSERT_TRUE(submit(net::PutCommand{"a", "1", std::nullopt}).success);
+  std::promise<net::StatusResponse> p;
+  node_->status([&](net::StatusResponse s) { p.set_value(std::move(s)); });
+  auto s = p.get_future().get();
+  EXPECT_EQ(s.node_id, 1u);
+  EXPECT_EQ(s.role, "leader");
+  EXPECT_EQ(s.leader_id, 1u);
+  EXPECT_GE(s.commit_index, 2u);
+  EXPECT_EQ(s.applied_index, s.commit_index);
+  ASSERT_EQ(s.members.size(), 1u);
+  EXPECT_EQ(s.members[0], (net::Member{1, "127.0.0.1:1", true}));
+  EXPECT_EQ(s.keys, 1u);
+}
+
+TEST_F(SingleNode, EveryRequestIsAnsweredExactlyOnceEvenWhenStopping) {
+  constexpr int kRequests = 5000;
+  std::atomic<int> answered{0}, twice{0};
+  std::vector<std::atomic<int>> seen(kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    auto done = [&, i](Outcome) {
+      if (seen[static_cast<size_t>(i)].fetch_add(1) > 0) twice.fetch_add(1);
+      answered.fetch_add(1);
+    };
+    if (i % 3 == 0)
+      node_->read_barrier(done);
+    else
+      node_->execute(cache::IncrBy{"n", 1}, done);
+  }
+  node_->stop(1s);
+  // Requests submitted after the stop are refused at once.
+  std::optional<Outcome> late;
+  node_->execute(cache::IncrBy{"n", 1}, [&](Outcome o) { late = std::move(o); });
+  ASSERT_TRUE(late.has_value());
+  EXPECT_TRUE(net::errors::is(late->error, net::errors::kShuttingDown)) << late->error;
+  EXPECT_EQ(answered.load(), kRequests);
+  EXPECT_EQ(twice.load(), 0);
+}
+
+TEST(NodeConfig, InvalidConfigurationsAreRefusedWithAReason) {
+  NodeConfig c;
+  c.id = 0;
+  EXPECT_FALSE(Node::create(c).ok());
+  c.id = 2;
+  c.peers = {{1, "127.0.0.1:9001"}};
+  auto r = Node::create(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("does not include this node"), std::string::npos) << r.error();
+  c.peers = {{2, "127.0.0.1:9001"}};
+  c.join = "127.0.0.1:9005";
+  r = Node::create(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("exclusive"), std::string::npos) << r.error();
+}
+
+}  // namespace
+}  // namespace cairn::node
