@@ -108,6 +108,8 @@ bool RespSession::finished() const {
 }
 
 void RespSession::flush() {
+  // Answers that completed may have taken the connection back under its limits.
+  if (reader_waiting_ && !over_limits()) reader_wake_.cancel();
   if (out_.empty() || writing_now_ || closed_) {
     if (finished()) writer_wake_.cancel();
     return;
@@ -158,7 +160,9 @@ asio::awaitable<void> RespSession::read_loop() {
     while (over_limits() && !closed_ && !stopping_) {
       writer_wake_.cancel();
       reader_wake_.expires_at(asio::steady_timer::time_point::max());
+      reader_waiting_ = true;
       co_await reader_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      reader_waiting_ = false;
     }
     if (closed_ || stopping_) break;
     // Room for the next read: keep unparsed bytes at the front, grow for a large bulk.

@@ -160,6 +160,7 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   std::vector<Finished> finishing_;  // strand: the batch being answered
 
   bool writing_now_ = false;
+  bool reader_waiting_ = false;  // the reader is paused by over_limits()
   bool reading_done_ = false;
   bool closing_ = false;  // QUIT or a protocol error: read no more, close once answered
   bool stopping_ = false;

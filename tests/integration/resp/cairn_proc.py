@@ -1,0 +1,130 @@
+"""Starting and stopping cairn-server processes for the RESP integration tests.
+
+Every process is started on free 127.0.0.1 ports with its own --data-dir under a temporary
+directory, and stopped by its PID (SIGTERM, then SIGKILL after a bounded wait). Nothing here
+touches a process it did not start. Every wait is bounded by a deadline.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def resp_command(port, *args, timeout=2.0):
+    """Sends one multibulk command on a fresh connection and returns the raw reply bytes."""
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(out)
+        data = b""
+        while not data.endswith(b"\r\n") or (data[:1] in b"$*" and not complete_reply(data)):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+def complete_reply(data):
+    """True when data holds one whole RESP2 reply (enough for INFO and simple answers)."""
+    if data[:1] == b"$":
+        head, _, rest = data.partition(b"\r\n")
+        n = int(head[1:])
+        return n < 0 or len(rest) >= n + 2
+    return data.endswith(b"\r\n")
+
+
+def info_fields(port, section="replication"):
+    raw = resp_command(port, "INFO", section)
+    text = raw.split(b"\r\n", 1)[1].decode(errors="replace")
+    fields = {}
+    for line in text.splitlines():
+        if ":" in line and not line.startswith("#"):
+            k, v = line.split(":", 1)
+            fields[k] = v
+    return fields
+
+
+class Node:
+    def __init__(self, server, node_id, listen_port, resp_port, peers, data_dir, log):
+        self.id = node_id
+        self.listen_port = listen_port
+        self.resp_port = resp_port
+        args = [server, "--id", str(node_id), "--listen", "127.0.0.1:%d" % listen_port,
+                "--resp", "127.0.0.1:%d" % resp_port, "--data-dir", data_dir,
+                "--tick-ms", "20", "--log-level", "warn"]
+        if peers:
+            args += ["--peers", peers]
+        self.proc = subprocess.Popen(args, stdout=log, stderr=log)
+
+    def stop(self, timeout=10.0):
+        if self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=timeout)
+
+
+class Cluster:
+    """One node (size 1) or a cluster of `size` nodes, each answering RESP on its own port."""
+
+    def __init__(self, server, size=1):
+        self.dir = tempfile.mkdtemp(prefix="cairn-resp-test-")
+        self.log = open(os.path.join(self.dir, "servers.log"), "wb")
+        ports = [(free_port(), free_port()) for _ in range(size)]
+        peers = ",".join("%d=127.0.0.1:%d" % (i + 1, p[0]) for i, p in enumerate(ports)) \
+            if size > 1 else ""
+        self.nodes = []
+        try:
+            for i, (listen, resp) in enumerate(ports):
+                data = os.path.join(self.dir, "node-%d" % (i + 1))
+                self.nodes.append(Node(server, i + 1, listen, resp, peers, data, self.log))
+            self.leader_id = self.wait_for_leader()
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_for_leader(self, deadline_s=20.0):
+        """Polls INFO replication on every node until all agree on one leader."""
+        deadline = time.monotonic() + deadline_s
+        while time.monotonic() < deadline:
+            seen = set()
+            try:
+                for n in self.nodes:
+                    if n.proc.poll() is not None:
+                        raise RuntimeError("cairn-server %d exited with %d; log in %s" %
+                                           (n.id, n.proc.returncode, self.dir))
+                    seen.add(int(info_fields(n.resp_port).get("raft_leader_id", "0")))
+            except (OSError, ValueError, IndexError):
+                seen = {0}
+            if len(seen) == 1 and 0 not in seen:
+                return seen.pop()
+            time.sleep(0.05)
+        raise RuntimeError("no leader within %.0f s; log in %s" % (deadline_s, self.dir))
+
+    def node(self, node_id):
+        return next(n for n in self.nodes if n.id == node_id)
+
+    def follower(self):
+        return next(n for n in self.nodes if n.id != self.leader_id)
+
+    def stop(self):
+        for n in self.nodes:
+            n.stop()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
