@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <cstdlib>
@@ -141,6 +143,23 @@ LocalCluster::~LocalCluster() {
   for (auto& [id, p] : procs_) {
     p->signal(SIGCONT);  // a stopped process cannot die of SIGKILL until continued on some kernels
     p->signal(SIGKILL);
+    p->wait_exit(5s);
+  }
+  // A sanitizer report in a server's log fails the test that ran it (the sanitizer passes build
+  // cairn-server instrumented too, and its reports would otherwise go unseen).
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    if (entry.path().extension() != ".log") continue;
+    std::ifstream in(entry.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+    for (const char* marker : {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+                               "runtime error:", "ERROR: LeakSanitizer", "CHECK failed"}) {
+      const size_t at = text.find(marker);
+      if (at != std::string::npos)
+        ADD_FAILURE() << entry.path().filename() << " reports " << marker << ":\n"
+                      << text.substr(at, 4000);
+    }
   }
 }
 
