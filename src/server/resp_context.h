@@ -10,6 +10,7 @@
 #include <string>
 
 #include "node/node.h"
+#include "server/resp_barrier.h"
 
 namespace cairn::server {
 
@@ -43,6 +44,7 @@ struct RespContext {
   RespCounters counters;
   std::string bound;  // the address actually listened on, "host:port"
   uint16_t port = 0;
+  std::shared_ptr<BarrierGroup> barriers;  // set by RespServer before any session starts
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -20,7 +20,9 @@ Result<std::shared_ptr<RespServer>, std::string> RespServer::create(RespServerCo
 }
 
 RespServer::RespServer(RespServerConfig config, node::Node& node)
-    : ctx_(std::make_shared<RespContext>(node, std::move(config))), acceptor_(io_) {}
+    : ctx_(std::make_shared<RespContext>(node, std::move(config))), acceptor_(io_) {
+  ctx_->barriers = std::make_shared<BarrierGroup>(node, io_);
+}
 
 RespServer::~RespServer() {
   stop();

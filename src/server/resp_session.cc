@@ -184,6 +184,8 @@ asio::awaitable<void> RespSession::read_loop() {
     in_end_ += n;
     ctx_->counters.bytes_in.fetch_add(n, std::memory_order_relaxed);
     process_input();
+    // A buffer grown for a large value is given back once that value has been handled.
+    if (in_begin_ == in_end_ && in_.size() > 2 * kMaxReadChunk) std::vector<char>().swap(in_);
     close_batch();
     flush();
   }

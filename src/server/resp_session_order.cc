@@ -98,8 +98,8 @@ void RespSession::close_batch() {
   ++barriers_in_flight_;
   auto batch = std::make_shared<std::vector<ReadOp>>(std::move(open_batch_));
   open_batch_.clear();
-  ctx_->node.read_barrier([self = shared_from_this(), batch](node::Outcome o) {
-    asio::post(self->socket_.get_executor(), [self, batch, o = std::move(o)] {
+  ctx_->barriers->join([self = shared_from_this(), batch](const node::Outcome& o) {
+    asio::post(self->socket_.get_executor(), [self, batch, o] {
       --self->barriers_in_flight_;
       if (self->closed_) return;
       for (const ReadOp& op : *batch) {
