@@ -9,6 +9,7 @@
 #include "cache/codec.h"
 #include "cache/snapshot.h"
 #include "net/client_errors.h"
+#include "node/entry_batch.h"
 
 namespace cairn::node {
 
@@ -296,17 +297,28 @@ void Node::apply_normal(const raft::Entry& e) {
     complete_proposal(e.index(), e.term(), Outcome::of(cache::Ok{}));
     return;
   }
-  auto stamped = cache::decode_entry(e.data());
-  if (!stamped.ok()) {
-    // Only a node running different code could have proposed this; skipping it keeps every
-    // replica of this version in agreement.
-    spdlog::error("node {}: entry {} is not a cache command: {}", config_.id, e.index(),
-                  stamped.error().message);
-    complete_proposal(e.index(), e.term(), Outcome::fail("undecodable entry"));
-    return;
+  // Every replica applies the same bytes, so a command that does not decode is skipped by all of
+  // them alike (only a node running different code could have proposed it).
+  auto apply_one = [&](std::string_view data) {
+    auto stamped = cache::decode_entry(data);
+    if (!stamped.ok()) {
+      spdlog::error("node {}: entry {} holds an undecodable command: {}", config_.id, e.index(),
+                    stamped.error().message);
+      return Outcome::fail("undecodable entry");
+    }
+    return Outcome::of(engine_->apply(stamped->command, stamped->time_ms));
+  };
+  if (!is_batch(e.data())) return complete_proposal(e.index(), e.term(), apply_one(e.data()));
+  auto commands = decode_batch(e.data());
+  if (!commands.ok()) {
+    spdlog::error("node {}: entry {}: {}", config_.id, e.index(), commands.error());
+    return complete_proposal(e.index(), e.term(), Outcome::fail("undecodable entry"));
   }
-  cache::Reply reply = engine_->apply(stamped->command, stamped->time_ms);
-  complete_proposal(e.index(), e.term(), Outcome::of(std::move(reply)));
+  std::vector<Outcome> outcomes;
+  outcomes.reserve(commands->size());
+  for (std::string_view data : *commands)
+    outcomes.push_back(apply_one(data));
+  complete_proposal(e.index(), e.term(), std::move(outcomes));
 }
 
 void Node::on_soft_state(const raft::SoftState& ss) {

@@ -84,9 +84,10 @@ class Node {
   Node(NodeConfig config, std::unique_ptr<cache::Engine> engine);  // use create()
 
  private:
+  // The requests waiting for one log entry: a batch of writes, or a conf change.
   struct Proposal {
     raft::Term term = 0;
-    Done done;
+    std::vector<Done> dones;
     Clock::time_point deadline;
   };
   struct Queued {
@@ -132,6 +133,9 @@ class Node {
   void on_read_states(std::vector<raft::ReadState>& states);
   void reissue_reads();
   void expire_requests(Clock::time_point now);
+  // Answers the requests of the entry at `index`: outcomes[i] to the i-th (those without an
+  // outcome are answered as dropped).
+  void complete_proposal(raft::Index index, raft::Term term, std::vector<Outcome> outcomes);
   void complete_proposal(raft::Index index, raft::Term term, Outcome outcome);
   // Answers every proposal at or below `index` as dropped: a snapshot covered them, so they may
   // have been applied but their results are unknown here.
@@ -181,6 +185,7 @@ class Node {
   raft::SoftState soft_;
   std::deque<Queued> queue_;                   // writes waiting to be proposed (leader)
   std::map<raft::Index, Proposal> proposals_;  // proposed, waiting to apply, by log index
+  size_t proposed_requests_ = 0;               // requests in proposals_
   std::vector<Done> read_queue_;
   std::map<std::string, ReadBatch> read_batches_;  // by ReadIndex context
   uint64_t next_read_ctx_ = 1;

@@ -31,12 +31,14 @@ struct NodeConfig {
   bool forward = true;  // followers forward writes to the leader; off: "not leader" + hint
   uint32_t max_hops = 3;
   std::chrono::milliseconds request_timeout{5000};
-  // Proposals taken from the queue at once; the queue is drained every loop turn.
+  // Writes proposed as one log entry, at most: this many, or this many bytes (the last write may
+  // pass it). The queue is drained every loop turn, so batches grow with the load.
   size_t max_batch = 4096;
+  size_t max_batch_bytes = 1 << 20;
   // Requests waiting for the log (queued or proposed, unapplied) before new ones get "busy".
   size_t max_pending = 100'000;
   // Take a snapshot and compact the log once this many entries are applied past the last one.
-  uint64_t snapshot_entries = 20'000;
+  uint64_t snapshot_entries = 100'000;
   // Entries kept behind a snapshot so slightly lagging followers still catch up from the log.
   uint64_t log_tail_entries = 1'000;
   // The leader proposes a clock tick when no write has carried time for this long, so expiry

@@ -123,8 +123,11 @@ void Node::propose_conf_change(const raft::ConfChangeV2& cc, Done respond) {
   const raft::Term term = raw_->raft().term();
   if (auto st = raw_->propose_conf_change(cc); !st.ok())
     return respond(Outcome::fail(std::string(raft::to_string(st.error()))));
+  std::vector<Done> dones;
+  dones.push_back(std::move(respond));
+  proposed_requests_ += 1;
   proposals_.emplace(index,
-                     Proposal{term, std::move(respond), Clock::now() + config_.request_timeout});
+                     Proposal{term, std::move(dones), Clock::now() + config_.request_timeout});
   kick();
 }
 

@@ -8,6 +8,7 @@
 #include "cache/codec.h"
 #include "common/overloaded.h"
 #include "net/client_errors.h"
+#include "node/entry_batch.h"
 #include "node/node.h"
 
 namespace cairn::node {
@@ -18,6 +19,9 @@ int64_t wall_ms() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// A command larger than this cannot travel in one frame with its entry: refuse it up front.
+constexpr size_t kMaxEntryBytes = 15u << 20;
 
 std::string err(std::string_view kind, std::string_view detail = {}) {
   return detail.empty() ? std::string(kind) : fmt::format("{}: {}", kind, detail);
@@ -63,7 +67,7 @@ void Node::execute_on_node(cache::Command cmd, Done done, uint32_t hops) {
   if (stopping_) return done(Outcome::fail(err(net::errors::kShuttingDown)));
   if (soft_.role != raft::Role::kLeader)
     return forward(net::EngineCommand{cache::encode_entry(cmd, 0)}, hops, std::move(done));
-  if (queue_.size() + proposals_.size() >= config_.max_pending)
+  if (queue_.size() + proposed_requests_ >= config_.max_pending)
     return done(Outcome::fail(err(net::errors::kBusy, "too many requests waiting for the log")));
   queue_.push_back(Queued{std::move(cmd), std::move(done)});
   kick();
@@ -131,31 +135,44 @@ void Node::flush_proposals() {
       if (q.done) execute_on_node(std::move(q.command), std::move(q.done), 0);
     return;
   }
-  // One batch: one append, one message per follower, however many clients are waiting.
-  const size_t n = std::min(queue_.size(), config_.max_batch);
+  // One entry for everything queued (up to the batch bounds): one log slot, one append and one
+  // message per follower, however many clients are waiting.
   const int64_t now_ms = wall_ms();
-  std::vector<std::string> datas;
-  datas.reserve(n);
-  for (size_t i = 0; i < n; ++i)
-    datas.push_back(cache::encode_entry(queue_[i].command, now_ms));
-  const raft::Index first = last_index() + 1;
-  const raft::Term term = raw_->raft().term();
-  auto st = raw_->propose_batch(std::move(datas));
-  const auto deadline = Clock::now() + config_.request_timeout;
-  for (size_t i = 0; i < n; ++i) {
-    Done done = std::move(queue_.front().done);
+  BatchBuilder batch;
+  std::vector<Done> dones;
+  while (!queue_.empty() && batch.count() < config_.max_batch &&
+         (batch.count() == 0 || batch.bytes() < config_.max_batch_bytes)) {
+    Queued& q = queue_.front();
+    std::string encoded = cache::encode_entry(q.command, now_ms);
+    if (encoded.size() > kMaxEntryBytes) {
+      if (q.done)
+        q.done(Outcome::fail(err(net::errors::kTooLarge,
+                                 fmt::format("the command takes {} bytes; at most {} fit one entry",
+                                             encoded.size(), kMaxEntryBytes))));
+      queue_.pop_front();
+      continue;
+    }
+    batch.add(encoded);
+    dones.push_back(std::move(q.done));  // may be empty: the node's own clock tick
     queue_.pop_front();
-    if (!done) continue;
-    if (!st.ok()) {
+  }
+  if (batch.count() > 0) {
+    const raft::Index index = last_index() + 1;
+    const raft::Term term = raw_->raft().term();
+    auto st = raw_->propose(batch.finish());
+    if (st.ok()) {
+      last_time_carried_ = Clock::now();
+      proposed_requests_ += dones.size();
+      proposals_.emplace(index,
+                         Proposal{term, std::move(dones), Clock::now() + config_.request_timeout});
+    } else {
       const auto e = st.error();
       const auto kind =
           e == raft::Error::kUncommittedLimit ? net::errors::kBusy : net::errors::kNoLeader;
-      done(Outcome::fail(err(kind, raft::to_string(e))));
-      continue;
+      for (auto& done : dones)
+        if (done) done(Outcome::fail(err(kind, raft::to_string(e))));
     }
-    proposals_.emplace(first + i, Proposal{term, std::move(done), deadline});
   }
-  if (st.ok()) last_time_carried_ = Clock::now();
   if (!queue_.empty()) kick();
 }
 
@@ -219,9 +236,11 @@ void Node::expire_requests(Clock::time_point now) {
       ++it;
       continue;
     }
-    Done done = std::move(it->second.done);
+    auto dones = std::move(it->second.dones);
+    proposed_requests_ -= dones.size();
     it = proposals_.erase(it);
-    done(timeout());
+    for (auto& done : dones)
+      if (done) done(timeout());
   }
   for (auto it = forwards_.begin(); it != forwards_.end();) {
     if (it->second.deadline > now) {
@@ -245,22 +264,39 @@ void Node::expire_requests(Clock::time_point now) {
 }
 
 void Node::complete_proposal(raft::Index index, raft::Term term, Outcome outcome) {
+  std::vector<Outcome> one;
+  one.push_back(std::move(outcome));
+  complete_proposal(index, term, std::move(one));
+}
+
+void Node::complete_proposal(raft::Index index, raft::Term term, std::vector<Outcome> outcomes) {
   if (proposals_.empty()) return;
   drop_proposals_through(index - 1);
   auto it = proposals_.find(index);
   if (it == proposals_.end()) return;
   Proposal p = std::move(it->second);
   proposals_.erase(it);
-  if (p.term != term)  // another leader's entry took this index: ours was never committed
-    return p.done(Outcome::fail(err(net::errors::kDropped, "leadership changed before commit")));
-  p.done(std::move(outcome));
+  proposed_requests_ -= p.dones.size();
+  for (size_t i = 0; i < p.dones.size(); ++i) {
+    if (!p.dones[i]) continue;
+    if (p.term != term || i >= outcomes.size()) {
+      // Another leader's entry took this index: ours was never committed.
+      p.dones[i](Outcome::fail(err(net::errors::kDropped, "leadership changed before commit")));
+      continue;
+    }
+    p.dones[i](std::move(outcomes[i]));
+  }
 }
 
 void Node::drop_proposals_through(raft::Index index) {
   while (!proposals_.empty() && proposals_.begin()->first <= index) {
-    Done done = std::move(proposals_.begin()->second.done);
+    auto dones = std::move(proposals_.begin()->second.dones);
+    proposed_requests_ -= dones.size();
     proposals_.erase(proposals_.begin());
-    done(Outcome::fail(err(net::errors::kDropped, "superseded by a snapshot; outcome unknown")));
+    for (auto& done : dones)
+      if (done)
+        done(
+            Outcome::fail(err(net::errors::kDropped, "superseded by a snapshot; outcome unknown")));
   }
 }
 
@@ -272,8 +308,10 @@ void Node::fail_everything(const std::string& why) {
     fail(q.done);
   queue_.clear();
   for (auto& [i, p] : proposals_)
-    fail(p.done);
+    for (auto& done : p.dones)
+      fail(done);
   proposals_.clear();
+  proposed_requests_ = 0;
   for (auto& done : read_queue_)
     fail(done);
   read_queue_.clear();

@@ -1,0 +1,69 @@
+#include "node/entry_batch.h"
+
+#include <fmt/format.h>
+
+namespace cairn::node {
+namespace {
+
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+bool take_varint(std::string_view& in, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const auto b = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void BatchBuilder::add(std::string_view encoded_command) {
+  put_varint(body_, encoded_command.size());
+  body_.append(encoded_command);
+  ++count_;
+}
+
+std::string BatchBuilder::finish() const {
+  std::string out;
+  out.reserve(body_.size() + 11);
+  out.push_back(kBatchMarker);
+  put_varint(out, count_);
+  out += body_;
+  return out;
+}
+
+bool is_batch(std::string_view entry_data) {
+  return !entry_data.empty() && entry_data.front() == kBatchMarker;
+}
+
+Result<std::vector<std::string_view>, std::string> decode_batch(std::string_view in) {
+  if (!is_batch(in)) return Err{std::string("batch entry: missing marker")};
+  in.remove_prefix(1);
+  uint64_t count = 0;
+  if (!take_varint(in, count)) return Err{std::string("batch entry: truncated count")};
+  // Every command takes at least two bytes: refuse a count the input cannot hold.
+  if (count > in.size() / 2)
+    return Err{fmt::format("batch entry: count {} exceeds the {} bytes left", count, in.size())};
+  std::vector<std::string_view> out;
+  out.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t len = 0;
+    if (!take_varint(in, len) || len > in.size())
+      return Err{fmt::format("batch entry: command {} of {} is truncated", i, count)};
+    out.push_back(in.substr(0, len));
+    in.remove_prefix(len);
+  }
+  if (!in.empty()) return Err{fmt::format("batch entry: {} trailing bytes", in.size())};
+  return out;
+}
+
+}  // namespace cairn::node
