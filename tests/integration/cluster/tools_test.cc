@@ -130,5 +130,34 @@ TEST(Tools, PingIsAnsweredWithTheLeaderAndGarbageCostsOnlyItsConnection) {
   EXPECT_TRUE(std::holds_alternative<net::PongResponse>(*again));
 }
 
+TEST(Tools, WithoutForwardingAFollowerNamesTheLeader) {
+  ClusterOptions o;
+  o.nodes = 3;
+  o.extra_args = {"--no-forward"};
+  LocalCluster cluster(o);
+  const uint64_t leader = cluster.wait_for_leader(10s);
+  ASSERT_NE(leader, 0u) << cluster.logs();
+  const uint64_t follower = leader == 1 ? 2 : 1;
+  std::string put;
+  ASSERT_TRUE(
+      net::append_frame(net::ClientRequest{7, net::PutCommand{"k", "v", std::nullopt}}, put).ok());
+  auto answer = exchange(cluster.addr(follower), put);
+  ASSERT_TRUE(answer.has_value());
+  const auto& r = std::get<net::ClientResponse>(*answer);
+  EXPECT_EQ(r.request_id, 7u);
+  EXPECT_FALSE(r.success);
+  EXPECT_EQ(r.error, "not leader");
+  EXPECT_EQ(r.leader_hint, leader);
+  // The leader itself takes the write, and the follower serves the read.
+  answer = exchange(cluster.addr(leader), put);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_TRUE(std::get<net::ClientResponse>(*answer).success);
+  std::string get;
+  ASSERT_TRUE(net::append_frame(net::ClientRequest{8, net::GetCommand{"k"}}, get).ok());
+  answer = exchange(cluster.addr(follower), get);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(std::get<net::ClientResponse>(*answer).value, "v");
+}
+
 }  // namespace
 }  // namespace cairn::itest
