@@ -51,6 +51,19 @@ bool RespSession::try_dispatch(Op& op) {
 void RespSession::start_write(WriteOp op) {
   ++writes_in_flight_;
   const WriteShape shape = op.plan.shape;
+  if (op.plan.commands.size() == 1 && !op.plan.check_absent_first) {
+    // The common case, without run_plan's extra callback layer on the node thread.
+    ctx_->node.execute(std::move(op.plan.commands[0]), [self = shared_from_this(), slot = op.slot,
+                                                        proto = op.proto, shape](node::Outcome o) {
+      PlanResult r{std::nullopt, cache::Nil{}};
+      if (o.ok())
+        r.reply = std::move(*o.reply);
+      else
+        r.cluster_error = std::move(o.error);
+      self->on_write_done(Finished{slot, proto, shape, std::move(r)});
+    });
+    return;
+  }
   run_plan(ctx_->node, std::move(op.plan),
            [self = shared_from_this(), slot = op.slot, proto = op.proto, shape](PlanResult r) {
              self->on_write_done(Finished{slot, proto, shape, std::move(r)});
