@@ -31,6 +31,18 @@ void expect_keys(client::Client& c, const std::string& prefix, int n) {
   }
 }
 
+// Whether node `id` comes to hold `key` in its own state (a stale read there) within `timeout`.
+bool holds_eventually(LocalCluster& cluster, uint64_t id, const std::string& key,
+                      std::chrono::milliseconds timeout) {
+  auto local = cluster.client_of(id, 1s);
+  return LocalCluster::eventually(
+      [&] {
+        auto v = local->get(key, /*stale=*/true);
+        return v.ok() && v->has_value();
+      },
+      timeout);
+}
+
 ClusterOptions cluster_options(int nodes, int tick_ms, uint64_t snapshot_entries) {
   ClusterOptions o;
   o.nodes = nodes;
@@ -61,10 +73,7 @@ TEST(Faults, KillingTheLeaderElectsAnotherAndLosesNoAcknowledgedWrite) {
   cluster.process(leader).signal(SIGKILL);
   ASSERT_TRUE(cluster.process(leader).wait_exit(5s).has_value());
   const auto killed_at = Clock::now();
-  std::vector<uint64_t> survivors;
-  for (uint64_t id : cluster.ids())
-    if (id != leader) survivors.push_back(id);
-  const uint64_t next = cluster.wait_for_leader(10s, survivors);
+  const uint64_t next = cluster.wait_for_leader(10s, cluster.others(leader));
   const auto elapsed = Clock::now() - killed_at;
   ASSERT_NE(next, 0u) << cluster.logs();
   EXPECT_NE(next, leader);
@@ -78,14 +87,7 @@ TEST(Faults, KillingTheLeaderElectsAnotherAndLosesNoAcknowledgedWrite) {
 
   // The killed node comes back without its log, catches up and serves everything locally.
   cluster.restart(leader);
-  auto local = cluster.client_of(leader, 1s);
-  EXPECT_TRUE(LocalCluster::eventually(
-      [&] {
-        auto v = local->get("m49", /*stale=*/true);
-        return v.ok() && v->has_value();
-      },
-      10s))
-      << cluster.logs();
+  EXPECT_TRUE(holds_eventually(cluster, leader, "m49", 10s)) << cluster.logs();
 }
 
 TEST(Faults, HistoriesStayLinearizableWhileLeadersDieAndPause) {
@@ -138,8 +140,8 @@ TEST(Faults, FiveNodesSurviveTwoLossesAndStayLinearizable) {
   pause_for(300ms);
   cluster.process(l).signal(SIGKILL);
   std::vector<uint64_t> rest;
-  for (uint64_t id : cluster.ids())
-    if (id != l && id != f) rest.push_back(id);
+  for (uint64_t id : cluster.others(l))
+    if (id != f) rest.push_back(id);
   EXPECT_NE(cluster.wait_for_leader(10s, rest), 0u) << cluster.logs();
   pause_for(1000ms);
   load.stop();
@@ -160,14 +162,8 @@ TEST(Faults, RestartedFollowerCatchesUpFromASnapshot) {
   auto c = cluster.client();
   write_keys(*c, "k", 1500);  // far past the snapshot threshold and the log tail kept behind it
   cluster.restart(f);
+  EXPECT_TRUE(holds_eventually(cluster, f, "k1499", 15s)) << cluster.logs();
   auto local = cluster.client_of(f, 1s);
-  EXPECT_TRUE(LocalCluster::eventually(
-      [&] {
-        auto v = local->get("k1499", /*stale=*/true);
-        return v.ok() && v->has_value();
-      },
-      15s))
-      << cluster.logs();
   EXPECT_NE(cluster.process(f).log_tail(100000).find("installed snapshot"), std::string::npos)
       << cluster.process(f).log_tail();
   auto v = local->get("k0", true);
@@ -188,10 +184,7 @@ TEST(Faults, GracefulShutdownOfTheLeaderHandsOverAndExitsZero) {
   EXPECT_NE(cluster.process(l).log_tail(100000).find("handing leadership to node"),
             std::string::npos)
       << cluster.process(l).log_tail();
-  std::vector<uint64_t> rest;
-  for (uint64_t id : cluster.ids())
-    if (id != l) rest.push_back(id);
-  ASSERT_NE(cluster.wait_for_leader(10s, rest), 0u) << cluster.logs();
+  ASSERT_NE(cluster.wait_for_leader(10s, cluster.others(l)), 0u) << cluster.logs();
   auto after = cluster.client();
   expect_keys(*after, "k", 100);
 }

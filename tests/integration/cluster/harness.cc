@@ -192,6 +192,13 @@ std::vector<uint64_t> LocalCluster::ids() const {
   return out;
 }
 
+std::vector<uint64_t> LocalCluster::others(uint64_t id) const {
+  std::vector<uint64_t> out;
+  for (uint64_t x : ids())
+    if (x != id) out.push_back(x);
+  return out;
+}
+
 void LocalCluster::restart(uint64_t id) {
   procs_[id] =
       std::make_unique<ServerProcess>(server_binary(), args_.at(id), procs_.at(id)->log_path());

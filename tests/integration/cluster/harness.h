@@ -81,6 +81,8 @@ class LocalCluster {
   std::vector<std::string> addrs() const;
   ServerProcess& process(uint64_t id) { return *procs_.at(id); }
   std::vector<uint64_t> ids() const;
+  // Every node but `id`.
+  std::vector<uint64_t> others(uint64_t id) const;
 
   // Restarts a stopped node with the same flags (its data directory keeps only term and vote).
   void restart(uint64_t id);

@@ -27,20 +27,22 @@ WorkloadOptions light_load() {
   return o;
 }
 
-std::vector<uint64_t> others(const LocalCluster& c, uint64_t id) {
-  std::vector<uint64_t> out;
-  for (uint64_t x : c.ids())
-    if (x != id) out.push_back(x);
-  return out;
-}
-
 void hold(std::chrono::milliseconds d) {
   std::this_thread::sleep_for(d);  // how long the partition lasts, not a wait for a condition
 }
 
-void report(const Workload& load) {
+// Ends a partition after it has lasted a while, waits for a leader and for the clients to carry
+// on (requests caught by the partition wait out their timeout first), then checks the history.
+void heal_and_check(LocalCluster& cluster, Workload& load) {
+  hold(1000ms);
+  cluster.heal();
+  EXPECT_NE(cluster.wait_for_leader(10s), 0u) << cluster.logs();
+  EXPECT_TRUE(LocalCluster::eventually([&] { return load.succeeded() >= 150; }, 30s));
+  load.stop();
   std::printf("operations: %zu succeeded, %zu with unknown outcome, %zu refused\n",
               load.succeeded(), load.unknown(), load.failed());
+  const std::string why = load.check();
+  EXPECT_TRUE(why.empty()) << why;
 }
 
 TEST(Partitions, IsolatedLeaderIsReplacedAndHistoriesStayLinearizable) {
@@ -49,7 +51,7 @@ TEST(Partitions, IsolatedLeaderIsReplacedAndHistoriesStayLinearizable) {
   ASSERT_NE(old, 0u) << cluster.logs();
   Workload load(cluster, light_load());
   load.start();
-  const auto rest = others(cluster, old);
+  const auto rest = cluster.others(old);
   cluster.partition({old}, rest);
   const uint64_t next = cluster.wait_for_leader(10s, rest);
   EXPECT_NE(next, 0u) << cluster.logs();
@@ -61,15 +63,7 @@ TEST(Partitions, IsolatedLeaderIsReplacedAndHistoriesStayLinearizable) {
         return s && s->role != "leader";
       },
       5s));
-  hold(1000ms);
-  cluster.heal();
-  EXPECT_NE(cluster.wait_for_leader(10s), 0u) << cluster.logs();
-  // Requests caught by the partition wait out their timeout; then the clients carry on.
-  EXPECT_TRUE(LocalCluster::eventually([&] { return load.succeeded() >= 150; }, 30s));
-  load.stop();
-  report(load);
-  const std::string why = load.check();
-  EXPECT_TRUE(why.empty()) << why;
+  heal_and_check(cluster, load);
 }
 
 TEST(Partitions, OneWayCutAndMinoritySideStayLinearizable) {
@@ -85,19 +79,12 @@ TEST(Partitions, OneWayCutAndMinoritySideStayLinearizable) {
   hold(800ms);
   cluster.heal();
   // Split 2 | 3 with the leader on the minority side.
-  const auto rest = others(cluster, l);
+  const auto rest = cluster.others(l);
   std::vector<uint64_t> minority = {l, rest[0]};
   std::vector<uint64_t> majority(rest.begin() + 1, rest.end());
   cluster.partition(minority, majority);
   EXPECT_NE(cluster.wait_for_leader(10s, majority), 0u) << cluster.logs();
-  hold(1000ms);
-  cluster.heal();
-  EXPECT_NE(cluster.wait_for_leader(10s), 0u) << cluster.logs();
-  EXPECT_TRUE(LocalCluster::eventually([&] { return load.succeeded() >= 150; }, 30s));
-  load.stop();
-  report(load);
-  const std::string why = load.check();
-  EXPECT_TRUE(why.empty()) << why;
+  heal_and_check(cluster, load);
 }
 
 }  // namespace
