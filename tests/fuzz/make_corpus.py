@@ -79,6 +79,30 @@ def pong(node_id, addr, leader_id):
     return u32(4) + u64(node_id) + bstr(addr) + opt_u64(leader_id)
 
 
+def i64(v):
+    return struct.pack("<q", v)
+
+
+def key_only(tag, key):
+    return u32(tag) + bstr(key)
+
+
+def admin(tag, node_id, addr=None):
+    return u32(tag) + u64(node_id) + (bstr(addr) if addr is not None else b"")
+
+
+def forward(origin, hops, request_id, body):
+    return u32(5) + u64(origin) + u32(hops) + u64(request_id) + body
+
+
+def status_response(members):
+    body = u32(8) + u64(1) + u64(1) + bstr("leader") + u64(2) + u64(1) + u64(5) + u64(5) + u64(5)
+    body += u64(len(members))
+    for node_id, addr, voter in members:
+        body += u64(node_id) + bstr(addr) + (b"\x01" if voter else b"\x00")
+    return body + u64(3) + u64(4096)
+
+
 # MsgHeartbeat to 3 from 1, term 5, as protobuf.
 HEARTBEAT = bytes([0x08, 0x08, 0x10, 0x03, 0x18, 0x01, 0x20, 0x05])
 
@@ -96,6 +120,24 @@ VALID = {
     "ping": ping(7, "127.0.0.1:9000"),
     "pong_leader": pong(2, "10.0.0.2:9000", 1),
     "pong_no_leader": pong(2, "\u00e9t\u00e9:1", None),
+    # cairn's commands and message kinds (docs/protocol.md 3.6 to 3.8).
+    "incr": request(6, u32(4) + bstr("n") + i64(-5)),
+    "cas": request(7, u32(5) + bstr("k") + bstr("a") + bstr("b") + opt_u64(1000)),
+    "expire": request(8, u32(6) + bstr("k") + u64(10000)),
+    "persist": request(9, key_only(7, "k")),
+    "append": request(10, u32(8) + bstr("k") + bstr("x")),
+    "getdel": request(11, key_only(9, "k")),
+    "exists": request(12, key_only(10, "k")),
+    "ttl": request(13, key_only(11, "k")),
+    "stale_get": request(14, key_only(12, "k")),
+    "forward_engine": forward(2, 0, 1, u32(0) + bstr(b"\x01\x02")),
+    "forward_admin": forward(2, 1, 2, u32(1) + admin(0, 4, "127.0.0.1:9004")),
+    "forward_reply": u32(6) + u64(1) + b"\x01\x00\x00\x00",
+    "status_request": u32(7) + u64(1),
+    "status_response": status_response([(1, "127.0.0.1:9001", True), (4, "127.0.0.1:9004", False)]),
+    "admin_add": u32(9) + u64(2) + admin(0, 4, "127.0.0.1:9004"),
+    "admin_remove": u32(9) + u64(3) + admin(1, 4),
+    "admin_transfer": u32(9) + u64(4) + admin(2, 2),
 }
 
 # (name, control byte, stream)
@@ -114,8 +156,9 @@ INPUTS += [
     ("max_header", 0x02, b"\xff\xff\xff\xff"),
     ("truncated_frame", 0x03, frame(VALID["ping"])[:-3]),
     ("zero_length_frame", 0x00, frame(b"") + frame(VALID["ping"])),
-    ("unknown_message_tag", 0x00, frame(u32(5) + u64(1))),
-    ("unknown_command_tag", 0x06, frame(u32(1) + u64(1) + u32(4))),
+    ("unknown_message_tag", 0x00, frame(u32(10) + u64(1))),
+    ("unknown_command_tag", 0x06, frame(u32(1) + u64(1) + u32(13))),
+    ("forged_member_count", 0x00, frame(status_response([])[:-16 - 8] + u64(2**63) + u64(0))),
     ("length_beyond_payload", 0x00, frame(u32(0) + u64(2**64 - 1) + b"abc")),
     ("invalid_utf8_ping", 0x00, frame(u32(3) + u64(1) + bstr(b"\xed\xa0\x80"))),
     ("invalid_utf8_error", 0x00,
