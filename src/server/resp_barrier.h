@@ -10,6 +10,10 @@
 // Threading: join() from any thread; callbacks run on one of the I/O threads.
 #pragma once
 
+// A standard header before Asio's: Asio's config reads libstdc++'s macros (aligned allocation),
+// and every translation unit must agree on them.
+#include <cstddef>
+
 #include <asio/io_context.hpp>
 #include <functional>
 #include <memory>

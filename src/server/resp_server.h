@@ -10,6 +10,10 @@
 // Threading: create(), start() and stop() from one controlling thread; stop() is idempotent.
 #pragma once
 
+// A standard header before Asio's: Asio's config reads libstdc++'s macros (aligned allocation),
+// and every translation unit must agree on them.
+#include <cstddef>
+
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <condition_variable>

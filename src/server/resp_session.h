@@ -15,6 +15,10 @@
 // and are posted to the strand; they hold a shared_ptr, so the session outlives them.
 #pragma once
 
+// A standard header before Asio's: Asio's config reads libstdc++'s macros (aligned allocation),
+// and every translation unit must agree on them.
+#include <cstddef>
+
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>

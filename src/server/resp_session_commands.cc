@@ -1,12 +1,13 @@
 // RespSession: one request. Resolve it against the command table (unknown command and arity
 // errors), then route it: writes and reads to the ordering machinery, connection and server
 // commands answered here.
+#include "server/resp_session.h"
+
 #include <asio/post.hpp>
 #include <chrono>
 
 #include "server/resp/command_info.h"
 #include "server/resp_info.h"
-#include "server/resp_session.h"
 
 namespace cairn::server {
 namespace {

@@ -1,7 +1,7 @@
 // RespSession: reply slots and the ordering of writes and reads (see resp_session.h).
-#include <asio/post.hpp>
-
 #include "server/resp_session.h"
+
+#include <asio/post.hpp>
 
 namespace cairn::server {
 

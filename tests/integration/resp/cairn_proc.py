@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -69,15 +70,16 @@ class Node:
             args += ["--peers", peers]
         self.proc = subprocess.Popen(args, stdout=log, stderr=log)
 
-    def stop(self, timeout=10.0):
-        if self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=timeout)
+    def stop(self, timeout=15.0):
+        """Stops the process gracefully; returns its exit code (0 after a clean shutdown)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=timeout)
+        return self.proc.returncode
 
 
 class Cluster:
@@ -124,7 +126,13 @@ class Cluster:
         return next(n for n in self.nodes if n.id != self.leader_id)
 
     def stop(self):
-        for n in self.nodes:
-            n.stop()
+        """Stops every node; a node that did not shut down cleanly (a crash, a sanitizer report)
+        fails the run and its log is kept."""
+        codes = {n.id: n.stop() for n in self.nodes}
         self.log.close()
+        bad = {i: c for i, c in codes.items() if c != 0}
+        if bad:
+            with open(os.path.join(self.dir, "servers.log"), "rb") as f:
+                sys.stderr.write(f.read()[-20000:].decode(errors="replace"))
+            raise RuntimeError("cairn-server exit codes %s; log in %s" % (bad, self.dir))
         shutil.rmtree(self.dir, ignore_errors=True)

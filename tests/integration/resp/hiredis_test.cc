@@ -88,8 +88,9 @@ class Server {
     return c;
   }
 
-  void stop() {
-    if (pid_ <= 0) return;
+  // Returns the exit status: 0 after a clean shutdown (no crash, no sanitizer report).
+  int stop() {
+    if (pid_ <= 0) return 0;
     kill(pid_, SIGTERM);
     const auto end = Clock::now() + std::chrono::seconds(15);
     int status = 0;
@@ -104,6 +105,7 @@ class Server {
     pid_ = -1;
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 
  private:
@@ -122,7 +124,7 @@ class Hiredis : public ::testing::Test {
     ASSERT_TRUE(server->ready(std::chrono::seconds(20))) << "cairn-server did not start";
   }
   static void TearDownTestSuite() {
-    server->stop();
+    EXPECT_EQ(server->stop(), 0) << "cairn-server did not shut down cleanly";
     delete server;
     server = nullptr;
   }
