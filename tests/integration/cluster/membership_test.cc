@@ -1,5 +1,6 @@
 // Membership with real processes: a node joins with --join (learner first, promoted once caught
-// up), a node is removed, leadership is transferred, all while a client keeps writing.
+// up), a node is removed, leadership is transferred, the leader itself is removed, all while a
+// client keeps writing.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -98,6 +99,21 @@ TEST(Membership, JoinRemoveAndTransferUnderLoad) {
   EXPECT_NE(again.error().message().find("not a member"), std::string::npos)
       << again.error().to_string();
 
+  // The leader itself leaves: it hands leadership over and the rest carry on.
+  st = admin->remove_node(4);
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+  std::vector<uint64_t> rest;
+  for (uint64_t id : cluster.ids())
+    if (id != 4 && id != gone) rest.push_back(id);
+  const uint64_t after = cluster.wait_for_leader(10s, rest);
+  ASSERT_NE(after, 0u) << cluster.logs();
+  ASSERT_TRUE(LocalCluster::eventually(
+      [&] {
+        auto s = cluster.status(after);
+        return s && lacks_member(*s, 4);
+      },
+      10s));
+
   // The changes may take less time than a few writes: let the writer show the smaller cluster
   // takes writes too.
   const size_t before = writer.acked().size();
@@ -110,8 +126,8 @@ TEST(Membership, JoinRemoveAndTransferUnderLoad) {
     ASSERT_TRUE(v.ok()) << v.error().to_string();
     ASSERT_EQ(v->value_or("<lost>"), key);
   }
-  // The newcomer holds the data too.
-  auto local = cluster.client_of(4, 1s);
+  // Node 4 held the data when it left; the remaining members hold everything since.
+  auto local = cluster.client_of(after, 1s);
   auto v = local->get(acked.back(), /*stale=*/true);
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->value_or("<lost>"), acked.back());
