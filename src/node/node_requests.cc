@@ -99,8 +99,9 @@ void Node::receive_forward(net::ForwardRequest req) {
     Done reply = [this, origin, id, engine_command](Outcome o) {
       net::ClientResponse resp = outcome_to_forward_reply(o, engine_command);
       resp.request_id = id;
-      transport_->send(origin, net::Message{net::ForwardReply{std::move(resp)}},
-                       net::Lane::kControl);
+      // The bulk lane: its queue is bounded by bytes, not by a count sized for heartbeats, so a
+      // burst of answers to pipelined forwarded writes is not dropped.
+      transport_->send(origin, net::Message{net::ForwardReply{std::move(resp)}}, net::Lane::kBulk);
     };
     std::visit(
         Overloaded{
