@@ -59,13 +59,17 @@ def info_fields(port, section="replication"):
 
 
 class Node:
+    # Short ticks keep start-up and shutdown quick; the election timeout (1-2 s) is long because
+    # these tests are about the Redis protocol, not elections: on a loaded machine under
+    # sanitizers a 3 MiB write can hold a node thread past a 200 ms timeout, and the election
+    # that follows would fail the write with "leadership changed" (the cluster tests cover that).
     def __init__(self, server, node_id, listen_port, resp_port, peers, data_dir, log):
         self.id = node_id
         self.listen_port = listen_port
         self.resp_port = resp_port
         args = [server, "--id", str(node_id), "--listen", "127.0.0.1:%d" % listen_port,
                 "--resp", "127.0.0.1:%d" % resp_port, "--data-dir", data_dir,
-                "--tick-ms", "20", "--log-level", "warn"]
+                "--tick-ms", "20", "--election-ticks", "50", "--log-level", "warn"]
         if peers:
             args += ["--peers", peers]
         self.proc = subprocess.Popen(args, stdout=log, stderr=log)
