@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cairn vs redis-server with redis-benchmark, side by side in one run.
 #
-#   bench/compare-redis.sh [--quick] [--requests N] [--server PATH] [--threads N]
+#   bench/compare-redis.sh [--quick] [--requests N] [--server PATH] [--resp-threads N]
 #
 # Starts redis-server (--save '' --appendonly no), a single cairn node and a 3-node cairn cluster
 # on free 127.0.0.1 ports, then for every combination of test (SET, GET, INCR, MSET), pipeline
@@ -11,19 +11,19 @@
 # redis-benchmark's --csv output. Stops only the processes it started, by PID.
 #
 # --quick: 20000 requests per run (a smoke run); default 200000 (MSET: a quarter of that, each
-# MSET writes 10 keys).
+# MSET writes 10 keys). --resp-threads: cairn's Redis I/O threads (default 0: the node thread).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 REQUESTS=200000
 SERVER=""
-THREADS=1
+THREADS=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) REQUESTS=20000 ;;
     --requests) REQUESTS="$2"; shift ;;
     --server) SERVER="$2"; shift ;;
-    --threads) THREADS="$2"; shift ;;
+    --resp-threads) THREADS="$2"; shift ;;
     -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -77,7 +77,7 @@ start_cairn() {  # id listen resp peers dir
   local peers=()
   [[ -n "$4" ]] && peers=(--peers "$4")
   "$SERVER" --id "$1" --listen "127.0.0.1:$2" --resp "127.0.0.1:$3" --data-dir "$5" \
-    --threads "$THREADS" --log-level warn "${peers[@]}" >>"$WORK/cairn.log" 2>&1 &
+    --resp-threads "$THREADS" --log-level warn "${peers[@]}" >>"$WORK/cairn.log" 2>&1 &
   PIDS+=($!)
 }
 
@@ -107,7 +107,7 @@ FOLLOWER=$(( LEADER % 3 + 1 ))
 TARGETS=("redis:$REDIS_PORT" "cairn-1:$SINGLE_PORT" "cairn-3-leader:${CL_RESP[$LEADER]}"
          "cairn-3-follower:${CL_RESP[$FOLLOWER]}")
 
-echo "redis-benchmark -c 50 -r 100000 -n $REQUESTS (MSET: $((REQUESTS / 4))) --csv; cairn --threads $THREADS"
+echo "redis-benchmark -c 50 -r 100000 -n $REQUESTS (MSET: $((REQUESTS / 4))) --csv; cairn --resp-threads $THREADS"
 echo "$(redis-server --version | cut -d' ' -f1-3); $(nproc) cores; cairn: $SERVER"
 printf '%-6s %3s %5s  %-17s %10s %8s %8s %7s\n' test P bytes target ops/s p50_ms p99_ms vs_redis
 for size in 32 1024; do

@@ -131,6 +131,11 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::string encode_entry(const Command& command, int64_t time_ms) {
   std::string out;
+  encode_entry_to(out, command, time_ms);
+  return out;
+}
+
+void encode_entry_to(std::string& out, const Command& command, int64_t time_ms) {
   Writer w(out);
   w.u8(kCommandCodecVersion);
   w.i64(time_ms);
@@ -183,7 +188,6 @@ std::string encode_entry(const Command& command, int64_t time_ms) {
                  [&](const Evict& c) { w.keys(c.keys); },
              },
              command);
-  return out;
 }
 
 namespace {

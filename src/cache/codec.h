@@ -32,6 +32,8 @@ struct CodecError {
 };
 
 std::string encode_entry(const Command& command, int64_t time_ms);
+// The same, appended to `out` (which keeps its capacity across calls: no allocation per command).
+void encode_entry_to(std::string& out, const Command& command, int64_t time_ms);
 Result<StampedCommand, CodecError> decode_entry(std::string_view data);
 
 // A Reply, for a leader answering a node that forwarded a command to it:

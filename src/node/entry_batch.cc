@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "cache/codec.h"
+
 namespace cairn::node {
 namespace {
 
@@ -26,18 +28,32 @@ bool take_varint(std::string_view& in, uint64_t& v) {
 
 }  // namespace
 
+BatchBuilder::BatchBuilder() : body_(kHeaderBytes, '\0') {}
+
 void BatchBuilder::add(std::string_view encoded_command) {
   put_varint(body_, encoded_command.size());
   body_.append(encoded_command);
   ++count_;
 }
 
-std::string BatchBuilder::finish() const {
-  std::string out;
-  out.reserve(body_.size() + 11);
-  out.push_back(kBatchMarker);
-  put_varint(out, count_);
-  out += body_;
+size_t BatchBuilder::add(const cache::Command& command, int64_t time_ms, size_t max_bytes) {
+  scratch_.clear();
+  cache::encode_entry_to(scratch_, command, time_ms);
+  if (scratch_.size() <= max_bytes) add(scratch_);
+  return scratch_.size();
+}
+
+std::string BatchBuilder::finish() {
+  body_[0] = kBatchMarker;
+  uint64_t v = count_;
+  for (size_t i = 1; i < kHeaderBytes; ++i) {
+    const bool last = i + 1 == kHeaderBytes;
+    body_[i] = static_cast<char>((v & 0x7f) | (last ? 0 : 0x80));
+    v >>= 7;
+  }
+  std::string out = std::move(body_);
+  body_.assign(kHeaderBytes, '\0');
+  count_ = 0;
   return out;
 }
 

@@ -6,12 +6,16 @@
 // Layout: 0xB1 | count varint | (length varint | cache::encode_entry bytes)*. An entry whose first
 // byte is the cache codec's version (1) is a single command, as the node proposes for its own
 // entries (eviction). decode refuses truncation, a count past the input and trailing bytes.
+// The builder writes the count as a five-byte varint (continuation bits set on the first four,
+// which the decoder reads like any varint), so it can fill it in last and hand the buffer over
+// without copying it.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cache/command.h"
 #include "common/result.h"
 
 namespace cairn::node {
@@ -20,13 +24,20 @@ inline constexpr char kBatchMarker = '\xB1';
 
 class BatchBuilder {
  public:
+  BatchBuilder();
   void add(std::string_view encoded_command);
+  // Encodes the command straight into the batch (through a reused scratch buffer). Returns its
+  // encoded size; a command larger than max_bytes is not added.
+  size_t add(const cache::Command& command, int64_t time_ms, size_t max_bytes);
   size_t count() const { return count_; }
-  size_t bytes() const { return body_.size(); }
-  std::string finish() const;
+  size_t bytes() const { return body_.size() - kHeaderBytes; }
+  // The entry's data; the builder is empty afterwards.
+  std::string finish();
 
  private:
+  static constexpr size_t kHeaderBytes = 6;  // marker + five-byte count
   std::string body_;
+  std::string scratch_;
   size_t count_ = 0;
 };
 

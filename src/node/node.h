@@ -79,6 +79,10 @@ class Node {
   const std::string& listen_addr() const { return config_.listen; }
   net::NodeId leader_id() const { return leader_.load(std::memory_order_relaxed); }
   const cache::Engine& engine() const { return *engine_; }
+  // The node thread's event loop. A front end may run its connections here (RespServer with
+  // threads = 0): their handlers then run on the node thread between loop turns, and hand-offs
+  // to and from the node cost no thread switch. Runs from start() until the node stops.
+  asio::io_context& io_context() { return io_; }
   bool stopped() const { return stopped_.load(); }
 
   Node(NodeConfig config, std::unique_ptr<cache::Engine> engine);  // use create()

@@ -144,16 +144,15 @@ void Node::flush_proposals() {
   while (!queue_.empty() && batch.count() < config_.max_batch &&
          (batch.count() == 0 || batch.bytes() < config_.max_batch_bytes)) {
     Queued& q = queue_.front();
-    std::string encoded = cache::encode_entry(q.command, now_ms);
-    if (encoded.size() > kMaxEntryBytes) {
+    const size_t size = batch.add(q.command, now_ms, kMaxEntryBytes);
+    if (size > kMaxEntryBytes) {
       if (q.done)
         q.done(Outcome::fail(err(net::errors::kTooLarge,
                                  fmt::format("the command takes {} bytes; at most {} fit one entry",
-                                             encoded.size(), kMaxEntryBytes))));
+                                             size, kMaxEntryBytes))));
       queue_.pop_front();
       continue;
     }
-    batch.add(encoded);
     dones.push_back(std::move(q.done));  // may be empty: the node's own clock tick
     queue_.pop_front();
   }

@@ -16,8 +16,10 @@ namespace cairn::server {
 
 struct RespServerConfig {
   std::string listen = "127.0.0.1:6380";  // port 0 picks a free port: see local_endpoint()
-  unsigned threads = 1;                   // I/O threads
-  size_t max_connections = 10'000;        // beyond this, new connections are closed at once
+  // I/O threads; 0 runs the connections on the node's own thread (no hand-off between threads,
+  // Redis's model: best when cores are scarce).
+  unsigned threads = 1;
+  size_t max_connections = 10'000;  // beyond this, new connections are closed at once
   // Per connection: stop reading while this many answers are outstanding or this many answer
   // bytes are unsent, so a client pipelining without reading cannot grow the server's memory.
   size_t max_in_flight = 4096;

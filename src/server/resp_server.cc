@@ -5,6 +5,7 @@
 
 #include <asio/post.hpp>
 #include <asio/strand.hpp>
+#include <future>
 
 #include "net/address.h"
 #include "server/resp_session.h"
@@ -20,7 +21,9 @@ Result<std::shared_ptr<RespServer>, std::string> RespServer::create(RespServerCo
 }
 
 RespServer::RespServer(RespServerConfig config, node::Node& node)
-    : ctx_(std::make_shared<RespContext>(node, std::move(config))), acceptor_(io_) {
+    : ctx_(std::make_shared<RespContext>(node, std::move(config))),
+      io_(ctx_->config.threads == 0 ? node.io_context() : own_io_),
+      acceptor_(io_) {
   ctx_->barriers = std::make_shared<BarrierGroup>(node, io_);
 }
 
@@ -44,9 +47,15 @@ std::string RespServer::listen() {
 }
 
 void RespServer::start() {
+  if (ctx_->config.threads == 0) {
+    // The node's loop is already running: accept from it.
+    asio::post(io_, [this] { accept_next(); });
+    spdlog::info("Redis protocol on {} (on the node thread)", ctx_->bound);
+    return;
+  }
   work_.emplace(io_.get_executor());
   accept_next();
-  for (unsigned i = 0; i < std::max(1u, ctx_->config.threads); ++i)
+  for (unsigned i = 0; i < ctx_->config.threads; ++i)
     threads_.emplace_back([this] { io_.run(); });
   spdlog::info("Redis protocol on {} ({} I/O thread{})", ctx_->bound, threads_.size(),
                threads_.size() == 1 ? "" : "s");
@@ -58,21 +67,26 @@ void RespServer::accept_next() {
         if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
         if (!ec) {
           auto& c = ctx_->counters;
-          std::lock_guard lock(mu_);
-          if (stopping_) return;
-          if (c.connected.load() >= ctx_->config.max_connections) {
-            c.rejected.fetch_add(1, std::memory_order_relaxed);
-            std::error_code ignored;
-            socket.close(ignored);
-          } else {
-            c.connections_received.fetch_add(1, std::memory_order_relaxed);
-            c.connected.fetch_add(1, std::memory_order_relaxed);
-            const uint64_t id = c.next_client_id.fetch_add(1);
-            auto s = std::make_shared<RespSession>(std::move(socket), ctx_, id,
-                                                   [this](uint64_t gone) { forget(gone); });
-            sessions_.emplace(id, s);
-            s->start();
+          std::shared_ptr<RespSession> s;
+          {
+            std::lock_guard lock(mu_);
+            if (stopping_) return;
+            if (c.connected.load() >= ctx_->config.max_connections) {
+              c.rejected.fetch_add(1, std::memory_order_relaxed);
+              std::error_code ignored;
+              socket.close(ignored);
+            } else {
+              c.connections_received.fetch_add(1, std::memory_order_relaxed);
+              c.connected.fetch_add(1, std::memory_order_relaxed);
+              const uint64_t id = c.next_client_id.fetch_add(1);
+              s = std::make_shared<RespSession>(std::move(socket), ctx_, id,
+                                                [this](uint64_t gone) { forget(gone); });
+              sessions_.emplace(id, s);
+            }
           }
+          // Outside the lock: starting may run the session inline up to its end, and a session
+          // that ends calls forget(), which takes the lock.
+          if (s) s->start();
         } else {
           spdlog::warn("Redis protocol accept: {}", ec.message());
         }
@@ -108,6 +122,13 @@ void RespServer::stop() {
     std::unique_lock lock(mu_);
     all_closed_.wait_for(lock, ctx_->config.drain_timeout + std::chrono::seconds(1),
                          [this] { return sessions_.empty(); });
+  }
+  if (ctx_->config.threads == 0) {
+    // The node's loop goes on; make sure the acceptor's close has run before returning.
+    std::promise<void> closed;
+    asio::post(io_, [&closed] { closed.set_value(); });
+    if (!ctx_->node.stopped()) closed.get_future().wait_for(std::chrono::seconds(5));
+    return;
   }
   work_.reset();
   io_.stop();

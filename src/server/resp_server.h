@@ -5,7 +5,9 @@
 // Lifecycle: create() binds (so a taken port is reported before anything runs), start() starts
 // the I/O threads, stop() stops accepting, lets every connection answer what it has received
 // (within drain_timeout), closes them and joins the threads. Stop it before the node: answers
-// in flight need the node to arrive.
+// in flight need the node to arrive. With config.threads = 0 there are no threads of its own:
+// everything runs on the node's event loop (Node::io_context()), so start() must follow
+// node.start(), and the server must be destroyed before the node.
 //
 // Threading: create(), start() and stop() from one controlling thread; stop() is idempotent.
 #pragma once
@@ -52,7 +54,8 @@ class RespServer : public std::enable_shared_from_this<RespServer> {
   void forget(uint64_t id);
 
   std::shared_ptr<RespContext> ctx_;
-  asio::io_context io_;
+  asio::io_context own_io_;  // unused when running on the node's loop
+  asio::io_context& io_;
   asio::ip::tcp::acceptor acceptor_;
   asio::ip::tcp::endpoint local_;
   std::vector<std::thread> threads_;

@@ -101,9 +101,13 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
-  app.add_option("--threads", f.threads, "network I/O threads")
+  app.add_option("--threads", f.threads, "native protocol I/O threads")
       ->capture_default_str()
       ->check(CLI::Range(1u, 256u));
+  app.add_option("--resp-threads", f.resp_threads,
+                 "Redis protocol I/O threads; 0 serves Redis clients on the node thread")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 256u));
   app.add_option("--max-connections", f.max_connections, "open connections allowed at once")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));

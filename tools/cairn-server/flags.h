@@ -13,7 +13,8 @@ namespace cairn::tools {
 struct ServerFlags {
   node::NodeConfig node;
   std::string resp = "127.0.0.1:6380";
-  unsigned threads = 1;
+  unsigned threads = 1;       // native protocol I/O threads
+  unsigned resp_threads = 0;  // Redis protocol I/O threads; 0: on the node thread
   size_t max_connections = 10'000;
   std::string log_level = "info";
   std::chrono::milliseconds shutdown_grace{10'000};

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
                f.node.data_dir);
   cairn::server::RespServerConfig resp_config;
   resp_config.listen = f.resp;
-  resp_config.threads = f.threads;
+  resp_config.threads = f.resp_threads;
   resp_config.max_connections = f.max_connections;
   auto resp = cairn::server::RespServer::create(resp_config, **node);
   if (!resp.ok()) {

@@ -32,6 +32,8 @@ TEST(ServerFlags, InvalidValuesExitWithCodeTwoAndSayWhy) {
       {{"--join=host:"}, "--join"},
       {{"--tick-ms=0"}, "--tick-ms"},
       {{"--election-ticks=1"}, "--election-ticks"},
+      {{"--resp-threads=-1"}, "--resp-threads"},
+      {{"--resp-threads=1000"}, "--resp-threads"},
       {{"--log-level=loud"}, "--log-level"},
       {{"--config=/no/such/file.toml"}, "--config"},
       {{"--no-such-flag"}, "no-such-flag"},

@@ -63,7 +63,7 @@ class Node:
     # these tests are about the Redis protocol, not elections: on a loaded machine under
     # sanitizers a 3 MiB write can hold a node thread past a 200 ms timeout, and the election
     # that follows would fail the write with "leadership changed" (the cluster tests cover that).
-    def __init__(self, server, node_id, listen_port, resp_port, peers, data_dir, log):
+    def __init__(self, server, node_id, listen_port, resp_port, peers, data_dir, log, extra=()):
         self.id = node_id
         self.listen_port = listen_port
         self.resp_port = resp_port
@@ -72,6 +72,7 @@ class Node:
                 "--tick-ms", "20", "--election-ticks", "50", "--log-level", "warn"]
         if peers:
             args += ["--peers", peers]
+        args += list(extra)
         self.proc = subprocess.Popen(args, stdout=log, stderr=log)
 
     def stop(self, timeout=15.0):
@@ -89,7 +90,7 @@ class Node:
 class Cluster:
     """One node (size 1) or a cluster of `size` nodes, each answering RESP on its own port."""
 
-    def __init__(self, server, size=1):
+    def __init__(self, server, size=1, extra=()):
         self.dir = tempfile.mkdtemp(prefix="cairn-resp-test-")
         self.log = open(os.path.join(self.dir, "servers.log"), "wb")
         ports = [(free_port(), free_port()) for _ in range(size)]
@@ -99,7 +100,8 @@ class Cluster:
         try:
             for i, (listen, resp) in enumerate(ports):
                 data = os.path.join(self.dir, "node-%d" % (i + 1))
-                self.nodes.append(Node(server, i + 1, listen, resp, peers, data, self.log))
+                self.nodes.append(Node(server, i + 1, listen, resp, peers, data, self.log,
+                                       extra))
             self.leader_id = self.wait_for_leader()
         except BaseException:
             self.stop()

@@ -477,7 +477,12 @@ def main():
         if MODE == "redis":
             redis_proc, PORT = start_redis()
         else:
-            cluster = cairn_proc.Cluster(args.server, 3 if MODE == "follower" else 1)
+            # The single node serves Redis clients from two I/O threads of its own; the cluster's
+            # nodes serve them on their node threads (the default): both modes are exercised.
+            if MODE == "follower":
+                cluster = cairn_proc.Cluster(args.server, 3)
+            else:
+                cluster = cairn_proc.Cluster(args.server, 1, ["--resp-threads", "2"])
             PORT = (cluster.follower() if MODE == "follower" else cluster.nodes[0]).resp_port
         prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
         return 0 if prog.result.wasSuccessful() else 1

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cache/codec.h"
+
 namespace cairn::node {
 namespace {
 
@@ -36,6 +38,33 @@ TEST(EntryBatch, TruncationForgedCountsAndTrailingBytesAreRefused) {
   auto r = decode_batch(forged);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("exceeds"), std::string::npos) << r.error();
+}
+
+TEST(EntryBatch, CommandsEncodedInPlaceDecodeToThemselvesAndOversizedOnesAreLeftOut) {
+  BatchBuilder b;
+  cache::Put put;
+  put.key = "key:000000012345";
+  put.value = std::string(32, 'v');
+  EXPECT_EQ(b.add(cache::Command{put}, 1234, 1 << 20), cache::encode_entry(put, 1234).size());
+  cache::Put big = put;
+  big.value = std::string(2000, 'b');
+  EXPECT_GT(b.add(cache::Command{big}, 1234, 1000), 1000u);  // refused: not in the batch
+  EXPECT_EQ(b.count(), 1u);
+  const std::string entry = b.finish();
+  auto back = decode_batch(entry);
+  ASSERT_TRUE(back.ok()) << back.error();
+  ASSERT_EQ(back->size(), 1u);
+  auto cmd = cache::decode_entry((*back)[0]);
+  ASSERT_TRUE(cmd.ok());
+  EXPECT_EQ(cmd->time_ms, 1234);
+  EXPECT_EQ(std::get<cache::Put>(cmd->command).key, put.key);
+  EXPECT_EQ(std::get<cache::Put>(cmd->command).value, put.value);
+  // The builder starts over after finish().
+  EXPECT_EQ(b.count(), 0u);
+  b.add("x");
+  auto again = decode_batch(b.finish());
+  ASSERT_TRUE(again.ok()) << again.error();
+  EXPECT_EQ(again->size(), 1u);
 }
 
 }  // namespace
