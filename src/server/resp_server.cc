@@ -125,9 +125,11 @@ void RespServer::stop() {
   }
   if (ctx_->config.threads == 0) {
     // The node's loop goes on; make sure the acceptor's close has run before returning.
-    std::promise<void> closed;
-    asio::post(io_, [&closed] { closed.set_value(); });
-    if (!ctx_->node.stopped()) closed.get_future().wait_for(std::chrono::seconds(5));
+    // Shared: the handler may run after a bounded wait has given up.
+    auto closed = std::make_shared<std::promise<void>>();
+    auto done = closed->get_future();
+    asio::post(io_, [closed] { closed->set_value(); });
+    if (!ctx_->node.stopped()) done.wait_for(std::chrono::seconds(5));
     return;
   }
   work_.reset();
