@@ -73,11 +73,16 @@ class Reader {
     return 0;
   }
   Bytes bytes() {
-    uint64_t n = varint();
-    if (failed() || !need(n, "a string of " + std::to_string(n) + " bytes")) return {};
-    Bytes b(in_.substr(pos_, static_cast<size_t>(n)));
-    pos_ += static_cast<size_t>(n);
+    Bytes b;
+    bytes_into(b);
     return b;
+  }
+  // Into an existing string, reusing its capacity.
+  void bytes_into(Bytes& b) {
+    uint64_t n = varint();
+    if (failed() || !need(n, "a string of " + std::to_string(n) + " bytes")) return b.clear();
+    b.assign(in_.substr(pos_, static_cast<size_t>(n)));
+    pos_ += static_cast<size_t>(n);
   }
   template <typename E>
   E enumeration(uint8_t max, const char* what) {
@@ -192,15 +197,19 @@ void encode_entry_to(std::string& out, const Command& command, int64_t time_ms) 
 
 namespace {
 
+void decode_put(Reader& r, Put& p) {
+  r.bytes_into(p.key);
+  r.bytes_into(p.value);
+  p.condition = r.enumeration<PutCondition>(2, "put condition");
+  p.get_old = r.enumeration<uint8_t>(1, "flag") != 0;
+  p.expiry = r.expiry();
+}
+
 std::optional<Command> decode_body(uint8_t tag, Reader& r) {
   switch (tag) {
     case 0: {
       Put p;
-      p.key = r.bytes();
-      p.value = r.bytes();
-      p.condition = r.enumeration<PutCondition>(2, "put condition");
-      p.get_old = r.enumeration<uint8_t>(1, "flag") != 0;
-      p.expiry = r.expiry();
+      decode_put(r, p);
       return p;
     }
     case 1:
@@ -269,6 +278,13 @@ std::optional<Command> decode_body(uint8_t tag, Reader& r) {
 }  // namespace
 
 Result<StampedCommand, CodecError> decode_entry(std::string_view data) {
+  StampedCommand out;
+  auto st = decode_entry_into(data, out);
+  if (!st.ok()) return Err(st.error());
+  return out;
+}
+
+Status<CodecError> decode_entry_into(std::string_view data, StampedCommand& out) {
   static_assert(std::variant_size_v<Command> == 14, "a new command needs a decoder case");
   Reader r(data);
   const uint8_t version = r.u8();
@@ -276,14 +292,19 @@ Result<StampedCommand, CodecError> decode_entry(std::string_view data) {
     return Err(CodecError{"cache entry: unsupported version " + std::to_string(version) +
                           " (this build reads " + std::to_string(kCommandCodecVersion) + ")"});
   }
-  const int64_t time_ms = r.i64();
+  out.time_ms = r.i64();
   const uint8_t tag = r.u8();
   if (r.failed()) return Err(CodecError{r.error()});
-  std::optional<Command> cmd = decode_body(tag, r);
-  if (!cmd) return Err(CodecError{"cache entry: unknown command tag " + std::to_string(tag)});
+  if (auto* put = std::get_if<Put>(&out.command); put != nullptr && tag == 0) {
+    decode_put(r, *put);  // the common case, into the strings of the previous Put
+  } else {
+    std::optional<Command> cmd = decode_body(tag, r);
+    if (!cmd) return Err(CodecError{"cache entry: unknown command tag " + std::to_string(tag)});
+    out.command = std::move(*cmd);
+  }
   if (!r.failed() && !r.done()) r.fail("trailing bytes after the command");
   if (r.failed()) return Err(CodecError{r.error()});
-  return StampedCommand{std::move(*cmd), time_ms};
+  return {};
 }
 
 std::string encode_reply(const Reply& reply) {

@@ -35,6 +35,10 @@ std::string encode_entry(const Command& command, int64_t time_ms);
 // The same, appended to `out` (which keeps its capacity across calls: no allocation per command).
 void encode_entry_to(std::string& out, const Command& command, int64_t time_ms);
 Result<StampedCommand, CodecError> decode_entry(std::string_view data);
+// The same, into `out`: a Put decoded over a Put reuses its strings' capacity, so applying a
+// stream of Puts through one StampedCommand allocates nothing per command. On failure `out`
+// holds a partly decoded command.
+Status<CodecError> decode_entry_into(std::string_view data, StampedCommand& out);
 
 // A Reply, for a leader answering a node that forwarded a command to it:
 //   tag u8 (index of the Reply alternative) | int64 as i64 | Bytes as varint length + bytes |

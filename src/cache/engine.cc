@@ -185,8 +185,11 @@ std::optional<Error> Engine::check_sizes(std::string_view key, size_t value_len)
 }
 
 Result<int64_t, Error> Engine::resolve(const Expiry& x, bool positive, std::string_view cmd) const {
-  Error invalid{ErrorCode::kInvalidExpire,
-                "ERR invalid expire time in '" + std::string(cmd) + "' command"};
+  // Built only when needed: this runs for every write.
+  const auto invalid = [cmd] {
+    return Error{ErrorCode::kInvalidExpire,
+                 "ERR invalid expire time in '" + std::string(cmd) + "' command"};
+  };
   int64_t at = 0;
   switch (x.kind) {
     case Expiry::Kind::kNone:
@@ -195,17 +198,17 @@ Result<int64_t, Error> Engine::resolve(const Expiry& x, bool positive, std::stri
     case Expiry::Kind::kKeep:
       return kNoExpiry;  // callers handle kKeep before resolving
     case Expiry::Kind::kRelative:
-      if (positive && x.ms <= 0) return Err(invalid);
-      if (x.ms > 0 && clock_ms_ > std::numeric_limits<int64_t>::max() - x.ms) return Err(invalid);
-      if (x.ms < 0 && clock_ms_ < std::numeric_limits<int64_t>::min() - x.ms) return Err(invalid);
+      if (positive && x.ms <= 0) return Err(invalid());
+      if (x.ms > 0 && clock_ms_ > std::numeric_limits<int64_t>::max() - x.ms) return Err(invalid());
+      if (x.ms < 0 && clock_ms_ < std::numeric_limits<int64_t>::min() - x.ms) return Err(invalid());
       at = clock_ms_ + x.ms;
       break;
     case Expiry::Kind::kAbsolute:
-      if (positive && x.ms <= 0) return Err(invalid);
+      if (positive && x.ms <= 0) return Err(invalid());
       at = x.ms;
       break;
   }
-  if (at > kMaxExpireMs) return Err(invalid);
+  if (at > kMaxExpireMs) return Err(invalid());
   return at;
 }
 

@@ -300,13 +300,13 @@ void Node::apply_normal(const raft::Entry& e) {
   // Every replica applies the same bytes, so a command that does not decode is skipped by all of
   // them alike (only a node running different code could have proposed it).
   auto apply_one = [&](std::string_view data) {
-    auto stamped = cache::decode_entry(data);
-    if (!stamped.ok()) {
+    auto st = cache::decode_entry_into(data, apply_scratch_);
+    if (!st.ok()) {
       spdlog::error("node {}: entry {} holds an undecodable command: {}", config_.id, e.index(),
-                    stamped.error().message);
+                    st.error().message);
       return Outcome::fail("undecodable entry");
     }
-    return Outcome::of(engine_->apply(stamped->command, stamped->time_ms));
+    return Outcome::of(engine_->apply(apply_scratch_.command, apply_scratch_.time_ms));
   };
   if (!is_batch(e.data())) return complete_proposal(e.index(), e.term(), apply_one(e.data()));
   auto commands = decode_batch(e.data());

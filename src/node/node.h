@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cache/codec.h"
 #include "cache/engine.h"
 #include "net/messages.h"
 #include "net/transport.h"
@@ -61,7 +62,8 @@ class Node {
 
   // Entry points: any thread. Every callback is called exactly once.
   //
-  // A write, through the log: forwarded to the leader when this node is not it.
+  // A write, through the log: forwarded to the leader when this node is not it. Called on the node
+  // thread, it queues the write without a hand-off, and `done` may run before execute() returns.
   void execute(cache::Command cmd, Done done);
   // A linearizable read point: `done` gets Ok once this node has applied everything committed
   // before the call (ReadIndex), so reads of engine() made then see every write acknowledged
@@ -74,6 +76,11 @@ class Node {
   void receive_forward(net::ForwardRequest req);
   void receive_forward_reply(net::ClientResponse resp);
   void status(std::function<void(net::StatusResponse)> done);
+
+  // Node thread only (a front end running on io_context()): true when reads of engine() made now
+  // are linearizable without a ReadIndex round - this node leads a single-voter configuration and
+  // has applied everything committed, which is exactly what a ReadIndex would wait for.
+  bool can_read_now() const;
 
   net::NodeId id() const { return config_.id; }
   const std::string& listen_addr() const { return config_.listen; }
@@ -197,6 +204,7 @@ class Node {
   uint64_t next_forward_id_ = 1;
   std::optional<Transfer> transfer_;
   raft::Index applied_ = 0;
+  cache::StampedCommand apply_scratch_;  // the command being applied, decoded into reused strings
   raft::Index last_snapshot_index_ = 0;
   Clock::time_point last_time_carried_{};
   std::optional<raft::Index> eviction_in_flight_;

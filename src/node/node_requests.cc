@@ -49,9 +49,18 @@ void Node::submit(net::CacheCommand cmd, Respond respond) {
 
 void Node::execute(cache::Command cmd, Done done) {
   if (stopped_.load()) return done(Outcome::fail(err(net::errors::kShuttingDown)));
+  // A caller on the node thread (a front end sharing its loop) queues the write directly.
+  if (io_.get_executor().running_in_this_thread())
+    return execute_on_node(std::move(cmd), std::move(done), 0);
   asio::post(io_, [this, cmd = std::move(cmd), done = std::move(done)]() mutable {
     execute_on_node(std::move(cmd), std::move(done), 0);
   });
+}
+
+bool Node::can_read_now() const {
+  const raft::Raft& r = raw_->raft();
+  return !stopping_ && r.role() == raft::Role::kLeader && r.tracker().is_singleton() &&
+         applied_ >= r.log().committed();
 }
 
 void Node::read_barrier(Done done) {

@@ -47,6 +47,9 @@ struct RespContext {
   std::string bound;  // the address actually listened on, "host:port"
   uint16_t port = 0;
   std::shared_ptr<BarrierGroup> barriers;  // set by RespServer before any session starts
+  // Sessions run on the node thread (config.threads == 0), so they may ask the node whether a
+  // linearizable read can be served at once (Node::can_read_now).
+  bool on_node_thread = false;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -25,6 +25,7 @@ RespServer::RespServer(RespServerConfig config, node::Node& node)
       io_(ctx_->config.threads == 0 ? node.io_context() : own_io_),
       acceptor_(io_) {
   ctx_->barriers = std::make_shared<BarrierGroup>(node, io_);
+  ctx_->on_node_thread = ctx_->config.threads == 0;
 }
 
 RespServer::~RespServer() {

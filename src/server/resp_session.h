@@ -64,6 +64,9 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   struct Slot {
     std::string data;
     bool ready = false;
+    // A write's: how its answer is worded, fixed when it was received.
+    resp::Protocol proto = resp::Protocol::kResp2;
+    WriteShape shape = WriteShape::kAsIs;
   };
   struct WriteOp {
     WritePlan plan;
@@ -81,9 +84,15 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   // A write's answer, handed from the node thread to the strand.
   struct Finished {
     uint64_t slot;
-    resp::Protocol proto;
-    WriteShape shape;
     PlanResult result;
+  };
+  // The node's callback for a single-command write. Small and trivially copyable, so
+  // std::function holds it without allocating; the session is kept alive by keepalive_ while
+  // writes are in flight.
+  struct WriteDone {
+    RespSession* session;
+    uint64_t slot;
+    void operator()(node::Outcome o) const;
   };
 
   // resp_session.cc: I/O.
@@ -110,6 +119,9 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   // commit of many of this connection's writes costs one wake-up and one socket write.
   void on_write_done(Finished f);
   void take_finished();
+  // A read arriving now may be served at once: nothing is ahead of it on this connection, and
+  // it is READONLY or the node can serve linearizable reads without a round (node thread only).
+  bool can_serve_read_now() const;
   void serve_local(const ReadOp& op);
   void close_batch();
   void unblock();
@@ -152,11 +164,12 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   uint64_t first_slot_ = 0;
 
   // Ordering (see the top of this file).
-  std::deque<Op> blocked_;          // requests waiting for earlier ones, in order
-  std::vector<ReadOp> open_batch_;  // reads that will share the next read barrier
-  size_t writes_in_flight_ = 0;     // plans handed to the node, not yet answered
-  size_t barriers_in_flight_ = 0;   // read barriers requested, not yet served
-  size_t status_in_flight_ = 0;     // INFO / WAIT waiting for node.status()
+  std::deque<Op> blocked_;                  // requests waiting for earlier ones, in order
+  std::vector<ReadOp> open_batch_;          // reads that will share the next read barrier
+  size_t writes_in_flight_ = 0;             // plans handed to the node, not yet answered
+  std::shared_ptr<RespSession> keepalive_;  // this session, while writes_in_flight_ > 0
+  size_t barriers_in_flight_ = 0;           // read barriers requested, not yet served
+  size_t status_in_flight_ = 0;             // INFO / WAIT waiting for node.status()
 
   std::mutex finished_mu_;
   std::vector<Finished> finished_;   // guarded by finished_mu_

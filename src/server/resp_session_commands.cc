@@ -46,8 +46,9 @@ void RespSession::handle_request(Argv argv) {
       return submit(WriteOp{std::move(*plan), reserve_slot(), proto_});
     }
     case Route::kRead:
-      // A local read with nothing ahead of it is answered now, without copying its arguments.
-      if (readonly_ && blocked_.empty() && writes_in_flight_ == 0) {
+      // A read with nothing ahead of it is answered now, without copying its arguments, when it
+      // may be local (READONLY) or the node can vouch that local state is linearizable.
+      if (can_serve_read_now()) {
         resp::ReplyWriter w(immediate_target(), proto_);
         return serve_read(cmd->id, argv, ctx_->node.engine(), w);
       }

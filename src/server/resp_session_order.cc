@@ -49,25 +49,27 @@ bool RespSession::try_dispatch(Op& op) {
 }
 
 void RespSession::start_write(WriteOp op) {
-  ++writes_in_flight_;
-  const WriteShape shape = op.plan.shape;
+  if (writes_in_flight_++ == 0) keepalive_ = shared_from_this();
+  Slot& slot = slots_[op.slot - first_slot_];
+  slot.proto = op.proto;
+  slot.shape = op.plan.shape;
   if (op.plan.commands.size() == 1 && !op.plan.check_absent_first) {
     // The common case, without run_plan's extra callback layer on the node thread.
-    ctx_->node.execute(std::move(op.plan.commands[0]), [self = shared_from_this(), slot = op.slot,
-                                                        proto = op.proto, shape](node::Outcome o) {
-      PlanResult r{std::nullopt, cache::Nil{}};
-      if (o.ok())
-        r.reply = std::move(*o.reply);
-      else
-        r.cluster_error = std::move(o.error);
-      self->on_write_done(Finished{slot, proto, shape, std::move(r)});
-    });
+    ctx_->node.execute(std::move(op.plan.commands[0]), WriteDone{this, op.slot});
     return;
   }
-  run_plan(ctx_->node, std::move(op.plan),
-           [self = shared_from_this(), slot = op.slot, proto = op.proto, shape](PlanResult r) {
-             self->on_write_done(Finished{slot, proto, shape, std::move(r)});
-           });
+  run_plan(ctx_->node, std::move(op.plan), [this, slot = op.slot](PlanResult r) {
+    on_write_done(Finished{slot, std::move(r)});
+  });
+}
+
+void RespSession::WriteDone::operator()(node::Outcome o) const {
+  PlanResult r{std::nullopt, cache::Nil{}};
+  if (o.ok())
+    r.reply = std::move(*o.reply);
+  else
+    r.cluster_error = std::move(o.error);
+  session->on_write_done(Finished{slot, std::move(r)});
 }
 
 void RespSession::on_write_done(Finished f) {
@@ -87,16 +89,28 @@ void RespSession::take_finished() {
   writes_in_flight_ -= finishing_.size();
   if (!closed_) {
     for (Finished& f : finishing_) {
-      complete(f.slot, f.proto, [&](resp::ReplyWriter& w) {
+      const Slot& slot = slots_[f.slot - first_slot_];
+      const WriteShape shape = slot.shape;
+      complete(f.slot, slot.proto, [&](resp::ReplyWriter& w) {
         if (f.result.cluster_error) return w.error(cluster_error(*f.result.cluster_error));
-        write_engine_reply(f.result.reply, f.shape, w);
+        write_engine_reply(f.result.reply, shape, w);
       });
     }
   }
   finishing_.clear();
+  // take_finished runs from a handler holding its own reference: dropping this one is safe.
+  if (writes_in_flight_ == 0) keepalive_.reset();
   if (closed_) return;
   unblock();
   flush();
+}
+
+bool RespSession::can_serve_read_now() const {
+  if (!blocked_.empty() || writes_in_flight_ > 0) return false;
+  if (readonly_) return true;
+  // Earlier reads waiting for a barrier are answered first; this one must not overtake them.
+  return ctx_->on_node_thread && open_batch_.empty() && barriers_in_flight_ == 0 &&
+         ctx_->node.can_read_now();
 }
 
 void RespSession::serve_local(const ReadOp& op) {

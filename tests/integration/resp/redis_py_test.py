@@ -1,6 +1,7 @@
 """Every command cairn serves, through redis-py, against a real cairn-server.
 
   /usr/bin/python3 redis_py_test.py --server build/tools/cairn-server/cairn-server --mode single
+  ... --mode threads     the single node serving Redis clients from two I/O threads of its own
   ... --mode follower    a 3-node cluster, every request sent to a follower
   ... --mode redis       the same expectations against redis-server (to check the test itself)
 
@@ -469,7 +470,7 @@ def main():
     global PORT, MODE
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", help="path to cairn-server")
-    ap.add_argument("--mode", choices=["single", "follower", "redis"], default="single")
+    ap.add_argument("--mode", choices=["single", "threads", "follower", "redis"], default="single")
     args, rest = ap.parse_known_args()
     MODE = args.mode
     cluster = redis_proc = None
@@ -477,12 +478,14 @@ def main():
         if MODE == "redis":
             redis_proc, PORT = start_redis()
         else:
-            # The single node serves Redis clients from two I/O threads of its own; the cluster's
-            # nodes serve them on their node threads (the default): both modes are exercised.
+            # "single" and "follower" serve Redis clients on the node thread (the default; a lone
+            # voter then answers reads at once), "threads" from I/O threads of the server's own.
             if MODE == "follower":
                 cluster = cairn_proc.Cluster(args.server, 3)
-            else:
+            elif MODE == "threads":
                 cluster = cairn_proc.Cluster(args.server, 1, ["--resp-threads", "2"])
+            else:
+                cluster = cairn_proc.Cluster(args.server, 1)
             PORT = (cluster.follower() if MODE == "follower" else cluster.nodes[0]).resp_port
         prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
         return 0 if prog.result.wasSuccessful() else 1

@@ -45,6 +45,32 @@ TEST(Codec, EveryCommandRoundTrips) {
   }
 }
 
+TEST(Codec, DecodingIntoAReusedCommandMatchesAFreshDecode) {
+  // Every command decoded over every other (the Put-over-Put case reuses the strings): the
+  // result is always what a fresh decode gives, whatever the target held before.
+  const auto cmds = every_command();
+  std::vector<Command> targets = cmds;
+  targets.push_back(testing::put(std::string(100, 'K'), std::string(1000, 'V')));
+  for (const Command& before : targets) {
+    for (const Command& cmd : cmds) {
+      StampedCommand into{before, 7};
+      const std::string bytes = encode_entry(cmd, 99);
+      auto st = decode_entry_into(bytes, into);
+      ASSERT_TRUE(st.ok()) << st.error().message;
+      EXPECT_EQ(into.command, cmd);
+      EXPECT_EQ(into.time_ms, 99);
+    }
+  }
+  // A short Put over a long one keeps no stale bytes, and a refused entry says why.
+  StampedCommand into{testing::put("a-long-key-of-many-bytes", std::string(64, 'x')), 0};
+  ASSERT_TRUE(decode_entry_into(encode_entry(testing::put("k", "v"), 1), into).ok());
+  EXPECT_EQ(into.command, Command{testing::put("k", "v")});
+  const std::string bytes = encode_entry(testing::put("key", "value"), 1);
+  auto bad = decode_entry_into(std::string_view(bytes).substr(0, bytes.size() - 3), into);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message.rfind("cache entry: ", 0), 0u) << bad.error().message;
+}
+
 TEST(Codec, EveryTruncationIsRefused) {
   for (const Command& cmd : every_command()) {
     std::string bytes = encode_entry(cmd, 42);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <asio/post.hpp>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -133,6 +134,61 @@ TEST_F(SingleNode, EveryRequestIsAnsweredExactlyOnceEvenWhenStopping) {
   EXPECT_TRUE(net::errors::is(late->error, net::errors::kShuttingDown)) << late->error;
   EXPECT_EQ(answered.load(), kRequests);
   EXPECT_EQ(twice.load(), 0);
+}
+
+// Runs fn on the node thread and returns its result.
+template <typename Fn>
+auto on_node_thread(Node& node, Fn fn) {
+  std::promise<decltype(fn())> p;
+  asio::post(node.io_context(), [&] { p.set_value(fn()); });
+  return p.get_future().get();
+}
+
+TEST_F(SingleNode, ASingleVoterServesReadsAtOnceOnceItHasAppliedWhatIsCommitted) {
+  ASSERT_TRUE(execute(cache::Put{"k", "v", cache::PutCondition::kAlways, false, {}}).ok());
+  // The node's own entries (clock ticks) may be committed and not yet applied at a given
+  // moment; within a bounded number of loop turns everything committed is applied.
+  bool ready = false;
+  for (int turn = 0; turn < 1000 && !ready; ++turn)
+    ready = on_node_thread(*node_, [&] { return node_->can_read_now(); });
+  EXPECT_TRUE(ready);
+  EXPECT_EQ(node_->engine().get("k"), "v");
+}
+
+TEST_F(SingleNode, AWriteFromTheNodeThreadIsQueuedWithoutAHandOff) {
+  std::promise<Outcome> answer;
+  // Called on the node thread, execute() queues the write; its answer comes on a later turn.
+  const bool answered_inline = on_node_thread(*node_, [&] {
+    bool called = false;
+    node_->execute(cache::Put{"t", "1", cache::PutCondition::kAlways, false, {}},
+                   [&answer, &called](Outcome o) {
+                     called = true;
+                     answer.set_value(std::move(o));
+                   });
+    return called;
+  });
+  EXPECT_FALSE(answered_inline);
+  auto o = answer.get_future().get();
+  ASSERT_TRUE(o.ok()) << o.error;
+  EXPECT_EQ(node_->engine().get("t"), "1");
+}
+
+TEST(NodeReads, AMemberOfALargerClusterCannotServeReadsWithoutARound) {
+  const std::string dir = temp_dir();
+  NodeConfig c;
+  c.id = 1;
+  c.listen = "127.0.0.1:1";
+  c.data_dir = dir;
+  c.tick = 5ms;
+  // Peers that never answer: this node cannot lead, and even a leader of three would need a
+  // ReadIndex round.
+  c.peers = {{1, "127.0.0.1:1"}, {2, "127.0.0.1:2"}, {3, "127.0.0.1:3"}};
+  auto n = Node::create(c);
+  ASSERT_TRUE(n.ok()) << n.error();
+  (*n)->start();
+  EXPECT_FALSE(on_node_thread(**n, [&] { return (*n)->can_read_now(); }));
+  n->reset();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(NodeConfig, InvalidConfigurationsAreRefusedWithAReason) {
