@@ -8,14 +8,20 @@
 namespace cairn::cache {
 namespace {
 
+void put_i64(char* at, int64_t v) {
+  auto u = static_cast<uint64_t>(v);
+  for (int i = 0; i < 8; ++i)
+    at[i] = static_cast<char>(u >> (8 * i));
+}
+
 class Writer {
  public:
   explicit Writer(std::string& out) : out_(out) {}
   void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void i64(int64_t v) {
-    auto u = static_cast<uint64_t>(v);
-    for (int i = 0; i < 8; ++i)
-      out_.push_back(static_cast<char>(u >> (8 * i)));
+    char b[8];
+    put_i64(b, v);
+    out_.append(b, 8);
   }
   void varint(uint64_t v) {
     while (v >= 0x80) {
@@ -24,7 +30,7 @@ class Writer {
     }
     out_.push_back(static_cast<char>(v));
   }
-  void bytes(const Bytes& b) {
+  void bytes(std::string_view b) {
     varint(b.size());
     out_.append(b);
   }
@@ -140,59 +146,81 @@ std::string encode_entry(const Command& command, int64_t time_ms) {
   return out;
 }
 
+namespace {
+
+void put_fields(Writer& w, std::string_view key, std::string_view value, PutCondition condition,
+                bool get_old, const Expiry& expiry) {
+  w.bytes(key);
+  w.bytes(value);
+  w.u8(static_cast<uint8_t>(condition));
+  w.u8(get_old ? 1 : 0);
+  w.expiry(expiry);
+}
+
+}  // namespace
+
+void encode_put_to(std::string& out, std::string_view key, std::string_view value,
+                   PutCondition condition, bool get_old, const Expiry& expiry, int64_t time_ms) {
+  out.reserve(out.size() + key.size() + value.size() + 32);
+  Writer w(out);
+  w.u8(kCommandCodecVersion);
+  w.i64(time_ms);
+  w.u8(static_cast<uint8_t>(Command(std::in_place_type<Put>).index()));
+  put_fields(w, key, value, condition, get_old, expiry);
+}
+
+void stamp_entry_time(char* entry, int64_t time_ms) {
+  put_i64(entry + kEntryTimeOffset, time_ms);
+}
+
 void encode_entry_to(std::string& out, const Command& command, int64_t time_ms) {
   Writer w(out);
   w.u8(kCommandCodecVersion);
   w.i64(time_ms);
   w.u8(static_cast<uint8_t>(command.index()));
-  std::visit(Overloaded{
-                 [&](const Put& c) {
-                   w.bytes(c.key);
-                   w.bytes(c.value);
-                   w.u8(static_cast<uint8_t>(c.condition));
-                   w.u8(c.get_old ? 1 : 0);
-                   w.expiry(c.expiry);
-                 },
-                 [&](const Delete& c) { w.keys(c.keys); },
-                 [&](const Clear&) {},
-                 [&](const Expire& c) {
-                   w.bytes(c.key);
-                   w.expiry(c.expiry);
-                   w.u8(static_cast<uint8_t>(c.condition));
-                 },
-                 [&](const Persist& c) { w.bytes(c.key); },
-                 [&](const IncrBy& c) {
-                   w.bytes(c.key);
-                   w.i64(c.delta);
-                 },
-                 [&](const IncrByFloat& c) {
-                   w.bytes(c.key);
-                   w.bytes(c.delta);
-                 },
-                 [&](const Append& c) {
-                   w.bytes(c.key);
-                   w.bytes(c.value);
-                 },
-                 [&](const SetRange& c) {
-                   w.bytes(c.key);
-                   w.i64(c.offset);
-                   w.bytes(c.value);
-                 },
-                 [&](const GetDel& c) { w.bytes(c.key); },
-                 [&](const GetEx& c) {
-                   w.bytes(c.key);
-                   w.expiry(c.expiry);
-                 },
-                 [&](const CompareAndSet& c) {
-                   w.bytes(c.key);
-                   w.bytes(c.expected);
-                   w.bytes(c.value);
-                   w.expiry(c.expiry);
-                 },
-                 [&](const Tick&) {},
-                 [&](const Evict& c) { w.keys(c.keys); },
-             },
-             command);
+  std::visit(
+      Overloaded{
+          [&](const Put& c) { put_fields(w, c.key, c.value, c.condition, c.get_old, c.expiry); },
+          [&](const Delete& c) { w.keys(c.keys); },
+          [&](const Clear&) {},
+          [&](const Expire& c) {
+            w.bytes(c.key);
+            w.expiry(c.expiry);
+            w.u8(static_cast<uint8_t>(c.condition));
+          },
+          [&](const Persist& c) { w.bytes(c.key); },
+          [&](const IncrBy& c) {
+            w.bytes(c.key);
+            w.i64(c.delta);
+          },
+          [&](const IncrByFloat& c) {
+            w.bytes(c.key);
+            w.bytes(c.delta);
+          },
+          [&](const Append& c) {
+            w.bytes(c.key);
+            w.bytes(c.value);
+          },
+          [&](const SetRange& c) {
+            w.bytes(c.key);
+            w.i64(c.offset);
+            w.bytes(c.value);
+          },
+          [&](const GetDel& c) { w.bytes(c.key); },
+          [&](const GetEx& c) {
+            w.bytes(c.key);
+            w.expiry(c.expiry);
+          },
+          [&](const CompareAndSet& c) {
+            w.bytes(c.key);
+            w.bytes(c.expected);
+            w.bytes(c.value);
+            w.expiry(c.expiry);
+          },
+          [&](const Tick&) {},
+          [&](const Evict& c) { w.keys(c.keys); },
+      },
+      command);
 }
 
 namespace {

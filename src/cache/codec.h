@@ -35,6 +35,15 @@ std::string encode_entry(const Command& command, int64_t time_ms);
 // The same, appended to `out` (which keeps its capacity across calls: no allocation per command).
 void encode_entry_to(std::string& out, const Command& command, int64_t time_ms);
 Result<StampedCommand, CodecError> decode_entry(std::string_view data);
+// The bytes encode_entry_to(out, Put{key, value, condition, get_old, expiry}, time_ms) appends,
+// from views: a front end encodes a SET straight from the request, without building a Command.
+void encode_put_to(std::string& out, std::string_view key, std::string_view value,
+                   PutCondition condition, bool get_old, const Expiry& expiry, int64_t time_ms);
+// Where time_ms sits in an encoded entry. A command is encoded where it arrives with any time;
+// the leader stamps its own time into the bytes when it proposes them (stamp_entry_time).
+inline constexpr size_t kEntryTimeOffset = 1;
+inline constexpr size_t kEntryMinBytes = 10;  // version, time, tag
+void stamp_entry_time(char* entry, int64_t time_ms);
 // The same, into `out`: a Put decoded over a Put reuses its strings' capacity, so applying a
 // stream of Puts through one StampedCommand allocates nothing per command. On failure `out`
 // holds a partly decoded command.

@@ -43,6 +43,14 @@ size_t BatchBuilder::add(const cache::Command& command, int64_t time_ms, size_t 
   return scratch_.size();
 }
 
+size_t BatchBuilder::add_stamped(std::string_view entry, int64_t time_ms, size_t max_bytes) {
+  CAIRN_CHECK(entry.size() >= cache::kEntryMinBytes);  // execute_on_node refuses shorter ones
+  if (entry.size() > max_bytes) return entry.size();
+  add(entry);
+  cache::stamp_entry_time(body_.data() + body_.size() - entry.size(), time_ms);
+  return entry.size();
+}
+
 std::string BatchBuilder::finish() {
   body_[0] = kBatchMarker;
   uint64_t v = count_;

@@ -29,6 +29,10 @@ class BatchBuilder {
   // Encodes the command straight into the batch (through a reused scratch buffer). Returns its
   // encoded size; a command larger than max_bytes is not added.
   size_t add(const cache::Command& command, int64_t time_ms, size_t max_bytes);
+  // Adds an encoded command (cache::encode_entry bytes, at least kEntryMinBytes long), stamped
+  // with time_ms in the batch's copy. Returns its size; one larger than max_bytes is not added.
+  size_t add_stamped(std::string_view entry, int64_t time_ms, size_t max_bytes);
+  void reserve(size_t bytes) { body_.reserve(kHeaderBytes + bytes); }
   size_t count() const { return count_; }
   size_t bytes() const { return body_.size() - kHeaderBytes; }
   // The entry's data; the builder is empty afterwards.

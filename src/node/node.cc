@@ -314,11 +314,15 @@ void Node::apply_normal(const raft::Entry& e) {
     spdlog::error("node {}: entry {}: {}", config_.id, e.index(), commands.error());
     return complete_proposal(e.index(), e.term(), Outcome::fail("undecodable entry"));
   }
-  std::vector<Outcome> outcomes;
+  // One vector for every batch: its capacity is kept, so a large batch does not allocate (and
+  // fault in) fresh memory for its outcomes.
+  std::vector<Outcome> outcomes = std::move(apply_outcomes_);
+  outcomes.clear();
   outcomes.reserve(commands->size());
   for (std::string_view data : *commands)
     outcomes.push_back(apply_one(data));
-  complete_proposal(e.index(), e.term(), std::move(outcomes));
+  complete_proposal(e.index(), e.term(), outcomes);
+  apply_outcomes_ = std::move(outcomes);
 }
 
 void Node::on_soft_state(const raft::SoftState& ss) {
@@ -336,7 +340,7 @@ void Node::on_soft_state(const raft::SoftState& ss) {
     auto waiting = std::move(queue_);
     queue_.clear();
     for (auto& q : waiting)
-      if (q.done) execute_on_node(std::move(q.command), std::move(q.done), 0);
+      if (q.done) execute_on_node(std::move(q.entry), std::move(q.done), 0);
   }
   if (leader_changed) reissue_reads();
 }

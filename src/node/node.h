@@ -65,6 +65,10 @@ class Node {
   // A write, through the log: forwarded to the leader when this node is not it. Called on the node
   // thread, it queues the write without a hand-off, and `done` may run before execute() returns.
   void execute(cache::Command cmd, Done done);
+  // The same for a command already encoded (cache::encode_entry_to or encode_put_to, with any
+  // time: the leader stamps its own). Saves building a Command for a front end that can encode
+  // straight from its request.
+  void execute_encoded(std::string entry, Done done);
   // A linearizable read point: `done` gets Ok once this node has applied everything committed
   // before the call (ReadIndex), so reads of engine() made then see every write acknowledged
   // before the call, on any node. Concurrent callers share one ReadIndex round.
@@ -102,8 +106,8 @@ class Node {
     Clock::time_point deadline;
   };
   struct Queued {
-    cache::Command command;
-    Done done;  // empty for the node's own entries (clock ticks), which are never rerouted
+    std::string entry;  // cache::encode_entry bytes; their time is stamped when proposed
+    Done done;          // empty for the node's own entries (clock ticks), which are never rerouted
   };
   struct ReadBatch {
     std::vector<Done> waiters;
@@ -136,7 +140,7 @@ class Node {
   void finish_stop();
 
   // node_requests.cc: client requests, forwarding, reads, timeouts.
-  void execute_on_node(cache::Command cmd, Done done, uint32_t hops);
+  void execute_on_node(std::string entry, Done done, uint32_t hops);
   void forward(net::ForwardedCommand cmd, uint32_t hops, Done done);
   void flush_proposals();
   void flush_reads();
@@ -146,7 +150,7 @@ class Node {
   void expire_requests(Clock::time_point now);
   // Answers the requests of the entry at `index`: outcomes[i] to the i-th (those without an
   // outcome are answered as dropped).
-  void complete_proposal(raft::Index index, raft::Term term, std::vector<Outcome> outcomes);
+  void complete_proposal(raft::Index index, raft::Term term, std::vector<Outcome>& outcomes);
   void complete_proposal(raft::Index index, raft::Term term, Outcome outcome);
   // Answers every proposal at or below `index` as dropped: a snapshot covered them, so they may
   // have been applied but their results are unknown here.
@@ -195,6 +199,7 @@ class Node {
   Clock::time_point stop_deadline_{};
   raft::SoftState soft_;
   std::deque<Queued> queue_;                   // writes waiting to be proposed (leader)
+  size_t command_bytes_estimate_ = 64;         // encoded bytes per command in the last batch
   std::map<raft::Index, Proposal> proposals_;  // proposed, waiting to apply, by log index
   size_t proposed_requests_ = 0;               // requests in proposals_
   std::vector<Done> read_queue_;
@@ -205,6 +210,7 @@ class Node {
   std::optional<Transfer> transfer_;
   raft::Index applied_ = 0;
   cache::StampedCommand apply_scratch_;  // the command being applied, decoded into reused strings
+  std::vector<Outcome> apply_outcomes_;  // a batch's outcomes (reused: see apply_normal)
   raft::Index last_snapshot_index_ = 0;
   Clock::time_point last_time_carried_{};
   std::optional<raft::Index> eviction_in_flight_;

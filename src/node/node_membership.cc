@@ -197,7 +197,7 @@ void Node::sync_transport_peers() {
 void Node::leader_duties(Clock::time_point now) {
   // Time moves forward on every replica only through the log: stamp an empty tick when idle.
   if (now - last_time_carried_ >= config_.clock_tick && queue_.empty()) {
-    queue_.push_back(Queued{cache::Tick{}, Done{}});
+    queue_.push_back(Queued{cache::encode_entry(cache::Tick{}, 0), Done{}});
     last_time_carried_ = now;
   }
   if (config_.cache.max_memory != 0 && !eviction_in_flight_ &&

@@ -2,6 +2,8 @@
 // redis-server 7.0 in order and wording: option syntax first, then numbers, then limits.
 #include "server/resp_commands.h"
 
+#include "cache/codec.h"
+
 #include <limits>
 
 #include "common/overloaded.h"
@@ -99,9 +101,21 @@ Result<cache::Expiry, std::string> expiry_of(const StringOptions& o, std::string
   return cmd == "getex" ? cache::Expiry::keep() : cache::Expiry::none();
 }
 
-Result<WritePlan, std::string> one(cache::Command c, WriteShape shape = WriteShape::kAsIs) {
+Result<WritePlan, std::string> one(const cache::Command& c, WriteShape shape = WriteShape::kAsIs) {
   WritePlan p;
-  p.commands.push_back(std::move(c));
+  p.commands.push_back(cache::encode_entry(c, 0));
+  p.shape = shape;
+  return p;
+}
+
+// The SET family, the most common writes, is encoded straight from the request's arguments.
+Result<WritePlan, std::string> one_put(std::string_view key, std::string_view value,
+                                       cache::PutCondition condition, bool get_old,
+                                       const cache::Expiry& expiry,
+                                       WriteShape shape = WriteShape::kAsIs) {
+  WritePlan p;
+  p.commands.emplace_back();
+  cache::encode_put_to(p.commands.back(), key, value, condition, get_old, expiry, 0);
   p.shape = shape;
   return p;
 }
@@ -111,18 +125,16 @@ Result<WritePlan, std::string> plan_set(Argv argv) {
   if (!o.ok()) return Err{o.error()};
   auto x = expiry_of(*o, "set");
   if (!x.ok()) return Err{x.error()};
-  cache::Put put{std::string(argv[1]), std::string(argv[2]), cache::PutCondition::kAlways, o->get,
-                 *x};
-  if (o->nx) put.condition = cache::PutCondition::kIfAbsent;
-  if (o->xx) put.condition = cache::PutCondition::kIfPresent;
-  return one(std::move(put));
+  auto condition = cache::PutCondition::kAlways;
+  if (o->nx) condition = cache::PutCondition::kIfAbsent;
+  if (o->xx) condition = cache::PutCondition::kIfPresent;
+  return one_put(argv[1], argv[2], condition, o->get, *x);
 }
 
 Result<WritePlan, std::string> plan_setex(Argv argv, bool seconds, std::string_view cmd) {
   auto x = parse_expiry(argv[2], seconds, false, cmd);
   if (!x.ok()) return Err{x.error()};
-  return one(cache::Put{std::string(argv[1]), std::string(argv[3]), cache::PutCondition::kAlways,
-                        false, *x});
+  return one_put(argv[1], argv[3], cache::PutCondition::kAlways, false, *x);
 }
 
 Result<WritePlan, std::string> plan_getex(Argv argv) {
@@ -140,10 +152,10 @@ Result<WritePlan, std::string> plan_mset(Argv argv, bool nx, std::string_view cm
   p.shape = nx ? WriteShape::kMsetnx : WriteShape::kAllOk;
   p.check_absent_first = nx && argv.size() > 3;
   for (size_t i = 1; i + 1 < argv.size(); i += 2) {
-    p.commands.push_back(
-        cache::Put{std::string(argv[i]), std::string(argv[i + 1]),
-                   nx ? cache::PutCondition::kIfAbsent : cache::PutCondition::kAlways, false,
-                   cache::Expiry::none()});
+    p.commands.emplace_back();
+    cache::encode_put_to(p.commands.back(), argv[i], argv[i + 1],
+                         nx ? cache::PutCondition::kIfAbsent : cache::PutCondition::kAlways, false,
+                         cache::Expiry::none(), 0);
   }
   return p;
 }
@@ -322,16 +334,14 @@ Result<WritePlan, std::string> plan_write(CommandId id, Argv argv) {
     case CommandId::kSet:
       return plan_set(argv);
     case CommandId::kSetnx:
-      return one(cache::Put{key(), std::string(argv[2]), cache::PutCondition::kIfAbsent, false,
-                            cache::Expiry::none()},
-                 WriteShape::kBool);
+      return one_put(argv[1], argv[2], cache::PutCondition::kIfAbsent, false, cache::Expiry::none(),
+                     WriteShape::kBool);
     case CommandId::kSetex:
       return plan_setex(argv, true, "setex");
     case CommandId::kPsetex:
       return plan_setex(argv, false, "psetex");
     case CommandId::kGetset:
-      return one(cache::Put{key(), std::string(argv[2]), cache::PutCondition::kAlways, true,
-                            cache::Expiry::none()});
+      return one_put(argv[1], argv[2], cache::PutCondition::kAlways, true, cache::Expiry::none());
     case CommandId::kGetdel:
       return one(cache::GetDel{key()});
     case CommandId::kGetex:

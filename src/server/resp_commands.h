@@ -42,7 +42,9 @@ enum class WriteShape : uint8_t {
 };
 
 struct WritePlan {
-  std::vector<cache::Command> commands;  // applied in this order, each its own Raft entry
+  // Applied in this order. Already encoded for the log (cache::encode_entry bytes, time 0: the
+  // leader stamps its own), so the session hands them over without another copy.
+  std::vector<std::string> commands;
   WriteShape shape = WriteShape::kAsIs;
   // MSETNX with several keys: the keys must all be absent (checked after a read barrier) before
   // the puts are proposed. Not atomic against a concurrent writer; see docs/resp.md.

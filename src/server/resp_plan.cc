@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "cache/codec.h"
+
 namespace cairn::server {
 namespace {
 
@@ -36,16 +38,20 @@ struct Tally {
   }
 };
 
-void issue_all(node::Node& node, std::vector<cache::Command> commands,
+void issue_all(node::Node& node, std::vector<std::string> commands,
                const std::shared_ptr<Tally>& tally) {
   tally->remaining = commands.size();
   for (auto& c : commands)
-    node.execute(std::move(c), [tally](node::Outcome o) { tally->add(std::move(o)); });
+    node.execute_encoded(std::move(c), [tally](node::Outcome o) { tally->add(std::move(o)); });
 }
 
-bool any_present(const cache::Engine& engine, const std::vector<cache::Command>& commands) {
-  for (const auto& c : commands)
-    if (engine.exists({std::get<cache::Put>(c).key}) > 0) return true;
+// MSETNX's keys: its commands are Puts the plan encoded itself.
+bool any_present(const cache::Engine& engine, const std::vector<std::string>& commands) {
+  for (const auto& c : commands) {
+    auto put = cache::decode_entry(c);
+    CAIRN_CHECK(put.ok() && std::holds_alternative<cache::Put>(put->command));
+    if (engine.exists({std::get<cache::Put>(put->command).key}) > 0) return true;
+  }
   return false;
 }
 
@@ -53,7 +59,7 @@ bool any_present(const cache::Engine& engine, const std::vector<cache::Command>&
 
 void run_plan(node::Node& node, WritePlan plan, std::function<void(PlanResult)> done) {
   if (plan.commands.size() == 1 && !plan.check_absent_first) {
-    node.execute(std::move(plan.commands[0]), [done = std::move(done)](node::Outcome o) {
+    node.execute_encoded(std::move(plan.commands[0]), [done = std::move(done)](node::Outcome o) {
       if (!o.ok()) return done(PlanResult{std::move(o.error), cache::Nil{}});
       done(PlanResult{std::nullopt, std::move(*o.reply)});
     });
@@ -65,7 +71,7 @@ void run_plan(node::Node& node, WritePlan plan, std::function<void(PlanResult)> 
   if (!plan.check_absent_first) return issue_all(node, std::move(plan.commands), tally);
   // MSETNX over several keys: refuse at once when any key is present at a linearizable read
   // point; otherwise set each key only if still absent (a concurrent writer can still take one).
-  auto commands = std::make_shared<std::vector<cache::Command>>(std::move(plan.commands));
+  auto commands = std::make_shared<std::vector<std::string>>(std::move(plan.commands));
   node.read_barrier([&node, tally, commands](node::Outcome o) {
     if (!o.ok()) return tally->done(PlanResult{std::move(o.error), cache::Nil{}});
     if (any_present(node.engine(), *commands))

@@ -156,16 +156,8 @@ void RespSession::process_input() {
 
 asio::awaitable<void> RespSession::read_loop() {
   std::error_code ec;
-  // The last read took everything the socket had, and nothing has run on this loop since. Asio's
-  // async_read_some always tries the socket once before waiting, which after a drained read is a
-  // wasted system call per request burst; waiting for readiness first saves it. Only on the node
-  // thread: it is the only thread running that loop, so no readiness event can be consumed
-  // between the draining read and the wait (with several threads one could be, and the wait
-  // would never end). Any other suspension clears it.
-  bool drained = false;
   while (!closed_ && !stopping_ && !closing_) {
     while (over_limits() && !closed_ && !stopping_) {
-      drained = false;
       writer_wake_.cancel();
       reader_wake_.expires_at(asio::steady_timer::time_point::max());
       reader_waiting_ = true;
@@ -185,18 +177,10 @@ asio::awaitable<void> RespSession::read_loop() {
         std::clamp<size_t>(static_cast<size_t>(std::min<uint64_t>(pending + 2, kMaxReadChunk)),
                            kReadChunk, kMaxReadChunk);
     if (in_.size() < in_end_ + want) in_.resize(in_end_ + want);
-    const auto room = asio::buffer(in_.data() + in_end_, in_.size() - in_end_);
-    size_t n = 0;
-    if (drained) {
-      co_await socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                                  asio::redirect_error(asio::use_awaitable, ec));
-      if (!ec) n = socket_.read_some(room, ec);      // non-blocking
-      if (ec == asio::error::would_block) continue;  // a stale readiness event: wait again
-    } else {
-      n = co_await socket_.async_read_some(room, asio::redirect_error(asio::use_awaitable, ec));
-    }
+    const size_t n =
+        co_await socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                                         asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
-    drained = ctx_->on_node_thread && n < room.size();
     in_end_ += n;
     ctx_->counters.bytes_in.fetch_add(n, std::memory_order_relaxed);
     process_input();

@@ -55,7 +55,7 @@ void RespSession::start_write(WriteOp op) {
   slot.shape = op.plan.shape;
   if (op.plan.commands.size() == 1 && !op.plan.check_absent_first) {
     // The common case, without run_plan's extra callback layer on the node thread.
-    ctx_->node.execute(std::move(op.plan.commands[0]), WriteDone{this, op.slot});
+    ctx_->node.execute_encoded(std::move(op.plan.commands[0]), WriteDone{this, op.slot});
     return;
   }
   run_plan(ctx_->node, std::move(op.plan), [this, slot = op.slot](PlanResult r) {

@@ -67,5 +67,27 @@ TEST(EntryBatch, CommandsEncodedInPlaceDecodeToThemselvesAndOversizedOnesAreLeft
   EXPECT_EQ(again->size(), 1u);
 }
 
+TEST(EntryBatch, EncodedCommandsAreStampedWithTheLeadersTimeInTheBatchCopyOnly) {
+  // Encoded where the request arrived, with time 0; the batch carries the proposer's time.
+  const cache::Put put{"key", "value", cache::PutCondition::kIfAbsent, true,
+                       cache::Expiry::relative(500)};
+  std::string encoded;
+  cache::encode_put_to(encoded, put.key, put.value, put.condition, put.get_old, put.expiry, 0);
+  EXPECT_EQ(encoded, cache::encode_entry(put, 0));
+  const std::string original = encoded;
+  BatchBuilder b;
+  EXPECT_EQ(b.add_stamped(encoded, 1700000000123, 1 << 20), encoded.size());
+  EXPECT_EQ(b.add_stamped(std::string(100, 'x').insert(0, original), 5, 50), original.size() + 100);
+  EXPECT_EQ(encoded, original);  // the queued bytes are not modified
+  const std::string entry = b.finish();
+  auto back = decode_batch(entry);
+  ASSERT_TRUE(back.ok()) << back.error();
+  ASSERT_EQ(back->size(), 1u);  // the oversized one was left out
+  auto cmd = cache::decode_entry((*back)[0]);
+  ASSERT_TRUE(cmd.ok()) << cmd.error().message;
+  EXPECT_EQ(cmd->command, cache::Command{put});
+  EXPECT_EQ(cmd->time_ms, 1700000000123);
+}
+
 }  // namespace
 }  // namespace cairn::node

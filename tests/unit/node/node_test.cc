@@ -12,6 +12,7 @@
 #include <future>
 #include <mutex>
 
+#include "cache/codec.h"
 #include "net/client_errors.h"
 
 namespace cairn::node {
@@ -171,6 +172,21 @@ TEST_F(SingleNode, AWriteFromTheNodeThreadIsQueuedWithoutAHandOff) {
   auto o = answer.get_future().get();
   ASSERT_TRUE(o.ok()) << o.error;
   EXPECT_EQ(node_->engine().get("t"), "1");
+}
+
+TEST_F(SingleNode, EncodedWritesApplyAndMalformedOnesAreRefused) {
+  std::string put;
+  cache::encode_put_to(put, "e", "1", cache::PutCondition::kAlways, false, cache::Expiry::none(),
+                       0);
+  std::promise<Outcome> ok, bad;
+  node_->execute_encoded(put, [&](Outcome o) { ok.set_value(std::move(o)); });
+  node_->execute_encoded("short", [&](Outcome o) { bad.set_value(std::move(o)); });
+  auto o = ok.get_future().get();
+  ASSERT_TRUE(o.ok()) << o.error;
+  EXPECT_EQ(node_->engine().get("e"), "1");
+  auto b = bad.get_future().get();
+  EXPECT_FALSE(b.ok());
+  EXPECT_NE(b.error.find("malformed command"), std::string::npos) << b.error;
 }
 
 TEST(NodeReads, AMemberOfALargerClusterCannotServeReadsWithoutARound) {
