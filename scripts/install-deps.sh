@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build g++ clang libclang-rt-14-dev clang-format pkg-config
   # libraries
   libasio-dev libprotobuf-dev protobuf-compiler libspdlog-dev libfmt-dev libcli11-dev
-  libtomlplusplus-dev liblz4-dev libxxhash-dev libhiredis-dev
+  libtomlplusplus-dev liblz4-dev libxxhash-dev libhiredis-dev libjemalloc-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev redis-server redis-tools python3-redis procps
 )
