@@ -54,6 +54,7 @@ class Reader {
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
   bool done() const { return pos_ == in_.size(); }
+  size_t remaining() const { return in_.size() - pos_; }
 
   uint8_t u8() {
     if (!need(1, "a byte")) return 0;
@@ -171,6 +172,19 @@ void encode_put_to(std::string& out, std::string_view key, std::string_view valu
 
 void stamp_entry_time(char* entry, int64_t time_ms) {
   put_i64(entry + kEntryTimeOffset, time_ms);
+}
+
+std::string_view peek_key(std::string_view entry) {
+  if (entry.size() < kEntryMinBytes || static_cast<uint8_t>(entry[0]) != kCommandCodecVersion)
+    return {};
+  const uint8_t tag = static_cast<uint8_t>(entry[kEntryMinBytes - 1]);
+  // Delete, Clear, Tick and Evict do not start with one key.
+  if (tag == 1 || tag == 2 || tag == 12 || tag == 13) return {};
+  Reader r(entry.substr(kEntryMinBytes));
+  const uint64_t n = r.varint();
+  const size_t at = kEntryMinBytes + (entry.size() - kEntryMinBytes - r.remaining());
+  if (r.failed() || n > entry.size() - at) return {};
+  return entry.substr(at, static_cast<size_t>(n));
 }
 
 void encode_entry_to(std::string& out, const Command& command, int64_t time_ms) {

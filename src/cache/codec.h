@@ -44,6 +44,9 @@ void encode_put_to(std::string& out, std::string_view key, std::string_view valu
 inline constexpr size_t kEntryTimeOffset = 1;
 inline constexpr size_t kEntryMinBytes = 10;  // version, time, tag
 void stamp_entry_time(char* entry, int64_t time_ms);
+// The key of an encoded single-key command, read without decoding the rest (to prefetch its
+// place in the table ahead of applying it); empty for other commands or malformed bytes.
+std::string_view peek_key(std::string_view entry);
 // The same, into `out`: a Put decoded over a Put reuses its strings' capacity, so applying a
 // stream of Puts through one StampedCommand allocates nothing per command. On failure `out`
 // holds a partly decoded command.

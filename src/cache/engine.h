@@ -93,6 +93,16 @@ class Engine {
   // Applies one committed command stamped with the leader's time. Apply thread only.
   Reply apply(const Command& cmd, int64_t time_ms);
 
+  // Apply thread: a key a command applied soon will look up. prefetch() fetches its bucket into
+  // the cache and returns its hash; prefetch_chain(hash), called later, its chain's first entry.
+  // Only hints: no effect on results.
+  uint64_t prefetch(std::string_view key) const {
+    const uint64_t h = hash_key(key);
+    table_.prefetch_bucket(h);
+    return h;
+  }
+  void prefetch_chain(uint64_t hash) const { table_.prefetch_chain(hash); }
+
   // Reads: any thread, concurrent with apply.
   std::optional<Bytes> get(std::string_view key) const;
   // GET without a copy: calls fn(std::string_view value) under the shared lock (so fn must be

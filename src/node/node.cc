@@ -319,8 +319,19 @@ void Node::apply_normal(const raft::Entry& e) {
   std::vector<Outcome> outcomes = std::move(apply_outcomes_);
   outcomes.clear();
   outcomes.reserve(commands->size());
-  for (std::string_view data : *commands)
-    outcomes.push_back(apply_one(data));
+  // The keys' table slots are prefetched kAhead commands ahead (bucket) and kAhead / 2 ahead
+  // (chain head): on a keyspace larger than the cache, lookups otherwise wait on each miss.
+  constexpr size_t kAhead = 8;
+  const auto& cmds = *commands;
+  uint64_t hashes[kAhead] = {};
+  for (size_t i = 0; i < std::min(kAhead, cmds.size()); ++i)
+    hashes[i] = engine_->prefetch(cache::peek_key(cmds[i]));
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    if (i + kAhead / 2 < cmds.size()) engine_->prefetch_chain(hashes[(i + kAhead / 2) % kAhead]);
+    outcomes.push_back(apply_one(cmds[i]));
+    if (i + kAhead < cmds.size())
+      hashes[i % kAhead] = engine_->prefetch(cache::peek_key(cmds[i + kAhead]));
+  }
   complete_proposal(e.index(), e.term(), outcomes);
   apply_outcomes_ = std::move(outcomes);
 }

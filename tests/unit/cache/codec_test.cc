@@ -71,6 +71,29 @@ TEST(Codec, DecodingIntoAReusedCommandMatchesAFreshDecode) {
   EXPECT_EQ(bad.error().message.rfind("cache entry: ", 0), 0u) << bad.error().message;
 }
 
+TEST(Codec, PeekKeyReadsTheKeyOfSingleKeyCommandsOnly) {
+  for (const Command& cmd : every_command()) {
+    SCOPED_TRACE(cmd.index());
+    const std::string bytes = encode_entry(cmd, 5);
+    const std::string_view key = peek_key(bytes);
+    std::visit(
+        [&](const auto& c) {
+          if constexpr (requires { c.key; })
+            EXPECT_EQ(key, c.key);
+          else
+            EXPECT_TRUE(key.empty());
+        },
+        cmd);
+    // Truncated or foreign bytes give no key, never a read past the end.
+    for (size_t cut = 0; cut < bytes.size(); ++cut) {
+      const std::string_view k = peek_key(std::string_view(bytes).substr(0, cut));
+      EXPECT_LE(k.size(), cut);
+    }
+  }
+  EXPECT_TRUE(peek_key("").empty());
+  EXPECT_TRUE(peek_key(std::string(20, '\x7f')).empty());
+}
+
 TEST(Codec, EveryTruncationIsRefused) {
   for (const Command& cmd : every_command()) {
     std::string bytes = encode_entry(cmd, 42);
