@@ -14,6 +14,15 @@
 #include "node/node_handler.h"
 #include "server/resp_server.h"
 
+// jemalloc's settings, read when it starts (the MALLOC_CONF environment variable overrides them):
+// transparent huge pages for its memory. The Raft log and the keyspace grow by fresh memory under
+// a write load, and touching it 2 MiB rather than 4 KiB at a time cuts the page faults (which
+// dominated the cost of 1 KiB writes). Unused when linked against another allocator.
+extern "C" {
+// NOLINTNEXTLINE: the name is jemalloc's.
+const char* malloc_conf = "thp:always,metadata_thp:auto";
+}
+
 int main(int argc, char** argv) {
   auto parsed = cairn::tools::parse_flags(argc, argv);
   if (auto* exit_now = std::get_if<cairn::tools::ExitNow>(&parsed)) return exit_now->code;
