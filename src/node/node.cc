@@ -97,6 +97,8 @@ Status<std::string> Node::init_raft() {
   auto raw = raft::RawNode::create(rc, &storage_);
   if (!raw.ok()) return Err{std::string(raft::to_string(raw.error()))};
   raw_ = std::move(*raw);
+  // Committed batches are applied where storage holds them, not from a copy (handle_ready).
+  raw_->lend_committed_entries(true);
   soft_ = raw_->raft().soft_state();
 
   net::TransportConfig tc;
@@ -230,6 +232,13 @@ void Node::handle_ready() {
   // costs less than the send, so the simple order costs nothing.
   send_messages(rd.messages);
   apply_entries(rd.committed_entries);
+  // Lent entries are read where storage holds them (the entries above were appended first).
+  for (raft::Index i = rd.committed_first; i <= rd.committed_last; ++i) {
+    const raft::Entry* e = storage_.entry_ref(i);
+    CAIRN_CHECK(e != nullptr);
+    apply_entry(*e);
+  }
+  if (rd.committed_last >= rd.committed_first) finish_applying();
   on_read_states(rd.read_states);
   raw_->advance(rd);
 }
@@ -268,24 +277,31 @@ void Node::send_messages(std::vector<raft::Message>& msgs) {
 }
 
 void Node::apply_entries(std::vector<raft::Entry>& entries) {
-  for (const auto& e : entries) {
-    switch (e.entry_type()) {
-      case eraftpb::EntryNormal:
-        apply_normal(e);
-        break;
-      case eraftpb::EntryConfChange:
-      case eraftpb::EntryConfChangeV2:
-        apply_conf_change(e);
-        break;
-      default:
-        spdlog::error("node {}: entry {} has unknown type {}", config_.id, e.index(),
-                      static_cast<int>(e.entry_type()));
-        complete_proposal(e.index(), e.term(), Outcome::fail("unknown entry type"));
-        break;
-    }
-    applied_ = e.index();
-    if (eviction_in_flight_ && applied_ >= *eviction_in_flight_) eviction_in_flight_.reset();
+  for (const auto& e : entries)
+    apply_entry(e);
+  if (!entries.empty()) finish_applying();
+}
+
+void Node::apply_entry(const raft::Entry& e) {
+  switch (e.entry_type()) {
+    case eraftpb::EntryNormal:
+      apply_normal(e);
+      break;
+    case eraftpb::EntryConfChange:
+    case eraftpb::EntryConfChangeV2:
+      apply_conf_change(e);
+      break;
+    default:
+      spdlog::error("node {}: entry {} has unknown type {}", config_.id, e.index(),
+                    static_cast<int>(e.entry_type()));
+      complete_proposal(e.index(), e.term(), Outcome::fail("unknown entry type"));
+      break;
   }
+  applied_ = e.index();
+  if (eviction_in_flight_ && applied_ >= *eviction_in_flight_) eviction_in_flight_.reset();
+}
+
+void Node::finish_applying() {
   if (recovering_ && recovery_target_ != 0 && applied_ >= recovery_target_) {
     recovering_ = false;
     spdlog::info("node {}: caught up to index {}; voting again", config_.id, applied_);

@@ -135,6 +135,8 @@ class Node {
   void persist_hard_state(const raft::HardState& hs);
   void send_messages(std::vector<raft::Message>& msgs);
   void apply_entries(std::vector<raft::Entry>& entries);
+  void apply_entry(const raft::Entry& e);
+  void finish_applying();  // after a run of apply_entry: leaves recovery once caught up
   void apply_normal(const raft::Entry& e);
   void on_soft_state(const raft::SoftState& ss);
   void finish_stop();

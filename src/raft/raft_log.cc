@@ -128,6 +128,27 @@ std::vector<Entry> RaftLog::next_committed_entries() const {
   return std::move(ents).value();
 }
 
+std::optional<RaftLog::Range> RaftLog::next_committed_range() const {
+  Range r;
+  r.first = std::max(applied_ + 1, first_index());
+  r.last = r.first - 1;
+  std::uint64_t size = 0;
+  for (Index i = r.first; i <= committed_; ++i) {
+    const Entry* e = entry_ref(i);
+    if (e == nullptr) return std::nullopt;
+    size += entry_size(*e);
+    if (r.last >= r.first && size > max_next_ents_size_) break;  // at least one, as slice()
+    r.last = i;
+  }
+  return r;
+}
+
+const Entry* RaftLog::entry_ref(Index i) const {
+  if (i >= unstable_.offset && i - unstable_.offset < unstable_.entries.size())
+    return &unstable_.entries[i - unstable_.offset];
+  return storage_->entry_ref(i);
+}
+
 bool RaftLog::has_next_committed_entries() const {
   return committed_ + 1 > std::max(applied_ + 1, first_index());
 }

@@ -46,6 +46,15 @@ class RaftLog {
   const std::vector<Entry>& unstable_entries() const { return unstable_.entries; }
   const std::optional<Snapshot>& unstable_snapshot() const { return unstable_.snapshot; }
   std::vector<Entry> next_committed_entries() const;
+  // The same entries as an inclusive index range [first, last] (empty when last < first), or
+  // nullopt when one of them cannot be lent (entry_ref). Lets the caller apply them in place.
+  struct Range {
+    Index first = 1;
+    Index last = 0;
+  };
+  std::optional<Range> next_committed_range() const;
+  // Entry i in the unstable part or the storage, without a copy; nullptr if not lendable.
+  const Entry* entry_ref(Index i) const;
   bool has_next_committed_entries() const;
   RResult<Snapshot> snapshot() const;
 

@@ -153,11 +153,21 @@ Ready RawNode::ready() {
     // The snapshot's acknowledgement may leave in this same Ready: it must be durable first.
     rd.must_sync = true;
   }
-  rd.committed_entries = raft_.log().next_committed_entries();
-  if (!rd.committed_entries.empty()) {
-    handed_.last_committed = rd.committed_entries.back().index();
-    for (const Entry& e : rd.committed_entries)
-      handed_.committed_bytes += payload_size(e);
+  std::optional<RaftLog::Range> lent;
+  if (lend_committed_) lent = raft_.log().next_committed_range();
+  if (lent) {
+    rd.committed_first = lent->first;
+    rd.committed_last = lent->last;
+    if (lent->last >= lent->first) handed_.last_committed = lent->last;
+    for (Index i = lent->first; i <= lent->last; ++i)
+      handed_.committed_bytes += payload_size(*raft_.log().entry_ref(i));
+  } else {
+    rd.committed_entries = raft_.log().next_committed_entries();
+    if (!rd.committed_entries.empty()) {
+      handed_.last_committed = rd.committed_entries.back().index();
+      for (const Entry& e : rd.committed_entries)
+        handed_.committed_bytes += payload_size(e);
+    }
   }
   rd.messages = std::move(raft_.msgs());
   raft_.msgs().clear();

@@ -29,8 +29,13 @@ struct Ready {
   std::vector<Entry> entries;            // to append to storage before sending messages
   std::optional<Snapshot> snapshot;      // to install before anything else
   std::vector<Entry> committed_entries;  // to apply to the state machine
-  std::vector<Message> messages;         // to send after persisting
-  bool must_sync = false;                // entries or term/vote changed: fsync before sending
+  // With RawNode::lend_committed_entries(true), the committed entries to apply are instead given
+  // as indexes, [committed_first, committed_last] (none when last < first), for the caller to
+  // read in place from its storage once `entries` are appended: no copy of the batch.
+  Index committed_first = 1;
+  Index committed_last = 0;
+  std::vector<Message> messages;  // to send after persisting
+  bool must_sync = false;         // entries or term/vote changed: fsync before sending
 };
 
 // Per-peer replication state as the leader sees it.
@@ -86,6 +91,9 @@ class RawNode {
   void report_snapshot(NodeId id, bool success);
 
   bool has_ready() const;
+  // Lend committed entries (Ready::committed_first/last) rather than copy them, when the storage
+  // can lend them (Storage::entry_ref); otherwise ready() still copies.
+  void lend_committed_entries(bool on) { lend_committed_ = on; }
   Ready ready();
   void advance(const Ready& rd);
 
@@ -106,6 +114,7 @@ class RawNode {
   };
 
   Raft raft_;
+  bool lend_committed_ = false;
   SoftState prev_soft_;
   HardState prev_hard_;
   Handed handed_;

@@ -34,6 +34,12 @@ RResult<std::vector<Entry>> MemStorage::entries(Index lo, Index hi, std::uint64_
   return out;
 }
 
+const Entry* MemStorage::entry_ref(Index i) const {
+  const Index offset = ents_.front().index();  // the dummy entry: the snapshot's index
+  if (i <= offset || i - offset >= ents_.size()) return nullptr;
+  return &ents_[i - offset];
+}
+
 RResult<Term> MemStorage::term(Index i) const {
   const Index offset = ents_.front().index();
   if (i < offset) return Err(Error::kCompacted);

@@ -32,6 +32,12 @@ class Storage {
   virtual Index last_index() const = 0;
   // The most recent snapshot. kSnapshotTemporarilyUnavailable asks the leader to retry later.
   virtual RResult<Snapshot> snapshot(Index request_index) const = 0;
+  // Entry i itself, for i in [first_index(), last_index()], valid until the storage changes; or
+  // nullptr when this storage does not lend its entries (readers then copy them via entries()).
+  virtual const Entry* entry_ref(Index i) const {
+    (void)i;
+    return nullptr;
+  }
 };
 
 class MemStorage final : public Storage {
@@ -44,6 +50,7 @@ class MemStorage final : public Storage {
   Index first_index() const override;
   Index last_index() const override;
   RResult<Snapshot> snapshot(Index request_index) const override;
+  const Entry* entry_ref(Index i) const override;
 
   void set_hard_state(const HardState& hs) { hard_state_ = hs; }
   void set_conf_state(const ConfState& cs) { conf_state_ = cs; }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <latch>
 #include <map>
 #include <mutex>
 #include <set>
@@ -141,7 +142,11 @@ TEST(Concurrency, ReadersWhileApplying) {
   cfg.max_memory = 2 << 20;  // small enough that eviction runs too
   Engine engine(cfg);
   std::atomic<bool> stop{false};
+  // The writer starts once every reader runs, and each reader reads at least once, so the
+  // reads really overlap the writes however the threads are scheduled.
+  std::latch readers_started(3);
   std::thread writer([&] {
+    readers_started.wait();
     int64_t t = kT0;
     for (int i = 0; i < 30000; ++i) {
       std::string k = "k" + std::to_string(i % 2000);
@@ -169,7 +174,8 @@ TEST(Concurrency, ReadersWhileApplying) {
     readers.emplace_back([&, r] {
       uint64_t cursor = 0;
       uint64_t n = 0;
-      while (!stop.load()) {
+      readers_started.count_down();
+      do {
         std::string k = "k" + std::to_string((n * 7 + static_cast<uint64_t>(r)) % 2000);
         if (auto v = engine.get(k)) {
           EXPECT_EQ(*v, "value-of-" + k);
@@ -190,7 +196,7 @@ TEST(Concurrency, ReadersWhileApplying) {
         (void)engine.used_memory();
         if (n % 50 == 0) (void)engine.keys("k19*");
         ++n;
-      }
+      } while (!stop.load());
       reads += n;
     });
   }
