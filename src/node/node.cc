@@ -75,6 +75,7 @@ Status<std::string> Node::init_raft() {
     conf_state_ = meta->conf_state();
     applied_ = 1;
     last_snapshot_index_ = 1;
+    last_compact_index_ = 1;
     if (hs.term() < 1) hs.set_term(1);
     hs.set_commit(1);
   }
@@ -99,6 +100,7 @@ Status<std::string> Node::init_raft() {
   raw_ = std::move(*raw);
   // Committed batches are applied where storage holds them, not from a copy (handle_ready).
   raw_->lend_committed_entries(true);
+  storage_.build_snapshots_on_demand(true);
   soft_ = raw_->raft().soft_state();
 
   net::TransportConfig tc;
@@ -298,6 +300,7 @@ void Node::apply_entry(const raft::Entry& e) {
       break;
   }
   applied_ = e.index();
+  applied_bytes_since_compact_ += e.data().size();
   if (eviction_in_flight_ && applied_ >= *eviction_in_flight_) eviction_in_flight_.reset();
 }
 

@@ -214,6 +214,8 @@ class Node {
   cache::StampedCommand apply_scratch_;  // the command being applied, decoded into reused strings
   std::vector<Outcome> apply_outcomes_;  // a batch's outcomes (reused: see apply_normal)
   raft::Index last_snapshot_index_ = 0;
+  raft::Index last_compact_index_ = 0;
+  uint64_t applied_bytes_since_compact_ = 0;
   Clock::time_point last_time_carried_{};
   std::optional<raft::Index> eviction_in_flight_;
   uint64_t ticks_ = 0;

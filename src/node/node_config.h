@@ -37,9 +37,12 @@ struct NodeConfig {
   size_t max_batch_bytes = 1 << 20;
   // Requests waiting for the log (queued or proposed, unapplied) before new ones get "busy".
   size_t max_pending = 100'000;
-  // Take a snapshot and compact the log once this many entries are applied past the last one.
+  // Compact the log (the log is in memory) once this many entries, or this many bytes of them,
+  // are applied past the last compaction. A snapshot of the state is built only when a follower
+  // needs one (it lags behind the compacted log, or joins).
   uint64_t snapshot_entries = 100'000;
-  // Entries kept behind a snapshot so slightly lagging followers still catch up from the log.
+  uint64_t compact_bytes = 64u << 20;
+  // Entries kept behind a compaction so slightly lagging followers still catch up from the log.
   uint64_t log_tail_entries = 1'000;
   // The leader proposes a clock tick when no write has carried time for this long, so expiry
   // advances on every replica even when nobody writes.

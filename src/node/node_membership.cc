@@ -266,6 +266,8 @@ Status<std::string> Node::restore_snapshot(const raft::Snapshot& snap) {
   conf_state_ = snap.metadata().conf_state();
   applied_ = snap.metadata().index();
   last_snapshot_index_ = applied_;
+  last_compact_index_ = applied_;
+  applied_bytes_since_compact_ = 0;
   drop_proposals_through(applied_);
   sync_transport_peers();
   spdlog::info("node {}: installed snapshot at index {} ({} keys)", config_.id, applied_,
@@ -274,19 +276,29 @@ Status<std::string> Node::restore_snapshot(const raft::Snapshot& snap) {
 }
 
 void Node::maybe_snapshot() {
-  if (applied_ < last_snapshot_index_ + config_.snapshot_entries) return;
-  const auto started = Clock::now();
-  auto snap = storage_.create_snapshot(applied_, &conf_state_, snapshot_data());
-  if (!snap.ok()) return;
-  last_snapshot_index_ = applied_;
+  // A follower needs a snapshot newer than the compacted log: build one of the applied state.
+  // Raft retries sending it on the next round (MemStorage answered "temporarily unavailable").
+  if (storage_.take_snapshot_request() && applied_ > last_snapshot_index_) {
+    const auto started = Clock::now();
+    auto snap = storage_.create_snapshot(applied_, &conf_state_, snapshot_data());
+    if (snap.ok()) {
+      last_snapshot_index_ = applied_;
+      spdlog::info(
+          "node {}: snapshot at index {} ({} bytes) in {} ms", config_.id, applied_,
+          snap->data().size(),
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+    }
+  }
+  // The log is compacted by count or bytes without a snapshot: it costs a move of the tail.
+  if (applied_ < last_compact_index_ + config_.snapshot_entries &&
+      applied_bytes_since_compact_ < config_.compact_bytes)
+    return;
   const raft::Index keep_from =
       applied_ > config_.log_tail_entries ? applied_ - config_.log_tail_entries : 0;
   if (keep_from > storage_.first_index()) (void)storage_.compact(keep_from);
-  spdlog::info(
-      "node {}: snapshot at index {} ({} bytes) in {} ms; log kept from {}", config_.id, applied_,
-      snap->data().size(),
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count(),
-      storage_.first_index());
+  last_compact_index_ = applied_;
+  applied_bytes_since_compact_ = 0;
+  spdlog::debug("node {}: log compacted, kept from {}", config_.id, storage_.first_index());
 }
 
 }  // namespace cairn::node

@@ -48,6 +48,11 @@ RResult<Term> MemStorage::term(Index i) const {
 }
 
 RResult<Snapshot> MemStorage::snapshot(Index /*request_index*/) const {
+  if (on_demand_ && snapshot_.metadata().index() + 1 < first_index()) {
+    // Entries after it were compacted away: it cannot bring a follower to the log. Ask for one.
+    snapshot_requested_ = true;
+    return Err(Error::kSnapshotTemporarilyUnavailable);
+  }
   return snapshot_;
 }
 

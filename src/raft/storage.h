@@ -6,6 +6,7 @@
 // the RawNode serializes every call.
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include "raft/types.h"
@@ -61,6 +62,12 @@ class MemStorage final : public Storage {
   RResult<Snapshot> create_snapshot(Index i, const ConfState* cs, std::string data);
   // Discards entries before compact_index (which must be <= last_index). kCompacted if already.
   RStatus compact(Index compact_index);
+  // Snapshots on demand: with this on, the log may be compacted past the last snapshot, and
+  // snapshot() then answers kSnapshotTemporarilyUnavailable (the leader retries later) and
+  // records the request; the owner, seeing take_snapshot_request(), creates a fresh snapshot of
+  // its applied state (which is at or past the compaction point) with create_snapshot().
+  void build_snapshots_on_demand(bool on) { on_demand_ = on; }
+  bool take_snapshot_request() { return std::exchange(snapshot_requested_, false); }
   // Appends entries, truncating any conflicting suffix. Entries must be contiguous and must not
   // start beyond last_index()+1.
   void append(const std::vector<Entry>& ents);
@@ -70,9 +77,12 @@ class MemStorage final : public Storage {
   HardState hard_state_;
   ConfState conf_state_;  // the latest membership persisted with a snapshot or set by the caller
   Snapshot snapshot_;
-  // ents_[0] is a dummy entry carrying the snapshot's index and term. Invariant: ents_ non-empty,
+  // ents_[0] is a dummy entry carrying the index and term of the compaction point (the
+  // snapshot's, unless the log was compacted past it on demand). Invariant: ents_ non-empty,
   // ents_[k].index() == ents_[0].index() + k.
   std::vector<Entry> ents_;
+  bool on_demand_ = false;
+  mutable bool snapshot_requested_ = false;
 };
 
 }  // namespace cairn::raft

@@ -74,7 +74,7 @@ Result<std::map<net::NodeId, std::string>, std::string> parse_peers(std::string_
 std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   ServerFlags f;
   node::NodeConfig& n = f.node;
-  std::string peers, max_memory = "0", eviction = "s3-fifo";
+  std::string peers, max_memory = "0", eviction = "s3-fifo", compact_bytes = "64mb";
   uint64_t tick_ms = 100, timeout_ms = 5000, grace_ms = 10'000;
   bool no_forward = false;
 
@@ -122,9 +122,12 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1}, uint64_t{3'600'000}));
   app.add_option("--snapshot-entries", n.snapshot_entries,
-                 "applied entries between snapshots (log compaction)")
+                 "applied entries between log compactions (snapshots are built when needed)")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{10}, UINT64_MAX));
+  app.add_option("--compact-bytes", compact_bytes,
+                 "applied log bytes between compactions: bytes, or a size like 64mb (>= 1mb)")
+      ->capture_default_str();
   app.add_option("--shutdown-grace-ms", grace_ms, "bound on a graceful shutdown")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{0}, uint64_t{600'000}));
@@ -162,6 +165,10 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   if (!bytes)
     return fail(fmt::format("--max-memory {}: expected bytes or a size like 24mb", max_memory));
   n.cache.max_memory = *bytes;
+  auto compact = parse_bytes(compact_bytes);
+  if (!compact || *compact < (1u << 20))
+    return fail(fmt::format("--compact-bytes {}: expected a size of at least 1mb", compact_bytes));
+  n.compact_bytes = *compact;
   auto policy = cache::parse_policy(lower(eviction));
   if (!policy)
     return fail(

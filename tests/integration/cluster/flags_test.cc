@@ -20,6 +20,8 @@ TEST(ServerFlags, InvalidValuesExitWithCodeTwoAndSayWhy) {
       {{"--max-memory=12zb"}, "--max-memory 12zb"},
       {{"--max-memory=99999999999999999999gb"}, "--max-memory"},
       {{"--eviction=lru"}, "--eviction lru"},
+      {{"--compact-bytes=10kb"}, "--compact-bytes 10kb"},
+      {{"--compact-bytes=lots"}, "--compact-bytes lots"},
       {{"--peers=1=nope"}, "--peers"},
       {{"--peers=1=127.0.0.1:9000,1=127.0.0.1:9001"}, "appears twice"},
       {{"--peers=2=127.0.0.1:9000"}, "must include this node"},

@@ -98,4 +98,31 @@ TEST(MemStorage, CreateAndApplySnapshot) {
 }
 
 }  // namespace
+// On demand: compacting past the snapshot makes snapshot() ask for a fresh one (once) instead of
+// handing out one that cannot bring a follower to the log; a snapshot at or past the compaction
+// point is handed out again.
+TEST(MemStorage, SnapshotsOnDemandAfterCompactingPastTheLastOne) {
+  MemStorage s = make_storage();  // snapshot at 3, entries 4 and 5
+  s.build_snapshots_on_demand(true);
+  EXPECT_TRUE(s.snapshot(0).ok());  // nothing compacted past it yet
+  EXPECT_FALSE(s.take_snapshot_request());
+  ASSERT_TRUE(s.compact(5).ok());
+  auto r = s.snapshot(0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), Error::kSnapshotTemporarilyUnavailable);
+  EXPECT_TRUE(s.take_snapshot_request());
+  EXPECT_FALSE(s.take_snapshot_request());  // taken
+  ConfState cs;
+  cs.add_voters(1);
+  ASSERT_TRUE(s.create_snapshot(5, &cs, "fresh").ok());
+  auto fresh = s.snapshot(0);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->metadata().index(), 5u);
+  EXPECT_EQ(fresh->data(), "fresh");
+  // Off (the default), the old behaviour: whatever snapshot there is.
+  MemStorage plain = make_storage();
+  ASSERT_TRUE(plain.compact(5).ok());
+  EXPECT_TRUE(plain.snapshot(0).ok());
+}
+
 }  // namespace cairn::raft
