@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cairn vs redis-server with redis-benchmark, side by side in one run.
 #
-#   bench/compare-redis.sh [--quick] [--requests N] [--server PATH] [--resp-threads N]
+#   bench/compare-redis.sh [--quick] [--requests N] [--rounds N] [--server PATH] [--resp-threads N]
 #
 # Starts redis-server (--save '' --appendonly no), a single cairn node and a 3-node cairn cluster
 # on free 127.0.0.1 ports, then for every combination of test (SET, GET, INCR, MSET), pipeline
@@ -11,20 +11,26 @@
 # redis-benchmark's --csv output. Stops only the processes it started, by PID.
 #
 # --quick: 20000 requests per run (a smoke run); default 200000 (MSET: a quarter of that, each
-# MSET writes 10 keys). --resp-threads: cairn's Redis I/O threads (default 0: the node thread).
+# MSET writes 10 keys). --rounds N: every measurement N times, the targets taking turns in each
+# round, medians printed (default 1). --resp-threads: cairn's Redis I/O threads (default 0: the
+# node thread).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 REQUESTS=200000
+ROUNDS=1
 SERVER=""
 THREADS=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) REQUESTS=20000 ;;
-    --requests) REQUESTS="$2"; shift ;;
+    --requests) REQUESTS="$2"; shift
+      [[ "$REQUESTS" =~ ^[1-9][0-9]*$ ]] || { echo "--requests $REQUESTS: expected a count >= 1" >&2; exit 2; } ;;
+    --rounds) ROUNDS="$2"; shift
+      [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds $ROUNDS: expected a count >= 1" >&2; exit 2; } ;;
     --server) SERVER="$2"; shift ;;
     --resp-threads) THREADS="$2"; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -107,32 +113,44 @@ FOLLOWER=$(( LEADER % 3 + 1 ))
 TARGETS=("redis:$REDIS_PORT" "cairn-1:$SINGLE_PORT" "cairn-3-leader:${CL_RESP[$LEADER]}"
          "cairn-3-follower:${CL_RESP[$FOLLOWER]}")
 
-echo "redis-benchmark -c 50 -r 100000 -n $REQUESTS (MSET: $((REQUESTS / 4))) --csv; cairn --resp-threads $THREADS"
+echo "redis-benchmark -c 50 -r 100000 -n $REQUESTS (MSET: $((REQUESTS / 4))) --csv; cairn --resp-threads $THREADS; median of $ROUNDS round(s)"
 echo "$(redis-server --version | cut -d' ' -f1-3); $(nproc) cores; cairn: $SERVER"
 printf '%-6s %3s %5s  %-17s %10s %8s %8s %7s\n' test P bytes target ops/s p50_ms p99_ms vs_redis
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 for size in 32 1024; do
   for pipe in 1 16; do
     for test in set get incr mset; do
       n=$REQUESTS
       [[ $test == mset ]] && n=$((REQUESTS / 4))
-      redis_rps=""
+      declare -A RPS=() P50=() P99=()
+      # Rounds take turns across the targets, so a slow spell of the machine hits all of them.
+      for ((round = 1; round <= ROUNDS; round++)); do
+        for t in "${TARGETS[@]}"; do
+          name=${t%%:*}; port=${t##*:}
+          # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+          line=$(redis-benchmark -p "$port" -t "$test" -n "$n" -c 50 -P "$pipe" -d "$size" \
+                   -r 100000 --csv 2>>"$WORK/benchmark.err" | grep -v '^"test"' | tail -1 |
+                   tr -d '"') || true
+          [[ -z "$line" ]] && continue
+          IFS=, read -r _ rps _ _ p50 _ p99 _ <<<"$line"
+          RPS[$name]+=" $rps"; P50[$name]+=" $p50"; P99[$name]+=" $p99"
+        done
+      done
+      redis_rps=$(median <<<"${RPS[redis]:-}")
       for t in "${TARGETS[@]}"; do
-        name=${t%%:*}; port=${t##*:}
-        # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-        line=$(redis-benchmark -p "$port" -t "$test" -n "$n" -c 50 -P "$pipe" -d "$size" \
-                 -r 100000 --csv 2>>"$WORK/benchmark.err" | grep -v '^"test"' | tail -1 |
-                 tr -d '"') || true
-        if [[ -z "$line" ]]; then
+        name=${t%%:*}
+        if [[ -z "${RPS[$name]:-}" ]]; then
           printf '%-6s %3s %5s  %-17s failed: %s\n' "${test^^}" "$pipe" "$size" "$name" \
             "$(tail -1 "$WORK/benchmark.err" | tr -d '\r')"
           continue
         fi
-        IFS=, read -r _ rps _ _ p50 _ p99 _ <<<"$line"
-        [[ $name == redis ]] && redis_rps=$rps
+        rps=$(median <<<"${RPS[$name]}")
         ratio=$(awk -v a="$rps" -v b="$redis_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
         printf '%-6s %3s %5s  %-17s %10.0f %8s %8s %7s\n' "${test^^}" "$pipe" "$size" "$name" \
-          "$rps" "$p50" "$p99" "$ratio"
+          "$rps" "$(median <<<"${P50[$name]}")" "$(median <<<"${P99[$name]}")" "$ratio"
       done
+      unset RPS P50 P99
     done
   done
 done

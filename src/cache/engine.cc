@@ -36,6 +36,10 @@ Engine::~Engine() {
 
 Reply Engine::apply(const Command& cmd, int64_t time_ms) {
   std::unique_lock lock(mu_);
+  return apply_locked(cmd, time_ms);
+}
+
+Reply Engine::apply_locked(const Command& cmd, int64_t time_ms) {
   clock_ms_ = std::max(clock_ms_, time_ms);
   Reply reply = dispatch(cmd);
   trim();

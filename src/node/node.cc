@@ -318,16 +318,22 @@ void Node::apply_normal(const raft::Entry& e) {
   }
   // Every replica applies the same bytes, so a command that does not decode is skipped by all of
   // them alike (only a node running different code could have proposed it).
-  auto apply_one = [&](std::string_view data) {
+  auto apply_one = [&](std::string_view data, cache::Engine::Batch& writer) {
     auto st = cache::decode_entry_into(data, apply_scratch_);
     if (!st.ok()) {
       spdlog::error("node {}: entry {} holds an undecodable command: {}", config_.id, e.index(),
                     st.error().message);
       return Outcome::fail("undecodable entry");
     }
-    return Outcome::of(engine_->apply(apply_scratch_.command, apply_scratch_.time_ms));
+    return Outcome::of(writer.apply(apply_scratch_.command, apply_scratch_.time_ms));
   };
-  if (!is_batch(e.data())) return complete_proposal(e.index(), e.term(), apply_one(e.data()));
+  if (!is_batch(e.data())) {
+    Outcome o = [&] {
+      cache::Engine::Batch writer(*engine_);
+      return apply_one(e.data(), writer);
+    }();
+    return complete_proposal(e.index(), e.term(), std::move(o));
+  }
   auto commands = decode_batch(e.data());
   if (!commands.ok()) {
     spdlog::error("node {}: entry {}: {}", config_.id, e.index(), commands.error());
@@ -345,11 +351,14 @@ void Node::apply_normal(const raft::Entry& e) {
   uint64_t hashes[kAhead] = {};
   for (size_t i = 0; i < std::min(kAhead, cmds.size()); ++i)
     hashes[i] = engine_->prefetch(cache::peek_key(cmds[i]));
-  for (size_t i = 0; i < cmds.size(); ++i) {
-    if (i + kAhead / 2 < cmds.size()) engine_->prefetch_chain(hashes[(i + kAhead / 2) % kAhead]);
-    outcomes.push_back(apply_one(cmds[i]));
-    if (i + kAhead < cmds.size())
-      hashes[i % kAhead] = engine_->prefetch(cache::peek_key(cmds[i + kAhead]));
+  {
+    cache::Engine::Batch writer(*engine_);  // released before the answers go out
+    for (size_t i = 0; i < cmds.size(); ++i) {
+      if (i + kAhead / 2 < cmds.size()) engine_->prefetch_chain(hashes[(i + kAhead / 2) % kAhead]);
+      outcomes.push_back(apply_one(cmds[i], writer));
+      if (i + kAhead < cmds.size())
+        hashes[i % kAhead] = engine_->prefetch(cache::peek_key(cmds[i + kAhead]));
+    }
   }
   complete_proposal(e.index(), e.term(), outcomes);
   apply_outcomes_ = std::move(outcomes);

@@ -11,6 +11,48 @@ namespace {
 
 using namespace testing;  // NOLINT
 
+// A batch under one lock answers and leaves the state exactly as the same commands applied one
+// by one.
+TEST(Batch, SameRepliesAndStateAsOneByOne) {
+  Engine one, batched;
+  std::mt19937_64 rng(7);
+  std::vector<Reply> expected, got;
+  std::vector<std::pair<Command, int64_t>> cmds;
+  int64_t t = kT0;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string k = "k" + std::to_string(rng() % 50);
+    switch (rng() % 5) {
+      case 0:
+        cmds.emplace_back(put(k, "v" + std::to_string(i), Expiry::relative(10)), t);
+        break;
+      case 1:
+        cmds.emplace_back(IncrBy{k, 1}, t);
+        break;
+      case 2:
+        cmds.emplace_back(Delete{{k}}, t);
+        break;
+      case 3:
+        cmds.emplace_back(Tick{}, t += 4);
+        break;
+      default:
+        cmds.emplace_back(put(k, std::to_string(i)), t);
+        break;
+    }
+  }
+  for (const auto& [c, at] : cmds)
+    expected.push_back(one.apply(c, at));
+  {
+    Engine::Batch writer(batched);
+    for (const auto& [c, at] : cmds)
+      got.push_back(writer.apply(c, at));
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(batched.dbsize(), one.dbsize());
+  for (int k = 0; k < 50; ++k)
+    EXPECT_EQ(batched.get("k" + std::to_string(k)), one.get("k" + std::to_string(k))) << k;
+  batched.check_invariants();
+}
+
 TEST(Put, SetsAndOverwrites) {
   Clocked c;
   EXPECT_EQ(c.set("k", "v1"), ok());
