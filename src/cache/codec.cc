@@ -170,6 +170,18 @@ void encode_put_to(std::string& out, std::string_view key, std::string_view valu
   put_fields(w, key, value, condition, get_old, expiry);
 }
 
+void encode_put_many_to(std::string& out, std::span<const std::string_view> keys_and_values,
+                        bool if_none_exist, int64_t time_ms) {
+  Writer w(out);
+  w.u8(kCommandCodecVersion);
+  w.i64(time_ms);
+  w.u8(static_cast<uint8_t>(Command(std::in_place_type<PutMany>).index()));
+  w.varint(keys_and_values.size());
+  for (std::string_view b : keys_and_values)
+    w.bytes(b);
+  w.u8(if_none_exist ? 1 : 0);
+}
+
 void stamp_entry_time(char* entry, int64_t time_ms) {
   put_i64(entry + kEntryTimeOffset, time_ms);
 }
@@ -178,8 +190,8 @@ std::string_view peek_key(std::string_view entry) {
   if (entry.size() < kEntryMinBytes || static_cast<uint8_t>(entry[0]) != kCommandCodecVersion)
     return {};
   const uint8_t tag = static_cast<uint8_t>(entry[kEntryMinBytes - 1]);
-  // Delete, Clear, Tick and Evict do not start with one key.
-  if (tag == 1 || tag == 2 || tag == 12 || tag == 13) return {};
+  // Delete, Clear, Tick, Evict and PutMany do not start with one key.
+  if (tag == 1 || tag == 2 || tag == 12 || tag == 13 || tag == 14) return {};
   Reader r(entry.substr(kEntryMinBytes));
   const uint64_t n = r.varint();
   const size_t at = kEntryMinBytes + (entry.size() - kEntryMinBytes - r.remaining());
@@ -233,6 +245,10 @@ void encode_entry_to(std::string& out, const Command& command, int64_t time_ms) 
           },
           [&](const Tick&) {},
           [&](const Evict& c) { w.keys(c.keys); },
+          [&](const PutMany& c) {
+            w.keys(c.keys_and_values);
+            w.u8(c.if_none_exist ? 1 : 0);
+          },
       },
       command);
 }
@@ -312,6 +328,14 @@ std::optional<Command> decode_body(uint8_t tag, Reader& r) {
       return Tick{};
     case 13:
       return Evict{r.keys()};
+    case 14: {
+      PutMany c;
+      c.keys_and_values = r.keys();
+      if (!r.failed() && c.keys_and_values.size() % 2 != 0)
+        r.fail("an odd count of keys and values");
+      c.if_none_exist = r.enumeration<uint8_t>(1, "flag") != 0;
+      return c;
+    }
     default:
       return std::nullopt;
   }
@@ -327,7 +351,7 @@ Result<StampedCommand, CodecError> decode_entry(std::string_view data) {
 }
 
 Status<CodecError> decode_entry_into(std::string_view data, StampedCommand& out) {
-  static_assert(std::variant_size_v<Command> == 14, "a new command needs a decoder case");
+  static_assert(std::variant_size_v<Command> == 15, "a new command needs a decoder case");
   Reader r(data);
   const uint8_t version = r.u8();
   if (!r.failed() && version != kCommandCodecVersion) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,9 @@ Result<StampedCommand, CodecError> decode_entry(std::string_view data);
 // from views: a front end encodes a SET straight from the request, without building a Command.
 void encode_put_to(std::string& out, std::string_view key, std::string_view value,
                    PutCondition condition, bool get_old, const Expiry& expiry, int64_t time_ms);
+// The same for PutMany (MSET, MSETNX) from the request's alternating keys and values.
+void encode_put_many_to(std::string& out, std::span<const std::string_view> keys_and_values,
+                        bool if_none_exist, int64_t time_ms);
 // Where time_ms sits in an encoded entry. A command is encoded where it arrives with any time;
 // the leader stamps its own time into the bytes when it proposes them (stamp_entry_time).
 inline constexpr size_t kEntryTimeOffset = 1;

@@ -125,8 +125,17 @@ struct Evict {
   bool operator==(const Evict&) const = default;
 };
 
+// MSET / MSETNX: every pair set as one command, so no reader and no replica sees some of them
+// without the others. Values lose any expiry. With if_none_exist (MSETNX) nothing is set when
+// any key exists (reply 0; else 1); otherwise the reply is Ok. A later pair for the same key wins.
+struct PutMany {
+  std::vector<Bytes> keys_and_values;  // key, value, key, value, ...
+  bool if_none_exist = false;
+  bool operator==(const PutMany&) const = default;
+};
+
 using Command = std::variant<Put, Delete, Clear, Expire, Persist, IncrBy, IncrByFloat, Append,
-                             SetRange, GetDel, GetEx, CompareAndSet, Tick, Evict>;
+                             SetRange, GetDel, GetEx, CompareAndSet, Tick, Evict, PutMany>;
 
 // Replies, shaped like Redis replies so the RESP layer maps them one to one.
 struct Ok {

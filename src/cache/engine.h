@@ -181,6 +181,7 @@ class Engine {
   Reply do_getex(const GetEx& c);
   Reply do_cas(const CompareAndSet& c);
   Reply do_evict(const Evict& c);
+  Reply do_put_many(const PutMany& c);
 
   // Frees an entry that has left the keyspace, or, while a snapshot is streaming, keeps it on
   // retired_ until the snapshot ends (the snapshot may still be reading it).

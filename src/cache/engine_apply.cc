@@ -47,6 +47,7 @@ Reply Engine::dispatch(const Command& cmd) {
                         [&](const CompareAndSet& c) { return do_cas(c); },
                         [&](const Tick&) { return Reply{Ok{}}; },
                         [&](const Evict& c) { return do_evict(c); },
+                        [&](const PutMany& c) { return do_put_many(c); },
                     },
                     cmd);
 }
@@ -73,6 +74,33 @@ Reply Engine::do_put(const Put& c) {
   if (!reserve(need, old)) return oom();
   install(old, block_for(old, c.key, c.value), h, expire);
   return reply;
+}
+
+// All or nothing up to memory: every size is checked, MSETNX's keys looked up and the room for
+// the whole command made (evicting if the policy allows) before the first key is written, so an
+// error leaves the keyspace as it was. The pairs are then set in order.
+Reply Engine::do_put_many(const PutMany& c) {
+  const auto& kv = c.keys_and_values;
+  for (size_t i = 0; i + 1 < kv.size(); i += 2)
+    if (auto err = check_sizes(kv[i], kv[i + 1].size())) return *err;
+  if (c.if_none_exist) {
+    for (size_t i = 0; i + 1 < kv.size(); i += 2)
+      if (find_live(kv[i]).entry != nullptr) return int64_t{0};
+  }
+  int64_t need = 0;
+  for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+    const Entry* old = find_live(kv[i]).entry;
+    need += static_cast<int64_t>(entry_footprint(kv[i].size(), kv[i + 1].size())) -
+            (old != nullptr ? static_cast<int64_t>(entry_footprint(old)) : 0) +
+            expiry_node_delta(old != nullptr && old->has_expiry(), false);
+  }
+  if (!reserve(need, nullptr)) return oom();
+  for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+    auto [old, h] = find_live(kv[i]);
+    install(old, block_for(old, kv[i], kv[i + 1]), h, kNoExpiry);
+  }
+  if (c.if_none_exist) return int64_t{1};
+  return Ok{};
 }
 
 Reply Engine::do_delete(const Delete& c) {

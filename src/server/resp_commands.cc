@@ -103,7 +103,7 @@ Result<cache::Expiry, std::string> expiry_of(const StringOptions& o, std::string
 
 Result<WritePlan, std::string> one(const cache::Command& c, WriteShape shape = WriteShape::kAsIs) {
   WritePlan p;
-  p.commands.push_back(cache::encode_entry(c, 0));
+  p.command = cache::encode_entry(c, 0);
   p.shape = shape;
   return p;
 }
@@ -114,8 +114,7 @@ Result<WritePlan, std::string> one_put(std::string_view key, std::string_view va
                                        const cache::Expiry& expiry,
                                        WriteShape shape = WriteShape::kAsIs) {
   WritePlan p;
-  p.commands.emplace_back();
-  cache::encode_put_to(p.commands.back(), key, value, condition, get_old, expiry, 0);
+  cache::encode_put_to(p.command, key, value, condition, get_old, expiry, 0);
   p.shape = shape;
   return p;
 }
@@ -149,14 +148,7 @@ Result<WritePlan, std::string> plan_mset(Argv argv, bool nx, std::string_view cm
   if (argv.size() % 2 == 0)
     return Err{"ERR wrong number of arguments for '" + std::string(cmd) + "' command"};
   WritePlan p;
-  p.shape = nx ? WriteShape::kMsetnx : WriteShape::kAllOk;
-  p.check_absent_first = nx && argv.size() > 3;
-  for (size_t i = 1; i + 1 < argv.size(); i += 2) {
-    p.commands.emplace_back();
-    cache::encode_put_to(p.commands.back(), argv[i], argv[i + 1],
-                         nx ? cache::PutCondition::kIfAbsent : cache::PutCondition::kAlways, false,
-                         cache::Expiry::none(), 0);
-  }
+  cache::encode_put_many_to(p.command, argv.subspan(1), nx, 0);
   return p;
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,22 +34,24 @@ enum class Route : uint8_t {
 };
 Route route_of(resp::CommandId id);
 
-// How a write's engine replies become the client's answer.
+// How a write's engine reply becomes the client's answer.
 enum class WriteShape : uint8_t {
-  kAsIs,    // Ok -> +OK, Nil -> null, int -> integer, bytes -> bulk, error -> error
-  kBool,    // SETNX: Ok -> :1, Nil -> :0
-  kAllOk,   // MSET: +OK once every Put is applied
-  kMsetnx,  // MSETNX: :1 when every Put NX set its key
+  kAsIs,  // Ok -> +OK, Nil -> null, int -> integer, bytes -> bulk, error -> error
+  kBool,  // SETNX: Ok -> :1, Nil -> :0
 };
 
+// A Redis write is one cache command, already encoded for the log (cache::encode_entry bytes,
+// time 0: the leader stamps its own), so the session hands it over without another copy. MSET
+// and MSETNX are one PutMany: atomic, as in Redis.
 struct WritePlan {
-  // Applied in this order. Already encoded for the log (cache::encode_entry bytes, time 0: the
-  // leader stamps its own), so the session hands them over without another copy.
-  std::vector<std::string> commands;
+  std::string command;
   WriteShape shape = WriteShape::kAsIs;
-  // MSETNX with several keys: the keys must all be absent (checked after a read barrier) before
-  // the puts are proposed. Not atomic against a concurrent writer; see docs/resp.md.
-  bool check_absent_first = false;
+};
+
+// A write's outcome as the session answers it.
+struct PlanResult {
+  std::optional<std::string> cluster_error;  // the cluster could not carry it out (Outcome::error)
+  cache::Reply reply;                        // else the engine's answer
 };
 
 // The write for argv (a resolved write command), or the error text to answer.

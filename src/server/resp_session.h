@@ -36,7 +36,6 @@
 #include "server/resp/reply.h"
 #include "server/resp_commands.h"
 #include "server/resp_context.h"
-#include "server/resp_plan.h"
 
 namespace cairn::server {
 

@@ -53,14 +53,7 @@ void RespSession::start_write(WriteOp op) {
   Slot& slot = slots_[op.slot - first_slot_];
   slot.proto = op.proto;
   slot.shape = op.plan.shape;
-  if (op.plan.commands.size() == 1 && !op.plan.check_absent_first) {
-    // The common case, without run_plan's extra callback layer on the node thread.
-    ctx_->node.execute_encoded(std::move(op.plan.commands[0]), WriteDone{this, op.slot});
-    return;
-  }
-  run_plan(ctx_->node, std::move(op.plan), [this, slot = op.slot](PlanResult r) {
-    on_write_done(Finished{slot, std::move(r)});
-  });
+  ctx_->node.execute_encoded(std::move(op.plan.command), WriteDone{this, op.slot});
 }
 
 void RespSession::WriteDone::operator()(node::Outcome o) const {

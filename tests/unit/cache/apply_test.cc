@@ -272,6 +272,51 @@ TEST(SetRange, OverwritesPadsAndValidates) {
   EXPECT_EQ(error_text(c.apply(SetRange{"k", -1, "x"})), "ERR offset is out of range");
 }
 
+TEST(PutMany, SetsEveryPairAndClearsTheirExpiry) {
+  Clocked c;
+  EXPECT_EQ(c.set("a", "old", Expiry::relative(1000)), ok());
+  EXPECT_EQ(c.apply(PutMany{{"a", "1", "b", "2", "a", "3"}, false}), ok());
+  EXPECT_EQ(c.get("a"), "3");  // a later pair for the same key wins
+  EXPECT_EQ(c.get("b"), "2");
+  EXPECT_EQ(c.engine.pttl("a"), kTtlNoExpiry);
+}
+
+TEST(PutMany, IfNoneExistSetsAllOrNothing) {
+  Clocked c;
+  EXPECT_EQ(c.apply(PutMany{{"x", "1", "y", "2"}, true}), num(1));
+  EXPECT_EQ(c.apply(PutMany{{"z", "3", "y", "9"}, true}), num(0));
+  EXPECT_EQ(c.get("z"), std::nullopt);  // nothing set: y existed
+  EXPECT_EQ(c.get("y"), "2");
+  // An expired key does not count as existing.
+  EXPECT_EQ(c.set("t", "v", Expiry::relative(5)), ok());
+  c.advance(10);
+  EXPECT_EQ(c.apply(PutMany{{"t", "new", "u", "1"}, true}), num(1));
+  EXPECT_EQ(c.get("t"), "new");
+}
+
+TEST(PutMany, ErrorsLeaveTheKeyspaceAsItWas) {
+  Config cfg;
+  cfg.max_value_bytes = 8;
+  Clocked c(cfg);
+  EXPECT_EQ(error_text(c.apply(PutMany{{"a", "1", "b", "123456789"}, false})),
+            "ERR value of 9 bytes exceeds the maximum value size of 8 bytes");
+  EXPECT_EQ(c.get("a"), std::nullopt);
+  Config tight;
+  tight.policy = EvictionPolicy::kNoEviction;
+  tight.max_memory = 64 * 1024;
+  Clocked n(tight);
+  std::vector<Bytes> kv;
+  for (int i = 0; i < 1000; ++i) {
+    kv.push_back("k" + std::to_string(i));
+    kv.push_back(std::string(100, 'v'));
+  }
+  EXPECT_EQ(std::get<Error>(n.apply(PutMany{kv, false})).code, ErrorCode::kOutOfMemory);
+  EXPECT_EQ(n.engine.dbsize(), 0u);  // all or nothing, not the first few hundred
+  kv.resize(20);
+  EXPECT_EQ(n.apply(PutMany{kv, false}), ok());
+  EXPECT_EQ(n.engine.dbsize(), 10u);
+}
+
 TEST(ValueLimit, RefusesLargeValuesClearly) {
   Config cfg;
   cfg.max_value_bytes = 8;

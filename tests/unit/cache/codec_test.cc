@@ -28,7 +28,8 @@ std::vector<Command> every_command() {
           GetEx{"k", Expiry::persist()},
           CompareAndSet{"k", "old", "new", Expiry::keep()},
           Tick{},
-          Evict{{"x", "y"}}};
+          Evict{{"x", "y"}},
+          PutMany{{"a", "1", std::string("b\0", 2), ""}, true}};
 }
 
 TEST(Codec, EveryCommandRoundTrips) {
@@ -92,6 +93,19 @@ TEST(Codec, PeekKeyReadsTheKeyOfSingleKeyCommandsOnly) {
   }
   EXPECT_TRUE(peek_key("").empty());
   EXPECT_TRUE(peek_key(std::string(20, '\x7f')).empty());
+}
+
+TEST(Codec, PutManyFromViewsAndOddCountsRefused) {
+  const std::vector<std::string_view> kv = {"k1", "v1", "k2", std::string_view("v\0", 2)};
+  std::string bytes;
+  encode_put_many_to(bytes, kv, false, 5);
+  EXPECT_EQ(bytes, encode_entry(PutMany{{"k1", "v1", "k2", std::string("v\0", 2)}, false}, 5));
+  // A count of keys and values that is odd cannot come from a request: refused.
+  std::string odd;
+  encode_put_many_to(odd, std::span(kv).first(3), true, 5);
+  auto r = decode_entry(odd);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("odd count"), std::string::npos) << r.error().message;
 }
 
 TEST(Codec, EveryTruncationIsRefused) {
