@@ -47,14 +47,18 @@ TEST(RawNode, CallerMistakesAreNamedErrors) {
 
 // A Ready carries entries to persist and the hard state, and must_sync when they changed the
 // term, vote or log; after advance() nothing is left until something new happens.
-TEST(RawNode, ReadyAndAdvance) {
-  MemStorage s;
+// Node 1, the only voter, over storage s.
+std::unique_ptr<RawNode> single_voter(MemStorage& s, Config cfg = {}) {
   ConfState cs;
   cs.add_voters(1);
   s.set_conf_state(cs);
-  Config cfg;
   cfg.id = 1;
-  auto rn = std::move(RawNode::create(cfg, &s)).value();
+  return std::move(RawNode::create(cfg, &s)).value();
+}
+
+TEST(RawNode, ReadyAndAdvance) {
+  MemStorage s;
+  auto rn = single_voter(s);
   EXPECT_FALSE(rn->has_ready());
   rn->campaign();
   ASSERT_TRUE(rn->has_ready());
@@ -89,13 +93,9 @@ TEST(RawNode, ReadyAndAdvance) {
 // uncommitted-size budget given back).
 TEST(RawNode, LentCommittedEntriesAreReadInPlaceFromStorage) {
   MemStorage s;
-  ConfState cs;
-  cs.add_voters(1);
-  s.set_conf_state(cs);
   Config cfg;
-  cfg.id = 1;
   cfg.max_uncommitted_entries_size = 100;
-  auto rn = std::move(RawNode::create(cfg, &s)).value();
+  auto rn = single_voter(s, cfg);
   rn->lend_committed_entries(true);
   rn->campaign();
   auto apply = [&](std::vector<std::string>* seen) {
