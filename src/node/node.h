@@ -85,6 +85,8 @@ class Node {
   // are linearizable without a ReadIndex round - this node leads a single-voter configuration and
   // has applied everything committed, which is exactly what a ReadIndex would wait for.
   bool can_read_now() const;
+  // Node thread only: the first index the in-memory log still holds (compaction moves it up).
+  raft::Index log_first_index() const { return storage_.first_index(); }
 
   net::NodeId id() const { return config_.id; }
   const std::string& listen_addr() const { return config_.listen; }

@@ -42,7 +42,8 @@ struct NodeConfig {
   // needs one (it lags behind the compacted log, or joins).
   uint64_t snapshot_entries = 100'000;
   uint64_t compact_bytes = 64u << 20;
-  // Entries kept behind a compaction so slightly lagging followers still catch up from the log.
+  // Entries kept behind a compaction so slightly lagging followers still catch up from the log
+  // (at most compact_bytes / 4 of them).
   uint64_t log_tail_entries = 1'000;
   // The leader proposes a clock tick when no write has carried time for this long, so expiry
   // advances on every replica even when nobody writes.

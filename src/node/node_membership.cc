@@ -293,9 +293,22 @@ void Node::maybe_snapshot() {
   if (applied_ < last_compact_index_ + config_.snapshot_entries &&
       applied_bytes_since_compact_ < config_.compact_bytes)
     return;
-  const raft::Index keep_from =
+  // The tail kept behind is bounded in entries and in bytes: under load one entry is a batch of up
+  // to a MiB, and a thousand of them would keep most of the log.
+  raft::Index keep_from =
       applied_ > config_.log_tail_entries ? applied_ - config_.log_tail_entries : 0;
-  if (keep_from > storage_.first_index()) (void)storage_.compact(keep_from);
+  uint64_t tail_bytes = 0;
+  for (raft::Index i = applied_; i > keep_from && i >= storage_.first_index(); --i) {
+    const raft::Entry* e = storage_.entry_ref(i);
+    if (e == nullptr) break;
+    tail_bytes += e->data().size();
+    if (tail_bytes > config_.compact_bytes / 4) {
+      keep_from = std::min(i + 1, applied_);
+      break;
+    }
+  }
+  if (keep_from > storage_.first_index() && keep_from <= storage_.last_index())
+    (void)storage_.compact(keep_from);
   last_compact_index_ = applied_;
   applied_bytes_since_compact_ = 0;
   spdlog::debug("node {}: log compacted, kept from {}", config_.id, storage_.first_index());

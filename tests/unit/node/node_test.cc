@@ -207,6 +207,40 @@ TEST(NodeReads, AMemberOfALargerClusterCannotServeReadsWithoutARound) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(NodeLog, CompactedByBytesWithABoundedTailAndNoSnapshotNeeded) {
+  const std::string dir = temp_dir();
+  NodeConfig c;
+  c.id = 1;
+  c.listen = "127.0.0.1:1";
+  c.data_dir = dir;
+  c.tick = 5ms;
+  c.compact_bytes = 1u << 20;  // entries of 64 KiB: a compaction every 16, a tail of at most 4
+  auto n = Node::create(c);
+  ASSERT_TRUE(n.ok()) << n.error();
+  Node& node = **n;
+  node.start();
+  for (int i = 0; i < 64; ++i) {
+    std::promise<Outcome> p;
+    node.execute(cache::Put{"k" + std::to_string(i),
+                            std::string(64 * 1024, 'v'),
+                            cache::PutCondition::kAlways,
+                            false,
+                            {}},
+                 [&](Outcome o) { p.set_value(std::move(o)); });
+    ASSERT_TRUE(p.get_future().get().ok()) << i;
+  }
+  std::promise<net::StatusResponse> status;
+  node.status([&](net::StatusResponse st) { status.set_value(std::move(st)); });
+  const uint64_t applied = status.get_future().get().applied_index;
+  const uint64_t first = on_node_thread(node, [&] { return node.log_first_index(); });
+  // Well past the 100,000-entry rule: only bytes can have compacted this log.
+  EXPECT_GT(first, 40u);
+  EXPECT_LE(applied - first, 20u);
+  EXPECT_EQ(node.engine().get("k0"), std::string(64 * 1024, 'v'));
+  n->reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(NodeConfig, InvalidConfigurationsAreRefusedWithAReason) {
   NodeConfig c;
   c.id = 0;
