@@ -158,15 +158,15 @@ TEST_F(SingleNode, ASingleVoterServesReadsAtOnceOnceItHasAppliedWhatIsCommitted)
 
 TEST_F(SingleNode, AWriteFromTheNodeThreadIsQueuedWithoutAHandOff) {
   std::promise<Outcome> answer;
+  std::atomic<bool> called{false};
   // Called on the node thread, execute() queues the write; its answer comes on a later turn.
   const bool answered_inline = on_node_thread(*node_, [&] {
-    bool called = false;
     node_->execute(cache::Put{"t", "1", cache::PutCondition::kAlways, false, {}},
                    [&answer, &called](Outcome o) {
                      called = true;
                      answer.set_value(std::move(o));
                    });
-    return called;
+    return called.load();
   });
   EXPECT_FALSE(answered_inline);
   auto o = answer.get_future().get();
