@@ -36,13 +36,6 @@ void BatchBuilder::add(std::string_view encoded_command) {
   ++count_;
 }
 
-size_t BatchBuilder::add(const cache::Command& command, int64_t time_ms, size_t max_bytes) {
-  scratch_.clear();
-  cache::encode_entry_to(scratch_, command, time_ms);
-  if (scratch_.size() <= max_bytes) add(scratch_);
-  return scratch_.size();
-}
-
 size_t BatchBuilder::add_stamped(std::string_view entry, int64_t time_ms, size_t max_bytes) {
   CAIRN_CHECK(entry.size() >= cache::kEntryMinBytes);  // execute_on_node refuses shorter ones
   if (entry.size() > max_bytes) return entry.size();

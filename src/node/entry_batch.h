@@ -15,7 +15,6 @@
 #include <string_view>
 #include <vector>
 
-#include "cache/command.h"
 #include "common/result.h"
 
 namespace cairn::node {
@@ -26,9 +25,6 @@ class BatchBuilder {
  public:
   BatchBuilder();
   void add(std::string_view encoded_command);
-  // Encodes the command straight into the batch (through a reused scratch buffer). Returns its
-  // encoded size; a command larger than max_bytes is not added.
-  size_t add(const cache::Command& command, int64_t time_ms, size_t max_bytes);
   // Adds an encoded command (cache::encode_entry bytes, at least kEntryMinBytes long), stamped
   // with time_ms in the batch's copy. Returns its size; one larger than max_bytes is not added.
   size_t add_stamped(std::string_view entry, int64_t time_ms, size_t max_bytes);
@@ -41,7 +37,6 @@ class BatchBuilder {
  private:
   static constexpr size_t kHeaderBytes = 6;  // marker + five-byte count
   std::string body_;
-  std::string scratch_;
   size_t count_ = 0;
 };
 

@@ -328,10 +328,11 @@ void Node::apply_normal(const raft::Entry& e) {
     return Outcome::of(writer.apply(apply_scratch_.command, apply_scratch_.time_ms));
   };
   if (!is_batch(e.data())) {
-    Outcome o = [&] {
-      cache::Engine::Batch writer(*engine_);
-      return apply_one(e.data(), writer);
-    }();
+    Outcome o;
+    {
+      cache::Engine::Batch writer(*engine_);  // released before the answer goes out
+      o = apply_one(e.data(), writer);
+    }
     return complete_proposal(e.index(), e.term(), std::move(o));
   }
   auto commands = decode_batch(e.data());

@@ -40,15 +40,16 @@ TEST(EntryBatch, TruncationForgedCountsAndTrailingBytesAreRefused) {
   EXPECT_NE(r.error().find("exceeds"), std::string::npos) << r.error();
 }
 
-TEST(EntryBatch, CommandsEncodedInPlaceDecodeToThemselvesAndOversizedOnesAreLeftOut) {
+TEST(EntryBatch, StampedCommandsDecodeToThemselvesAndOversizedOnesAreLeftOut) {
   BatchBuilder b;
   cache::Put put;
   put.key = "key:000000012345";
   put.value = std::string(32, 'v');
-  EXPECT_EQ(b.add(cache::Command{put}, 1234, 1 << 20), cache::encode_entry(put, 1234).size());
+  EXPECT_EQ(b.add_stamped(cache::encode_entry(put, 0), 1234, 1 << 20),
+            cache::encode_entry(put, 1234).size());
   cache::Put big = put;
   big.value = std::string(2000, 'b');
-  EXPECT_GT(b.add(cache::Command{big}, 1234, 1000), 1000u);  // refused: not in the batch
+  EXPECT_GT(b.add_stamped(cache::encode_entry(big, 0), 1234, 1000), 1000u);  // refused
   EXPECT_EQ(b.count(), 1u);
   const std::string entry = b.finish();
   auto back = decode_batch(entry);

@@ -25,16 +25,21 @@ std::string temp_dir() {
   return mkdtemp(tmpl.data());
 }
 
+// Node 1 alone, with fast ticks.
+NodeConfig test_config(const std::string& dir) {
+  NodeConfig c;
+  c.id = 1;
+  c.listen = "127.0.0.1:1";  // never bound: no peers to talk to
+  c.data_dir = dir;
+  c.tick = 5ms;
+  return c;
+}
+
 class SingleNode : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = temp_dir();
-    NodeConfig c;
-    c.id = 1;
-    c.listen = "127.0.0.1:1";  // never bound: no peers to talk to
-    c.data_dir = dir_;
-    c.tick = 5ms;
-    auto n = Node::create(c);
+    auto n = Node::create(test_config(dir_));
     ASSERT_TRUE(n.ok()) << n.error();
     node_ = std::move(*n);
     node_->start();
@@ -191,11 +196,7 @@ TEST_F(SingleNode, EncodedWritesApplyAndMalformedOnesAreRefused) {
 
 TEST(NodeReads, AMemberOfALargerClusterCannotServeReadsWithoutARound) {
   const std::string dir = temp_dir();
-  NodeConfig c;
-  c.id = 1;
-  c.listen = "127.0.0.1:1";
-  c.data_dir = dir;
-  c.tick = 5ms;
+  NodeConfig c = test_config(dir);
   // Peers that never answer: this node cannot lead, and even a leader of three would need a
   // ReadIndex round.
   c.peers = {{1, "127.0.0.1:1"}, {2, "127.0.0.1:2"}, {3, "127.0.0.1:3"}};
@@ -209,11 +210,7 @@ TEST(NodeReads, AMemberOfALargerClusterCannotServeReadsWithoutARound) {
 
 TEST(NodeLog, CompactedByBytesWithABoundedTailAndNoSnapshotNeeded) {
   const std::string dir = temp_dir();
-  NodeConfig c;
-  c.id = 1;
-  c.listen = "127.0.0.1:1";
-  c.data_dir = dir;
-  c.tick = 5ms;
+  NodeConfig c = test_config(dir);
   c.compact_bytes = 1u << 20;  // entries of 64 KiB: a compaction every 16, a tail of at most 4
   auto n = Node::create(c);
   ASSERT_TRUE(n.ok()) << n.error();
