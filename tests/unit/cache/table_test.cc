@@ -79,6 +79,9 @@ TEST(Table, ShrinksIncrementallyAndKeepsTheRest) {
     ASSERT_NE(t.table.find(key(i), hash_key(key(i))), nullptr);
 }
 
+// While a resize is half done, random() draws from both tables: every key, whether its bucket
+// was already moved or not, can come back (the eviction sampler relies on this).
+// Caught mutation: cache-table-random-both-tables
 TEST(Table, RandomReturnsEntriesDuringRehash) {
   Owned t;
   uint64_t state = 1;
@@ -88,10 +91,22 @@ TEST(Table, RandomReturnsEntriesDuringRehash) {
     return *x >> 11;
   };
   EXPECT_EQ(t.table.random(next, &state), nullptr);
-  for (int i = 0; i < 1000; ++i) {
-    t.add(key(i));
+  // Add keys until a growth starts, then a few more: each insert moves one old bucket along and
+  // lands in the new table, so entries now live in both tables.
+  int n = 0;
+  while (n < 1000 || !t.table.rehashing()) {
+    t.add(key(n++));
     ASSERT_NE(t.table.random(next, &state), nullptr);
+    ASSERT_LT(n, 100000);
   }
+  for (int k = 0; k < 20; ++k)
+    t.add(key(n++));
+  ASSERT_TRUE(t.table.rehashing()) << "no resize in progress after " << n << " keys";
+  std::set<std::string> drawn;
+  for (int i = 0; i < 200 * n && static_cast<int>(drawn.size()) < n; ++i)
+    drawn.emplace(t.table.random(next, &state)->key());
+  ASSERT_TRUE(t.table.rehashing());  // random() is read-only: the resize is still half done
+  EXPECT_EQ(drawn.size(), static_cast<size_t>(n));
 }
 
 // A scan that starts before a resize and continues while the rehash is in progress (in both

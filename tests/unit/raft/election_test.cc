@@ -341,18 +341,27 @@ TEST(PreVote, ElectsWhenLeaderIsGone) {
   EXPECT_EQ(c.raft(lead).term(), 2u);
 }
 
-// A pre-candidate whose term is behind learns the term from the rejection and steps down.
+// A pre-candidate whose term is behind learns the term from the rejection and steps down,
+// without starting a real election (its log is behind, so no pre-vote may be granted).
+// Caught mutations: raft-prevote-rejection-term, raft-prevote-grant-unchecked
 TEST(PreVote, LaggingPreCandidateCatchesUpTerm) {
   Cluster c({1, 2, 3}, pre_vote(true));
   c.isolate(3);
   c.campaign(1);
+  ASSERT_TRUE(c.propose(1, "x").ok());  // 1 and 2 hold entries of term 1; 3 holds none
   c.crash(1);
   c.campaign(2);  // 2 pre-votes with 3? isolated: only 1 (down): fails
   c.recover();
   c.crash(1);
-  c.node(3).campaign();  // term 0 -> pre-vote for 1; 2 is at term 1 with leader... rejects
+  ASSERT_EQ(c.raft(3).term(), 0u);
+  c.reset_counters();
+  c.node(3).campaign();  // a pre-vote for term 1: 2, at term 1 with a longer log, rejects it
   c.stabilize();
-  EXPECT_GE(c.raft(3).term(), 1u);
+  EXPECT_EQ(c.raft(3).term(), 1u);
+  EXPECT_EQ(c.raft(3).role(), Role::kFollower);
+  EXPECT_EQ(c.raft(3).vote(), kNone);
+  EXPECT_EQ(c.delivered(eraftpb::MsgRequestVote), 0);  // the pre-vote was not granted
+  EXPECT_EQ(c.raft(2).term(), 1u);
 }
 
 // §6.2: a leader cut off from a quorum steps down within an election timeout of last hearing

@@ -175,7 +175,9 @@ TEST(FlowControl, InflightWindowBoundsUnackedBytes) {
   EXPECT_EQ(c.delivered(eraftpb::MsgAppend), 3);  // 300 bytes in flight reaches the bound
 }
 
-// A follower in probe state gets one MsgAppend per heartbeat interval until it answers.
+// A follower in probe state gets one MsgAppend per heartbeat interval until it answers:
+// proposals in between send it nothing, each heartbeat response releases exactly one append.
+// Caught mutations: raft-probe-pause, raft-heartbeat-resp-unpause
 TEST(FlowControl, ProbeSendsOneAppendPerHeartbeat) {
   Cluster c({1, 2, 3});
   c.campaign(1);
@@ -183,27 +185,29 @@ TEST(FlowControl, ProbeSendsOneAppendPerHeartbeat) {
   for (int k = 0; k < 5; ++k)
     ASSERT_TRUE(c.propose(1, "p").ok());
   c.recover();
-  c.drop_if([](const Message& m) { return m.to() == 1 && m.from() == 3; });
-  // 3 is still in replicate from the election round; unreachable reports send it to probe.
-  c.node(1).report_unreachable(3);
-  ASSERT_EQ(c.raft(1).tracker().get(3)->state, ProgressState::kProbe);
-  c.reset_counters();
-  for (int k = 0; k < 5; ++k)
-    ASSERT_TRUE(c.propose(1, "q").ok());
+  // 3 answers heartbeats but its append responses are lost, so it stays in probe.
   int apps_to_3 = 0;
   c.drop_if([&](const Message& m) {
     if (m.to() == 3 && m.msg_type() == eraftpb::MsgAppend) ++apps_to_3;
-    return m.to() == 1 && m.from() == 3;
+    return m.from() == 3 && m.msg_type() == eraftpb::MsgAppendResponse;
   });
-  for (int k = 0; k < 5; ++k)
-    ASSERT_TRUE(c.propose(1, "r").ok());
-  EXPECT_EQ(apps_to_3, 0);  // paused: a probe is outstanding
-  c.tick(1);                // heartbeat; its response is dropped too
-  c.stabilize();
-  EXPECT_EQ(apps_to_3, 0);
+  // 3 is still in replicate from the election round; unreachable reports send it to probe.
+  c.node(1).report_unreachable(3);
+  ASSERT_EQ(c.raft(1).tracker().get(3)->state, ProgressState::kProbe);
+  ASSERT_TRUE(c.propose(1, "q").ok());
+  ASSERT_EQ(apps_to_3, 1);  // the probe
+  for (int beat = 1; beat <= 4; ++beat) {
+    for (int k = 0; k < 3; ++k)
+      ASSERT_TRUE(c.propose(1, "r").ok());
+    EXPECT_EQ(apps_to_3, beat) << "a proposal sent to a paused probe";
+    c.tick(1);  // a heartbeat; 3's response re-opens the flow for one append
+    c.stabilize();
+    EXPECT_EQ(apps_to_3, beat + 1) << "heartbeat " << beat;
+    EXPECT_EQ(c.raft(1).tracker().get(3)->state, ProgressState::kProbe);
+  }
   c.recover();
   c.tick_all(3);
-  EXPECT_EQ(c.peer(3).applied.size(), 15u);
+  EXPECT_EQ(c.peer(3).applied.size(), 18u);
 }
 
 // Large backlogs are cut into messages of at most max_size_per_msg bytes (one entry minimum).
