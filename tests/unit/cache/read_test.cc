@@ -134,13 +134,17 @@ TEST(Scan, StableAcrossGrowAndShrink) {
     EXPECT_TRUE(seen.count("stable" + std::to_string(i))) << i;
 }
 
-// One apply thread writes, expires and deletes while reader threads call every read method. Run
-// under TSan this checks the locking; the assertions check readers never see torn or foreign
-// values.
+// One apply thread writes, expires, deletes and evicts while reader threads call every read
+// method. Run under TSan this checks the locking; the assertions check readers never see torn or
+// foreign values, and that the limit holds after every apply while eviction runs throughout (the
+// 2000 keys of ~300 bytes need about three times the limit).
+// Caught mutation: cache-memory-trim
 TEST(Concurrency, ReadersWhileApplying) {
   Config cfg;
-  cfg.max_memory = 2 << 20;  // small enough that eviction runs too
+  cfg.max_memory = 256 << 10;
   Engine engine(cfg);
+  const auto value_of = [](const std::string& k) { return "value-of-" + k + std::string(256, '.'); };
+  std::atomic<uint64_t> over_limit{0};
   std::atomic<bool> stop{false};
   // The writer starts once every reader runs, and each reader reads at least once, so the
   // reads really overlap the writes however the threads are scheduled.
@@ -150,7 +154,7 @@ TEST(Concurrency, ReadersWhileApplying) {
     int64_t t = kT0;
     for (int i = 0; i < 30000; ++i) {
       std::string k = "k" + std::to_string(i % 2000);
-      std::string v = "value-of-" + k;
+      std::string v = value_of(k);
       switch (i % 7) {
         case 0:
           engine.apply(Delete{{k}}, t);
@@ -165,6 +169,7 @@ TEST(Concurrency, ReadersWhileApplying) {
           engine.apply(put(k, v), t);
           break;
       }
+      if (engine.used_memory() > cfg.max_memory) ++over_limit;
     }
     stop = true;
   });
@@ -178,9 +183,9 @@ TEST(Concurrency, ReadersWhileApplying) {
       do {
         std::string k = "k" + std::to_string((n * 7 + static_cast<uint64_t>(r)) % 2000);
         if (auto v = engine.get(k)) {
-          EXPECT_EQ(*v, "value-of-" + k);
+          EXPECT_EQ(*v, value_of(k));
         }
-        engine.get_with(k, [&](std::string_view v) { EXPECT_EQ(v, "value-of-" + k); });
+        engine.get_with(k, [&](std::string_view v) { EXPECT_EQ(v, value_of(k)); });
         (void)engine.exists({k});
         (void)engine.pttl(k);
         (void)engine.strlen(k);
@@ -205,6 +210,8 @@ TEST(Concurrency, ReadersWhileApplying) {
     t.join();
   engine.check_invariants();
   EXPECT_GT(reads.load(), 0u);
+  EXPECT_EQ(over_limit.load(), 0u);
+  EXPECT_GT(engine.stats().evictions, 1000u);
   EXPECT_LE(engine.used_memory(), cfg.max_memory);
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <mutex>
 #include <set>
@@ -275,7 +276,13 @@ TEST(NetworkServer, ShutdownGivesUpOnUnansweredRequestsAfterDrainTimeout) {
   RawClient c(st.port());
   c.send(get_request(1));
   ASSERT_TRUE(wait_until([&] { return handler->count() == 1; }));
-  st.stop();  // returns only once run() has returned
+  // stop() returns only once run() has returned, and run() waits for the unanswered request
+  // until the drain timeout: so stop() cannot take less. (A lower bound: no scheduling delay can
+  // break it.)
+  // Caught mutation: net-drain-waits-for-in-flight
+  const auto stop_started = std::chrono::steady_clock::now();
+  st.stop();
+  EXPECT_GE(std::chrono::steady_clock::now() - stop_started, cfg.drain_timeout);
   EXPECT_TRUE(c.closed_by_server());
   handler->answer_all_reversed();  // too late: discarded, and harmless
 }
