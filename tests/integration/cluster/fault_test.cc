@@ -51,101 +51,196 @@ ClusterOptions cluster_options(int nodes, int tick_ms, uint64_t snapshot_entries
   return o;
 }
 
-WorkloadOptions workload_options(int clients, int keys, int max_ops_per_client) {
+WorkloadOptions workload_options(int clients, int keys) {
   WorkloadOptions o;
   o.clients = clients;
   o.keys = keys;
-  o.max_ops_per_client = max_ops_per_client;
   return o;
 }
 
-void pause_for(std::chrono::milliseconds d) {
-  std::this_thread::sleep_for(d);  // the fault's duration, not a wait for a condition
+// Every wait below is bounded by this, and generous: an election or a catch-up under a sanitizer
+// on a busy machine is slow, not wrong. The tests assert what happens, never how fast.
+constexpr auto kWait = 30s;
+// Operations that must succeed in each phase of a fault schedule to count as progress.
+constexpr size_t kProgress = 20;
+
+void kill_and_reap(LocalCluster& cluster, uint64_t id) {
+  cluster.process(id).signal(SIGKILL);
+  ASSERT_TRUE(cluster.process(id).wait_exit(5s).has_value()) << "node " << id << " did not die";
 }
 
+// Every node in `ids` but `without`.
+std::vector<uint64_t> except(std::vector<uint64_t> ids, uint64_t without) {
+  std::erase(ids, without);
+  return ids;
+}
+
+// Whether node `id`, restarted without its log, comes to follow a leader as a voter again (its
+// status no longer says "recovering").
+bool rejoins_as_voter(LocalCluster& cluster, uint64_t id) {
+  return LocalCluster::eventually(
+      [&] {
+        auto s = cluster.status(id, 500ms);
+        return s && s->role == "follower" && s->leader_id != 0;
+      },
+      kWait);
+}
+
+// Proves that a leader is replaced when it dies, and that no acknowledged write is lost by the
+// change or by the old leader's return without its log. The election is checked by what happens
+// (another node leads, in a later term), within a generous bound, not by how long it took.
+// Fails if the followers never campaign after losing their leader (tried: Raft::tick_election
+// made a no-op): no new leader appears.
 TEST(Faults, KillingTheLeaderElectsAnotherAndLosesNoAcknowledgedWrite) {
   LocalCluster cluster(cluster_options(3, 50, 20000));
-  const uint64_t leader = cluster.wait_for_leader(10s);
-  ASSERT_NE(leader, 0u) << cluster.logs();
+  const auto before = cluster.wait_for_leadership(kWait);
+  ASSERT_NE(before.id, 0u) << cluster.logs();
   auto c = cluster.client();
   write_keys(*c, "k", 200);
 
-  cluster.process(leader).signal(SIGKILL);
-  ASSERT_TRUE(cluster.process(leader).wait_exit(5s).has_value());
-  const auto killed_at = Clock::now();
-  const uint64_t next = cluster.wait_for_leader(10s, cluster.others(leader));
-  const auto elapsed = Clock::now() - killed_at;
-  ASSERT_NE(next, 0u) << cluster.logs();
-  EXPECT_NE(next, leader);
-  // Followers notice within one election timeout and elect within the next.
-  EXPECT_LE(elapsed, 2 * cluster.max_election_timeout())
-      << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms";
+  ASSERT_NO_FATAL_FAILURE(kill_and_reap(cluster, before.id));
+  const auto after = cluster.wait_for_leadership(kWait, cluster.others(before.id), before.term);
+  ASSERT_NE(after.id, 0u) << "no new leader in a later term\n" << cluster.logs();
+  EXPECT_NE(after.id, before.id);
+  EXPECT_GT(after.term, before.term);
 
-  auto after = cluster.client();
-  expect_keys(*after, "k", 200);
-  write_keys(*after, "m", 50);
+  auto client_after = cluster.client();
+  expect_keys(*client_after, "k", 200);
+  write_keys(*client_after, "m", 50);
 
   // The killed node comes back without its log, catches up and serves everything locally.
-  cluster.restart(leader);
-  EXPECT_TRUE(holds_eventually(cluster, leader, "m49", 10s)) << cluster.logs();
+  cluster.restart(before.id);
+  EXPECT_TRUE(holds_eventually(cluster, before.id, "m49", kWait)) << cluster.logs();
 }
 
+// Concurrent clients run through a fault schedule on 3 nodes: kill -9 of the leader and its
+// return without a log, SIGSTOP of a follower, SIGSTOP of the leader. The clients run until the
+// last fault has healed and the cluster has served again (not for a number of operations), and
+// every phase must show its effect and progress:
+//  * leader killed: the survivors elect a leader in a later term and the clients' operations
+//    succeed while it is down; after its restart they succeed again;
+//  * follower paused: operations succeed while it is frozen, and it catches up after;
+//  * leader paused: the other two elect a leader in a later term and serve a write and a read
+//    while it is frozen; resumed, it steps down to the new term; operations succeed after.
+// The whole history must be linearizable. Fails if a deposed leader answers a write with another
+// entry's result (a bug seen under the leader pause); fails if the followers never campaign
+// (tried: Raft::tick_election made a no-op).
 TEST(Faults, HistoriesStayLinearizableWhileLeadersDieAndPause) {
   LocalCluster cluster(cluster_options(3, 20, 20000));
-  ASSERT_NE(cluster.wait_for_leader(10s), 0u) << cluster.logs();
-  Workload load(cluster, workload_options(4, 4, 300));
+  const auto first = cluster.wait_for_leadership(kWait);
+  ASSERT_NE(first.id, 0u) << cluster.logs();
+  Workload load(cluster, workload_options(4, 4));
   load.start();
+  ASSERT_TRUE(load.progressed_since(0, kProgress, kWait)) << "no progress before any fault";
 
-  auto leader = [&] { return cluster.wait_for_leader(5s); };
-  auto follower_of = [&](uint64_t l) { return l == 1 ? uint64_t{2} : uint64_t{1}; };
-  // kill -9 the leader, bring it back empty.
-  uint64_t l = leader();
-  ASSERT_NE(l, 0u);
-  cluster.process(l).signal(SIGKILL);
-  cluster.process(l).wait_exit(5s);
-  pause_for(600ms);
-  cluster.restart(l);
-  // Freeze a follower, then the leader.
-  l = leader();
-  ASSERT_NE(l, 0u) << cluster.logs();
-  const uint64_t f = follower_of(l);
+  // kill -9 the leader; the others elect one and serve; bring it back empty.
+  ASSERT_NO_FATAL_FAILURE(kill_and_reap(cluster, first.id));
+  auto mark = load.mark();
+  const auto second = cluster.wait_for_leadership(kWait, cluster.others(first.id), first.term);
+  ASSERT_NE(second.id, 0u) << "no new leader after the leader was killed\n" << cluster.logs();
+  EXPECT_TRUE(load.progressed_since(mark, kProgress, kWait))
+      << "no progress while the old leader was down: " << load.summary();
+  cluster.restart(first.id);
+  // It votes again only once it has caught up (the recovery rule); until then the leader pause
+  // below could not be survived, so wait for that.
+  ASSERT_TRUE(rejoins_as_voter(cluster, first.id)) << cluster.logs();
+  mark = load.mark();
+  EXPECT_TRUE(load.progressed_since(mark, kProgress, kWait)) << "no progress after the restart";
+
+  // Freeze a follower: the other two carry on; resumed, it catches up.
+  auto current = cluster.wait_for_leadership(kWait);
+  ASSERT_NE(current.id, 0u) << cluster.logs();
+  const uint64_t f = cluster.others(current.id).front();
   cluster.process(f).signal(SIGSTOP);
-  pause_for(800ms);
+  mark = load.mark();
+  EXPECT_TRUE(load.progressed_since(mark, kProgress, kWait))
+      << "no progress while follower " << f << " was paused: " << load.summary();
+  const auto leader_status = cluster.status(current.id, 2s);
   cluster.process(f).signal(SIGCONT);
-  l = leader();
-  ASSERT_NE(l, 0u) << cluster.logs();
-  cluster.process(l).signal(SIGSTOP);
-  pause_for(1200ms);  // longer than an election: the others elect a new leader meanwhile
-  cluster.process(l).signal(SIGCONT);
-  pause_for(500ms);
-  load.stop();
+  ASSERT_TRUE(leader_status.has_value()) << cluster.logs();
+  EXPECT_TRUE(LocalCluster::eventually(
+      [&] {
+        auto s = cluster.status(f, 500ms);
+        return s && s->applied_index >= leader_status->commit_index;
+      },
+      kWait))
+      << "follower " << f << " did not catch up\n"
+      << cluster.logs();
+  mark = load.mark();
+  EXPECT_TRUE(load.progressed_since(mark, kProgress, kWait)) << "no progress after the pause";
 
-  std::printf("operations: %zu succeeded, %zu with unknown outcome, %zu refused\n",
-              load.succeeded(), load.unknown(), load.failed());
-  EXPECT_GT(load.succeeded(), 100u) << "the cluster made too little progress";
+  // Freeze the leader: the other two elect a leader in a later term and serve meanwhile.
+  current = cluster.wait_for_leadership(kWait);
+  ASSERT_NE(current.id, 0u) << cluster.logs();
+  cluster.process(current.id).signal(SIGSTOP);
+  const auto next = cluster.wait_for_leadership(kWait, cluster.others(current.id), current.term);
+  // The workload's clients may all be waiting on the frozen node; ask the new leader directly.
+  const std::string served = next.id != 0 ? write_and_read_through(cluster, next.id, "probe") : "";
+  cluster.process(current.id).signal(SIGCONT);
+  ASSERT_NE(next.id, 0u) << "no new leader while the leader was paused\n" << cluster.logs();
+  EXPECT_EQ(served, "") << "the new leader did not serve while the old one was paused";
+  // Resumed, the old leader hears of the later term and follows.
+  EXPECT_TRUE(LocalCluster::eventually(
+      [&] {
+        auto s = cluster.status(current.id, 500ms);
+        return s && s->term >= next.term && s->role != "leader";
+      },
+      kWait))
+      << "node " << current.id << " still leads after its pause\n"
+      << cluster.logs();
+  mark = load.mark();
+  EXPECT_TRUE(load.progressed_since(mark, kProgress, kWait))
+      << "no progress after the last fault healed: " << load.summary();
+
+  EXPECT_TRUE(load.stop()) << "the clients stopped before the last fault had healed";
+  std::printf("operations: %s\n", load.summary().c_str());
   const std::string why = load.check();
   EXPECT_TRUE(why.empty()) << why;
 }
 
+// Five nodes lose a follower and then the leader (kill -9), and later get both back without
+// their logs, under concurrent clients that run until both have rejoined. Proves that three of
+// five keep serving (progress after each loss, a new leader in a later term after the leader's),
+// that the history stays linearizable and that writes acknowledged before the losses survive.
+// Fails if a quorum is counted over fewer than a majority of five, e.g. the leader commits with
+// two acknowledgements: a leader elected by the three survivors can then miss acknowledged
+// writes (not tried in a build); fails if followers never campaign (tried: Raft::tick_election
+// made a no-op).
 TEST(Faults, FiveNodesSurviveTwoLossesAndStayLinearizable) {
   LocalCluster cluster(cluster_options(5, 20, 20000));
-  const uint64_t l = cluster.wait_for_leader(10s);
-  ASSERT_NE(l, 0u) << cluster.logs();
+  const auto first = cluster.wait_for_leadership(kWait);
+  ASSERT_NE(first.id, 0u) << cluster.logs();
   auto c = cluster.client();
   write_keys(*c, "k", 50);
-  Workload load(cluster, workload_options(3, 3, 250));
+  Workload load(cluster, workload_options(3, 3));
   load.start();
-  const uint64_t f = l == 5 ? 4 : 5;
-  cluster.process(f).signal(SIGKILL);
-  pause_for(300ms);
-  cluster.process(l).signal(SIGKILL);
-  std::vector<uint64_t> rest;
-  for (uint64_t id : cluster.others(l))
-    if (id != f) rest.push_back(id);
-  EXPECT_NE(cluster.wait_for_leader(10s, rest), 0u) << cluster.logs();
-  pause_for(1000ms);
-  load.stop();
-  EXPECT_GT(load.succeeded(), 50u);
+  ASSERT_TRUE(load.progressed_since(0, kProgress, kWait)) << "no progress before any fault";
+
+  const uint64_t f = first.id == 5 ? 4 : 5;
+  ASSERT_NO_FATAL_FAILURE(kill_and_reap(cluster, f));
+  auto mark = load.mark();
+  EXPECT_TRUE(load.progressed_since(mark, kProgress, kWait))
+      << "no progress after losing follower " << f << ": " << load.summary();
+
+  ASSERT_NO_FATAL_FAILURE(kill_and_reap(cluster, first.id));
+  mark = load.mark();
+  const auto rest = except(cluster.others(first.id), f);
+  const auto second = cluster.wait_for_leadership(kWait, rest, first.term);
+  ASSERT_NE(second.id, 0u) << "no new leader among the three survivors\n" << cluster.logs();
+  EXPECT_TRUE(load.progressed_since(mark, kProgress, kWait))
+      << "no progress with three of five nodes: " << load.summary();
+
+  // Both come back empty and rejoin while the clients run.
+  cluster.restart(f);
+  cluster.restart(first.id);
+  EXPECT_TRUE(rejoins_as_voter(cluster, f)) << cluster.logs();
+  EXPECT_TRUE(rejoins_as_voter(cluster, first.id)) << cluster.logs();
+  mark = load.mark();
+  EXPECT_TRUE(load.progressed_since(mark, kProgress, kWait))
+      << "no progress after the restarts: " << load.summary();
+
+  EXPECT_TRUE(load.stop()) << "the clients stopped before the last fault had healed";
+  std::printf("operations: %s\n", load.summary().c_str());
   const std::string why = load.check();
   EXPECT_TRUE(why.empty()) << why;
   auto after = cluster.client();

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <cstdlib>
@@ -224,10 +225,16 @@ std::optional<net::StatusResponse> LocalCluster::status(uint64_t id,
 
 uint64_t LocalCluster::wait_for_leader(std::chrono::milliseconds timeout,
                                        std::vector<uint64_t> among) {
+  return wait_for_leadership(timeout, std::move(among)).id;
+}
+
+LocalCluster::Leadership LocalCluster::wait_for_leadership(std::chrono::milliseconds timeout,
+                                                           std::vector<uint64_t> among,
+                                                           uint64_t above_term) {
   if (among.empty())
     for (const auto& [id, p] : procs_)
       if (p->running()) among.push_back(id);
-  uint64_t leader = 0;
+  Leadership found;
   eventually(
       [&] {
         uint64_t seen = 0;
@@ -238,12 +245,12 @@ uint64_t LocalCluster::wait_for_leader(std::chrono::milliseconds timeout,
         }
         if (std::find(among.begin(), among.end(), seen) == among.end()) return false;
         auto ls = status(seen, 300ms);
-        if (!ls || ls->role != "leader") return false;
-        leader = seen;
+        if (!ls || ls->role != "leader" || ls->term <= above_term) return false;
+        found = {seen, ls->term};
         return true;
       },
       timeout);
-  return leader;
+  return found;
 }
 
 bool LocalCluster::eventually(const std::function<bool()>& pred,
@@ -293,6 +300,19 @@ void LocalCluster::partition(const std::vector<uint64_t>& a, const std::vector<u
 void LocalCluster::heal() {
   for (auto& [pair, proxy] : proxies_)
     proxy->set_cut(false);
+}
+
+std::string write_and_read_through(LocalCluster& cluster, uint64_t id, const std::string& key) {
+  auto c = cluster.client_of(id, 5s);
+  if (!c) return "no client for node " + std::to_string(id);
+  const std::string value = "written through node " + std::to_string(id);
+  if (auto st = c->set(key, value); !st.ok())
+    return "node " + std::to_string(id) + ": write: " + st.error().to_string();
+  auto v = c->get(key);
+  if (!v.ok()) return "node " + std::to_string(id) + ": read: " + v.error().to_string();
+  if (v->value_or("<missing>") != value)
+    return "node " + std::to_string(id) + ": read " + v->value_or("<missing>");
+  return {};
 }
 
 std::string LocalCluster::logs() const {

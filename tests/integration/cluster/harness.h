@@ -94,6 +94,14 @@ class LocalCluster {
   // Polls until the running nodes in `among` (default: all running) agree on one leader that is
   // itself among them and says it leads; returns its id, or 0 after `timeout`.
   uint64_t wait_for_leader(std::chrono::milliseconds timeout, std::vector<uint64_t> among = {});
+  // As wait_for_leader, for a leader whose term is above `above_term` (one elected after a fault
+  // that began in that term); its id and term, or {0, 0} after `timeout`.
+  struct Leadership {
+    uint64_t id = 0;
+    uint64_t term = 0;
+  };
+  Leadership wait_for_leadership(std::chrono::milliseconds timeout,
+                                 std::vector<uint64_t> among = {}, uint64_t above_term = 0);
   // Polls `pred` every 10 ms until it holds or `timeout` passes.
   static bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
@@ -127,6 +135,11 @@ class LocalCluster {
   std::map<uint64_t, std::unique_ptr<ServerProcess>> procs_;
   std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<FaultProxy>> proxies_;
 };
+
+// Writes `key` through node `id` alone and reads it back with a linearizable read there: proof
+// that the node serves, independent of where other clients' connections are stuck. Empty if both
+// succeeded, else what failed.
+std::string write_and_read_through(LocalCluster& cluster, uint64_t id, const std::string& key);
 
 // The cairn-server binary under test (set from the command line by main()).
 const std::string& server_binary();

@@ -12,15 +12,22 @@ Workload::~Workload() {
 }
 
 void Workload::start() {
+  running_ = options_.clients;
   for (int i = 0; i < options_.clients; ++i)
-    threads_.emplace_back([this, i] { run_client(i); });
+    threads_.emplace_back([this, i] {
+      run_client(i);
+      --running_;
+    });
 }
 
-void Workload::stop() {
+bool Workload::stop() {
+  const bool still_running = running_.load() == static_cast<int>(threads_.size());
   stop_ = true;
   for (auto& t : threads_)
     t.join();
+  const bool ran = !threads_.empty();
   threads_.clear();
+  return ran && still_running;
 }
 
 uint64_t Workload::now_us() const {
@@ -28,12 +35,32 @@ uint64_t Workload::now_us() const {
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - origin_).count());
 }
 
+size_t Workload::succeeded_since(Mark m) const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [key, ops] : ops_)
+    for (const auto& op : ops)
+      if (op.call >= m && op.ret != sim::kNever) ++n;
+  return n;
+}
+
+bool Workload::progressed_since(Mark m, size_t n, std::chrono::milliseconds timeout) const {
+  return LocalCluster::eventually([&] { return succeeded_since(m) >= n; }, timeout);
+}
+
+std::string Workload::summary() const {
+  return std::to_string(succeeded()) + " succeeded, " + std::to_string(unknown()) +
+         " with unknown outcome, " + std::to_string(failed()) + " refused";
+}
+
 void Workload::run_client(int id) {
   auto c = cluster_.client(2s);
   if (!c) return;
   std::mt19937_64 rng(static_cast<uint64_t>(id) * 1000003u + 17u);
   std::uniform_real_distribution<double> coin(0, 1);
-  for (int n = 0; n < options_.max_ops_per_client && !stop_.load(); ++n) {
+  const auto deadline = origin_ + options_.max_duration;
+  for (int n = 0; !stop_.load() && Clock::now() < deadline; ++n) {
+    std::this_thread::sleep_for(options_.think_time);
     const std::string key = "key" + std::to_string(rng() % static_cast<uint64_t>(options_.keys));
     sim::RegisterOp op;
     op.client = id;
