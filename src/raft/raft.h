@@ -54,6 +54,12 @@ class Raft {
   NodeId lead_transferee() const { return lead_transferee_; }
   bool is_learner() const { return is_learner_; }
   bool promotable() const;
+  // True when this node is the only voter of a simple (non-joint) configuration: its own log is
+  // a quorum, so its commit index needs no confirmation round. A leader that is not a voter (it
+  // removed itself and is handing over) is never its own quorum, even when one voter is left.
+  bool sole_voter() const {
+    return trk_.is_singleton() && trk_.config().voters.contains(id_);
+  }
   SoftState soft_state() const { return SoftState{lead_, role_}; }
   HardState hard_state() const;
   RaftLog& log() { return log_; }

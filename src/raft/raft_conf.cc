@@ -43,7 +43,9 @@ ConfState Raft::switch_to_config(TrackerConfig cfg, ProgressMap prs) {
     return cs;
   }
   if (maybe_commit()) {
-    // The new quorum may already hold more entries (e.g. a voter was removed).
+    // The new quorum may already hold more entries (e.g. a voter was removed); if that commits
+    // the first entry of this term, the reads waiting for it may go on.
+    release_pending_read_index_messages();
     bcast_append();
   } else {
     // Probe newly added members right away rather than after the next heartbeat.

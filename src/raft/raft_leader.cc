@@ -114,7 +114,7 @@ bool Raft::committed_entry_in_current_term() const {
 
 void Raft::leader_read_index(Message& m) {
   if (m.entries_size() != 1) return;
-  if (trk_.is_singleton()) {
+  if (sole_voter()) {
     // A single voter is its own quorum: the commit index is safe to read at once.
     respond_to_read_index(m, log_.committed());
     return;
@@ -128,6 +128,11 @@ void Raft::leader_read_index(Message& m) {
 }
 
 void Raft::send_read_index_response(Message m) {
+  if (sole_voter()) {
+    // Its own quorum (the configuration may have shrunk to it while the read waited).
+    respond_to_read_index(m, log_.committed());
+    return;
+  }
   const std::string ctx = m.entries(0).data();
   const ReadOnlyOption mode = lease_revoked_ ? ReadOnlyOption::kSafe : read_only_.option();
   switch (mode) {
@@ -230,7 +235,9 @@ void Raft::leader_heartbeat_response(const Message& m, Progress& pr) {
   if (pr.match < log_.last_index() || pr.state == ProgressState::kProbe) {
     maybe_send_append(m.from(), true);
   }
-  if (read_only_.option() != ReadOnlyOption::kSafe || m.context().empty()) return;
+  // Acks count in lease mode too: once the lease is revoked (a MsgTimeoutNow went out and the
+  // transfer failed), reads wait for a heartbeat round, and only these acks can complete it.
+  if (m.context().empty()) return;
   const std::set<NodeId>* acks = read_only_.recv_ack(m.from(), m.context());
   if (acks == nullptr) return;
   std::map<NodeId, bool> votes;

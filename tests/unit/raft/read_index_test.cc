@@ -136,5 +136,56 @@ TEST(ReadIndex, LeaseBasedReadsNeedNoRoundAndRequireCheckQuorum) {
   EXPECT_EQ(c.delivered(eraftpb::MsgHeartbeat), 0);
 }
 
+// A leader that removed itself keeps leading until its successor holds its whole log. One voter
+// is left, but it is not this node: its commit index is not a quorum's, so a read needs the
+// remaining voter's ack. Cut off from it, the old leader must not answer (the voter may already
+// lead and have acknowledged writes this node never saw). Caught mutation: raft-sole-voter-self.
+TEST(ReadIndex, ALeaderThatRemovedItselfIsNotItsOwnQuorum) {
+  Cluster c({1, 2});
+  c.campaign(1);
+  ASSERT_TRUE(c.propose(1, "a").ok());
+  // The removal goes out on its own, then one more entry that node 2 stores but whose ack is lost:
+  // the leader sees node 2 behind its log, so it hands over by replicating, still leading.
+  ASSERT_TRUE(c.node(1).propose_conf_change(conf_change({{eraftpb::RemoveNode, 1}})).ok());
+  for (auto& m : c.take_messages())
+    c.deliver(std::move(m));
+  const Index removal = c.raft(1).log().last_index();
+  ASSERT_TRUE(c.node(1).propose("x").ok());
+  c.drop_if([removal](const Message& m) {
+    return m.from() == 2 && m.msg_type() == eraftpb::MsgAppendResponse && m.index() > removal;
+  });
+  c.stabilize();
+  ASSERT_EQ(c.raft(1).role(), Role::kLeader);
+  ASSERT_FALSE(c.raft(1).tracker().config().voters.contains(1)) << "the removal did not apply";
+  ASSERT_TRUE(c.raft(1).tracker().is_singleton());
+  EXPECT_FALSE(c.raft(1).sole_voter());
+  c.isolate(1);
+  ASSERT_TRUE(c.node(1).read_index("r").ok());
+  c.tick(1, 2);
+  c.stabilize();
+  EXPECT_TRUE(c.peer(1).reads.empty()) << "read served at " << c.peer(1).reads[0].index
+                                       << " without the remaining voter";
+}
+
+// Reads wait for the first entry of the leader's term to commit. When that commit comes from a
+// configuration change (a smaller quorum already holds the entry), the waiting reads go on at
+// once instead of waiting for some later commit. The change is applied directly, as the node
+// does once the entry commits. Caught mutation: raft-release-reads-on-config.
+TEST(ReadIndex, ACommitByAConfigurationChangeReleasesWaitingReads) {
+  Cluster c({1, 2, 3});
+  c.drop_type(eraftpb::MsgAppend);  // the new term's empty entry cannot commit
+  c.campaign(1);
+  ASSERT_EQ(c.raft(1).role(), Role::kLeader);
+  ASSERT_TRUE(c.node(1).read_index("r").ok());
+  c.stabilize();
+  ASSERT_TRUE(c.peer(1).reads.empty());
+  ASSERT_TRUE(c.node(1).apply_conf_change(conf_change({{eraftpb::RemoveNode, 3}})).ok());
+  ASSERT_TRUE(c.node(1).apply_conf_change(conf_change({{eraftpb::RemoveNode, 2}})).ok());
+  c.stabilize();
+  ASSERT_EQ(c.raft(1).log().committed(), c.raft(1).log().last_index());
+  ASSERT_EQ(c.peer(1).reads.size(), 1u);
+  EXPECT_EQ(c.peer(1).reads[0].index, c.raft(1).log().committed());
+}
+
 }  // namespace
 }  // namespace cairn::raft::test
