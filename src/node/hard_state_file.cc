@@ -44,7 +44,9 @@ Status<std::string> write_synced(const std::string& path, const std::string& dat
 }  // namespace
 
 HardStateFile::HardStateFile(std::string dir)
-    : dir_(std::move(dir)), path_((std::filesystem::path(dir_) / "hard-state").string()) {}
+    : dir_(std::move(dir)),
+      path_((std::filesystem::path(dir_) / "hard-state").string()),
+      members_path_((std::filesystem::path(dir_) / "members").string()) {}
 
 Result<HardStateFile, std::string> HardStateFile::open(const std::string& dir) {
   std::error_code ec;
@@ -80,12 +82,33 @@ Result<std::optional<TermAndVote>, std::string> HardStateFile::load() const {
 }
 
 Status<std::string> HardStateFile::store(const TermAndVote& tv) const {
-  const std::string tmp = path_ + ".tmp";
-  auto written =
-      write_synced(tmp, fmt::format("cairn-hard-state 1 term={} vote={}\n", tv.term, tv.vote));
+  return replace(path_, fmt::format("cairn-hard-state 1 term={} vote={}\n", tv.term, tv.vote));
+}
+
+Result<std::optional<std::string>, std::string> HardStateFile::load_members() const {
+  std::ifstream in(members_path_);
+  if (!in) {
+    if (!std::filesystem::exists(members_path_)) return std::optional<std::string>{};
+    return Err{fmt::format("cannot read {}", members_path_)};
+  }
+  std::string line;
+  std::getline(in, line);
+  constexpr std::string_view kPrefix = "cairn-members 1 ";
+  if (line.rfind(kPrefix, 0) != 0 || line.size() == kPrefix.size())
+    return Err{fmt::format("{} is corrupt (\"{}\")", members_path_, line)};
+  return std::optional<std::string>{line.substr(kPrefix.size())};
+}
+
+Status<std::string> HardStateFile::store_members(const std::string& members) const {
+  return replace(members_path_, fmt::format("cairn-members 1 {}\n", members));
+}
+
+Status<std::string> HardStateFile::replace(const std::string& path, const std::string& data) const {
+  const std::string tmp = path + ".tmp";
+  auto written = write_synced(tmp, data);
   if (!written.ok()) return written;
-  if (std::rename(tmp.c_str(), path_.c_str()) != 0)
-    return Err{fmt::format("cannot rename {} to {}: {}", tmp, path_, errno_text())};
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return Err{fmt::format("cannot rename {} to {}: {}", tmp, path, errno_text())};
   int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);  // makes the rename durable

@@ -7,7 +7,9 @@
 // entries and must not count as holding them (the node's recovery rule).
 //
 // Format: one line of text, "cairn-hard-state 1 term=<u64> vote=<u64>\n", replaced atomically
-// (write a temporary file, fsync it, rename over, fsync the directory). Thread-compatible.
+// (write a temporary file, fsync it, rename over, fsync the directory). The membership is a
+// second file, "members", one line "cairn-members 1 <id=addr,...>\n", replaced the same way.
+// Thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -35,12 +37,21 @@ class HardStateFile {
   // Durably replaces the stored state. Returns an error text on any I/O failure.
   Status<std::string> store(const TermAndVote& tv) const;
 
+  // The membership in force when the node last applied a change of it, as AddressBook::to_text
+  // ("1=host:port,2=host:port"); nullopt if none was stored. Kept beside the term and vote so a
+  // restarted node knows whether it was ever more than a cluster of one, whatever its flags say.
+  Result<std::optional<std::string>, std::string> load_members() const;
+  Status<std::string> store_members(const std::string& members) const;
+
   const std::string& path() const { return path_; }
 
  private:
   explicit HardStateFile(std::string dir);
+  Status<std::string> replace(const std::string& path, const std::string& data) const;
+
   std::string dir_;
   std::string path_;
+  std::string members_path_;
 };
 
 }  // namespace cairn::node

@@ -44,13 +44,26 @@ Result<std::unique_ptr<Node>, std::string> Node::create(NodeConfig config) {
 
 Status<std::string> Node::init_raft() {
   std::optional<TermAndVote> stored;
+  std::optional<AddressBook> stored_members;
   if (!config_.data_dir.empty()) {
     auto file = HardStateFile::open(config_.data_dir);
     if (!file.ok()) return Err{file.error()};
     auto loaded = file->load();
     if (!loaded.ok()) return Err{loaded.error()};
     stored = *loaded;
+    auto members = file->load_members();
+    if (!members.ok()) return Err{members.error()};
+    if (*members) {
+      stored_members_ = **members;
+      stored_members = AddressBook::from_text(stored_members_);
+    }
     hard_state_file_.emplace(std::move(*file));
+  }
+  {
+    std::random_device rd;
+    incarnation_ = (uint64_t{rd()} << 32) | rd();
+    // Forward ids: the high half from this run, so they differ from the previous run's.
+    next_forward_id_ = (incarnation_ & 0xffffffff00000000ull) | 1;
   }
   raft::HardState hs;
   if (stored) {
@@ -80,9 +93,21 @@ Status<std::string> Node::init_raft() {
     hs.set_commit(1);
   }
   storage_.set_hard_state(hs);
+  if (config_.join.empty() && !stored_members) persist_members();  // the founding membership
   // A node that was a member before (it has a stored term) and lost its log must not count as
   // holding entries or vote until it has caught up; a one-node cluster has nobody to catch up from.
-  recovering_ = stored.has_value() && stored->term > 0 && config_.peers.size() != 1;
+  // Whether the cluster was one node is what the stored membership says: a node founded alone
+  // that others joined is restarted with its founding flags, and must not elect itself alone.
+  const bool was_alone = stored_members ? stored_members->all().size() == 1 &&
+                                              stored_members->find(config_.id) != nullptr
+                                        : config_.peers.size() == 1;
+  recovering_ = stored.has_value() && stored->term > 0 && !was_alone;
+  if (recovering_ && stored_members) {
+    // Addresses only (the membership itself comes back with the log): the recovering node must be
+    // able to answer the leader that catches it up.
+    for (const auto& [id, addr] : stored_members->all())
+      if (book_.find(id) == nullptr) book_.set(id, addr);
+  }
 
   raft::Config rc;
   rc.id = config_.id;
@@ -95,6 +120,10 @@ Status<std::string> Node::init_raft() {
   rc.max_inflight_msgs = 256;
   rc.max_uncommitted_entries_size = 256ull << 20;
   rc.seed = std::random_device{}();
+  // A proposal on a node that is not leader fails instead of travelling to the leader inside
+  // Raft: the node forwards writes itself (forward()) and must know where each one went, or it
+  // would wait for the write at an index the new leader fills with another entry.
+  rc.disable_proposal_forwarding = true;
   auto raw = raft::RawNode::create(rc, &storage_);
   if (!raw.ok()) return Err{std::string(raft::to_string(raw.error()))};
   raw_ = std::move(*raw);
@@ -121,9 +150,9 @@ void Node::start() {
         "node {}: restarted without its log (term {}); it will not vote or campaign "
         "until it has caught up with a leader",
         config_.id, persisted_.term);
-  // A founding member of a one-node cluster elects itself at once instead of waiting out an
-  // election timeout.
-  if (config_.peers.size() == 1 && !recovering_) raw_->campaign();
+  // The only voter of its cluster elects itself at once instead of waiting out an election
+  // timeout.
+  if (!recovering_ && raw_->raft().sole_voter()) raw_->campaign();
   schedule_tick();
   kick();
   thread_ = std::thread([this] { io_.run(); });
@@ -145,17 +174,8 @@ void Node::stop(std::chrono::milliseconds grace) {
     stopping_ = true;
     transfer_.reset();
     stop_deadline_ = deadline;
-    if (soft_.role == raft::Role::kLeader) {
-      // Hand over to the voter whose log is longest, so it can win at once (thesis §3.10).
-      net::NodeId best = 0;
-      raft::Index best_match = 0;
-      for (const auto& p : raw_->status().progress) {
-        if (p.id == config_.id || p.is_learner) continue;
-        if (best == 0 || p.match > best_match) {
-          best = p.id;
-          best_match = p.match;
-        }
-      }
+    if (leading()) {
+      const net::NodeId best = handover_target();
       if (best != 0) {
         spdlog::info("node {}: shutting down; handing leadership to node {}", config_.id, best);
         handing_over_ = raw_->transfer_leader(best).ok();
@@ -181,10 +201,13 @@ void Node::on_tick() {
   ++ticks_;
   if (!recovering_) raw_->tick();
   expire_requests(now);
-  if (soft_.role == raft::Role::kLeader && !stopping_) leader_duties(now);
+  if (leading() && !stopping_) leader_duties(now);
   check_transfer();
   if (stopping_) {
-    const bool handed_over = !handing_over_ || soft_.role != raft::Role::kLeader;
+    // Done handing over once this node no longer leads, or the core gave the transfer up (its
+    // target did not take over within an election timeout).
+    const bool handed_over =
+        !handing_over_ || !leading() || raw_->raft().lead_transferee() == raft::kNone;
     const bool idle = proposals_.empty() && forwards_.empty() && read_batches_.empty();
     if ((handed_over && idle) || now >= stop_deadline_) {
       finish_stop();
@@ -300,14 +323,17 @@ void Node::apply_entry(const raft::Entry& e) {
       break;
   }
   applied_ = e.index();
+  applied_term_ = e.term();
   applied_bytes_since_compact_ += e.data().size();
   if (eviction_in_flight_ && applied_ >= *eviction_in_flight_) eviction_in_flight_.reset();
 }
 
 void Node::finish_applying() {
-  if (recovering_ && recovery_target_ != 0 && applied_ >= recovery_target_) {
+  if (recovering_ && recovery_target_ != 0 && applied_ >= recovery_target_ &&
+      applied_term_ == raw_->raft().term()) {
     recovering_ = false;
-    spdlog::info("node {}: caught up to index {}; voting again", config_.id, applied_);
+    spdlog::info("node {}: caught up to index {} (term {}); voting again", config_.id, applied_,
+                 applied_term_);
   }
 }
 
@@ -386,12 +412,43 @@ void Node::on_soft_state(const raft::SoftState& ss) {
 }
 
 void Node::finish_stop() {
-  fail_everything(std::string(net::errors::kShuttingDown));
+  fail_everything(std::string(net::errors::kShuttingDown),
+                  fmt::format("{}: the node shut down before the write committed; it may still "
+                              "be applied",
+                              net::errors::kDropped));
   stopped_on_thread_ = true;
   tick_timer_.cancel();
   transport_->shutdown();
   work_.reset();
   io_.stop();
+}
+
+net::NodeId Node::handover_target() const {
+  // The voter whose log is longest among those heard from within the last election timeout, so
+  // it can win at once (thesis §3.10). A voter that went quiet (stopped, cut off) may still show
+  // the longest log from before; waiting for it would only hold the shutdown for its grace.
+  net::NodeId best = 0;
+  raft::Index best_match = 0;
+  for (const auto& p : raw_->status().progress) {
+    if (p.id == config_.id || p.is_learner || !p.recent_active) continue;
+    if (best == 0 || p.match > best_match) {
+      best = p.id;
+      best_match = p.match;
+    }
+  }
+  return best;
+}
+
+void Node::persist_members() {
+  if (!hard_state_file_) return;
+  std::string text = book_.to_text();
+  if (text.empty() || text == stored_members_) return;
+  if (auto st = hard_state_file_->store_members(text); !st.ok()) {
+    // Not fatal: without it a restart falls back to the start-up flags, as before it existed.
+    spdlog::error("node {}: cannot store the membership: {}", config_.id, st.error());
+    return;
+  }
+  stored_members_ = std::move(text);
 }
 
 }  // namespace cairn::node

@@ -142,6 +142,15 @@ class Node {
   void apply_normal(const raft::Entry& e);
   void on_soft_state(const raft::SoftState& ss);
   void finish_stop();
+  // The Raft core's role and leader as of now. soft_ is only what the last Ready reported: a
+  // message stepped since (a higher term) may already have deposed this node, so every decision
+  // that depends on leading asks the core.
+  bool leading() const { return raw_->raft().role() == raft::Role::kLeader; }
+  net::NodeId current_leader() const { return raw_->raft().leader(); }
+  // Stores the membership (book_) in data_dir when it changed, so a restart knows it.
+  void persist_members();
+  // Picks the voter to hand leadership to on shutdown, 0 if none is worth waiting for.
+  net::NodeId handover_target() const;
 
   // node_requests.cc: client requests, forwarding, reads, timeouts.
   void execute_on_node(std::string entry, Done done, uint32_t hops);
@@ -160,7 +169,9 @@ class Node {
   // have been applied but their results are unknown here.
   void drop_proposals_through(raft::Index index);
   raft::Index last_index() const;
-  void fail_everything(const std::string& why);
+  // Answers everything waiting: requests that never reached the log get `never_executed` (safe
+  // to retry), proposed or forwarded writes get `outcome_unknown` (they may still commit).
+  void fail_everything(const std::string& never_executed, const std::string& outcome_unknown);
   net::StatusResponse make_status() const;
 
   // node_membership.cc: membership, snapshots, eviction, clock ticks, recovery.
@@ -175,6 +186,9 @@ class Node {
   Status<std::string> restore_snapshot(const raft::Snapshot& snap);
   void check_transfer();
   bool recovery_blocks(const eraftpb::Message& m);
+  // After a recovering node stepped an append: takes the catch-up target from it if it came from
+  // the current leader (see recovering_).
+  void note_recovery_target(const eraftpb::Message& m);
   void start_join();
 
   const NodeConfig config_;
@@ -208,11 +222,16 @@ class Node {
   size_t proposed_requests_ = 0;               // requests in proposals_
   std::vector<Done> read_queue_;
   std::map<std::string, ReadBatch> read_batches_;  // by ReadIndex context
+  // Read contexts and forward ids must not collide with those of this node's previous run,
+  // whose requests may still be in flight at the leader: both start from a random incarnation.
+  uint64_t incarnation_ = 0;
   uint64_t next_read_ctx_ = 1;
   std::unordered_map<uint64_t, Forwarded> forwards_;
   uint64_t next_forward_id_ = 1;
   std::optional<Transfer> transfer_;
   raft::Index applied_ = 0;
+  raft::Term applied_term_ = 0;  // term of the entry (or snapshot) at applied_
+  std::string stored_members_;   // the membership text last stored in data_dir
   cache::StampedCommand apply_scratch_;  // the command being applied, decoded into reused strings
   std::vector<Outcome> apply_outcomes_;  // a batch's outcomes (reused: see apply_normal)
   raft::Index last_snapshot_index_ = 0;
@@ -223,7 +242,10 @@ class Node {
   uint64_t ticks_ = 0;
   std::map<net::NodeId, std::string> transport_peers_;
   // Recovery (docs/node.md, "Restarts"): a node that was a member before but lost its log does not
-  // vote or campaign until it has applied what a leader had committed when it came back.
+  // vote or campaign until it has applied what a leader had committed when it came back: a
+  // commit index heard from the current leader after the listening window, reached by applying an
+  // entry of that leader's own term (only then does the commit index cover everything committed
+  // in earlier terms, thesis §3.6.2).
   bool recovering_ = false;
   Clock::time_point recovery_listen_from_{};
   raft::Index recovery_target_ = 0;

@@ -36,29 +36,42 @@ void Node::step(eraftpb::Message msg) {
   if (stopped_.load()) return;
   asio::post(io_, [this, msg = std::move(msg)]() mutable {
     if (stopped_on_thread_ || recovery_blocks(msg)) return;
+    const bool append = msg.msg_type() == eraftpb::MsgAppend;
+    eraftpb::Message header;
+    if (append && recovering_) {
+      header.set_msg_type(msg.msg_type());
+      header.set_term(msg.term());
+      header.set_from(msg.from());
+      header.set_commit(msg.commit());
+    }
     if (auto st = raw_->step(std::move(msg)); !st.ok())
       spdlog::debug("node {}: step: {}", config_.id, raft::to_string(st.error()));
+    if (append && recovering_) note_recovery_target(header);
     kick();
   });
 }
 
 bool Node::recovery_blocks(const eraftpb::Message& m) {
   if (!recovering_) return false;
-  // No vote from a node that may have forgotten what it acknowledged.
-  if (m.msg_type() == eraftpb::MsgRequestVote || m.msg_type() == eraftpb::MsgRequestPreVote)
-    return true;
-  // Catch up to what a leader had committed once acknowledgements from this node's previous
-  // life can no longer be in flight (two election timeouts after the restart).
-  if (m.msg_type() == eraftpb::MsgAppend && recovery_target_ == 0 &&
-      Clock::now() >= recovery_listen_from_ && m.commit() > 0) {
-    recovery_target_ = m.commit();
-    spdlog::info("node {}: recovering up to index {}", config_.id, recovery_target_);
-  }
-  if (recovery_target_ != 0 && applied_ >= recovery_target_) {
-    recovering_ = false;
-    spdlog::info("node {}: caught up to index {}; voting again", config_.id, applied_);
-  }
-  return false;
+  // No vote from a node that may have forgotten what it acknowledged, and no campaign: a
+  // leader's TimeoutNow would make it a candidate with a log that may lack committed entries.
+  return m.msg_type() == eraftpb::MsgRequestVote || m.msg_type() == eraftpb::MsgRequestPreVote ||
+         m.msg_type() == eraftpb::MsgTimeoutNow;
+}
+
+void Node::note_recovery_target(const eraftpb::Message& m) {
+  // Catch up to what the current leader has committed, heard once acknowledgements from this
+  // node's previous life can no longer be in flight (two election timeouts after the restart),
+  // and only from an append the core accepted as the current leader's (a stale term's commit
+  // index says nothing about what is committed now).
+  if (!recovering_ || recovery_target_ != 0 || m.msg_type() != eraftpb::MsgAppend ||
+      m.commit() == 0 || Clock::now() < recovery_listen_from_)
+    return;
+  const raft::Raft& r = raw_->raft();
+  if (m.term() != r.term() || r.leader() != m.from()) return;
+  recovery_target_ = m.commit();
+  spdlog::info("node {}: recovering up to index {} and an entry of term {}", config_.id,
+               recovery_target_, r.term());
 }
 
 void Node::admin(net::AdminCommand cmd, Done done) {
@@ -70,8 +83,7 @@ void Node::admin(net::AdminCommand cmd, Done done) {
 
 void Node::admin_on_node(net::AdminCommand cmd, Done respond, uint32_t hops) {
   if (stopping_) return respond(Outcome::fail(std::string(net::errors::kShuttingDown)));
-  if (soft_.role != raft::Role::kLeader)
-    return forward(net::ForwardedCommand{std::move(cmd)}, hops, std::move(respond));
+  if (!leading()) return forward(net::ForwardedCommand{std::move(cmd)}, hops, std::move(respond));
   std::visit(
       Overloaded{
           [&](const net::AddNodeCommand& c) {
@@ -169,6 +181,7 @@ void Node::apply_conf_change(const raft::Entry& e) {
     }
   }
   sync_transport_peers();
+  persist_members();
   complete_proposal(e.index(), e.term(), ok(book_.to_text()));
 }
 
@@ -235,7 +248,7 @@ void Node::promote_caught_up_learners() {
 
 void Node::check_transfer() {
   if (!transfer_) return;
-  if (soft_.leader_id == transfer_->target) {
+  if (current_leader() == transfer_->target) {
     transfer_->done(ok());
     transfer_.reset();
   } else if (Clock::now() >= transfer_->deadline) {
@@ -265,11 +278,13 @@ Status<std::string> Node::restore_snapshot(const raft::Snapshot& snap) {
   book_ = std::move(*book);
   conf_state_ = snap.metadata().conf_state();
   applied_ = snap.metadata().index();
+  applied_term_ = snap.metadata().term();
   last_snapshot_index_ = applied_;
   last_compact_index_ = applied_;
   applied_bytes_since_compact_ = 0;
   drop_proposals_through(applied_);
   sync_transport_peers();
+  persist_members();
   spdlog::info("node {}: installed snapshot at index {} ({} keys)", config_.id, applied_,
                info->entries);
   return {};

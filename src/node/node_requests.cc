@@ -63,7 +63,7 @@ void Node::execute_encoded(std::string entry, Done done) {
 
 bool Node::can_read_now() const {
   const raft::Raft& r = raw_->raft();
-  return !stopping_ && r.role() == raft::Role::kLeader && r.tracker().is_singleton() &&
+  return !stopping_ && r.role() == raft::Role::kLeader && r.sole_voter() &&
          applied_ >= r.log().committed();
 }
 
@@ -80,8 +80,7 @@ void Node::execute_on_node(std::string entry, Done done, uint32_t hops) {
   if (stopping_) return done(Outcome::fail(err(net::errors::kShuttingDown)));
   if (entry.size() < cache::kEntryMinBytes)
     return done(Outcome::fail(fmt::format("malformed command: {} bytes", entry.size())));
-  if (soft_.role != raft::Role::kLeader)
-    return forward(net::EngineCommand{std::move(entry)}, hops, std::move(done));
+  if (!leading()) return forward(net::EngineCommand{std::move(entry)}, hops, std::move(done));
   if (queue_.size() + proposed_requests_ >= config_.max_pending)
     return done(Outcome::fail(err(net::errors::kBusy, "too many requests waiting for the log")));
   queue_.push_back(Queued{std::move(entry), std::move(done)});
@@ -89,7 +88,7 @@ void Node::execute_on_node(std::string entry, Done done, uint32_t hops) {
 }
 
 void Node::forward(net::ForwardedCommand cmd, uint32_t hops, Done done) {
-  const net::NodeId leader = soft_.leader_id;
+  const net::NodeId leader = current_leader();
   if (leader == 0 || leader == config_.id)
     return done(Outcome::fail(err(net::errors::kNoLeader, "an election is under way")));
   if (!config_.forward) return done(Outcome::fail(err(net::errors::kNotLeader), leader));
@@ -144,7 +143,9 @@ void Node::receive_forward_reply(net::ClientResponse resp) {
 
 void Node::flush_proposals() {
   if (queue_.empty()) return;
-  if (soft_.role != raft::Role::kLeader) {
+  if (!leading()) {
+    // Deposed since these were queued (possibly by a message stepped in this very turn, before
+    // its Ready reached on_soft_state): they go to the new leader like any other write.
     auto waiting = std::move(queue_);
     queue_.clear();
     for (auto& q : waiting)
@@ -181,6 +182,9 @@ void Node::flush_proposals() {
     const raft::Term term = raw_->raft().term();
     auto st = raw_->propose(batch.finish());
     if (st.ok()) {
+      // A leader appends a proposal at the end of its log in its own term; the answers are tied
+      // to exactly that (index, term), which complete_proposal() checks.
+      CAIRN_CHECK(last_index() == index && raw_->raft().term() == term);
       last_time_carried_ = Clock::now();
       proposed_requests_ += dones.size();
       proposals_.emplace(index,
@@ -199,7 +203,7 @@ void Node::flush_proposals() {
 void Node::flush_reads() {
   if (read_queue_.empty()) return;
   // The context must be unique among every node's outstanding requests at the leader.
-  std::string ctx = fmt::format("{}:{}", config_.id, next_read_ctx_++);
+  std::string ctx = fmt::format("{}:{:x}:{}", config_.id, incarnation_, next_read_ctx_++);
   auto st = raw_->read_index(ctx);
   auto waiters = std::move(read_queue_);
   read_queue_.clear();
@@ -320,16 +324,21 @@ void Node::drop_proposals_through(raft::Index index) {
   }
 }
 
-void Node::fail_everything(const std::string& why) {
+void Node::fail_everything(const std::string& never_executed, const std::string& outcome_unknown) {
   auto fail = [&](Done& done) {
-    if (done) done(Outcome::fail(why));
+    if (done) done(Outcome::fail(never_executed));
+  };
+  auto unknown = [&](Done& done) {
+    if (done) done(Outcome::fail(outcome_unknown));
   };
   for (auto& q : queue_)
     fail(q.done);
   queue_.clear();
+  // In the log (or on its way to the leader's): the entry may commit after this node is gone, so
+  // a client told "never executed" would apply it twice by retrying.
   for (auto& [i, p] : proposals_)
     for (auto& done : p.dones)
-      fail(done);
+      unknown(done);
   proposals_.clear();
   proposed_requests_ = 0;
   for (auto& done : read_queue_)
@@ -340,7 +349,7 @@ void Node::fail_everything(const std::string& why) {
       fail(done);
   read_batches_.clear();
   for (auto& [id, f] : forwards_)
-    fail(f.done);
+    unknown(f.done);
   forwards_.clear();
   if (transfer_) fail(transfer_->done);
   transfer_.reset();
@@ -359,7 +368,7 @@ void Node::status(std::function<void(net::StatusResponse)> done) {
 net::StatusResponse Node::make_status() const {
   net::StatusResponse s;
   s.node_id = config_.id;
-  switch (soft_.role) {
+  switch (raw_->raft().role()) {
     case raft::Role::kLeader:
       s.role = "leader";
       break;
@@ -374,7 +383,7 @@ net::StatusResponse Node::make_status() const {
       break;
   }
   s.term = raw_->raft().term();
-  s.leader_id = soft_.leader_id;
+  s.leader_id = current_leader();
   s.commit_index = raw_->raft().log().committed();
   s.applied_index = applied_;
   s.last_index = last_index();

@@ -47,6 +47,30 @@ TEST(HardStateFile, ACorruptFileIsAnErrorNotAGuess) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(HardStateFile, TheMembershipIsStoredBesideTermAndVote) {
+  const std::string dir = temp_dir();
+  auto f = HardStateFile::open(dir);
+  ASSERT_TRUE(f.ok());
+  auto none = f->load_members();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(f->store_members("1=127.0.0.1:9001").ok());
+  ASSERT_TRUE(f->store_members("1=127.0.0.1:9001,2=127.0.0.1:9002").ok());
+  auto again = HardStateFile::open(dir);
+  ASSERT_TRUE(again.ok());
+  auto loaded = again->load_members();
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ(**loaded, "1=127.0.0.1:9001,2=127.0.0.1:9002");
+  std::ofstream(dir + "/members", std::ios::trunc) << "cairn-members 1 \n";
+  auto empty = again->load_members();
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.error().find("corrupt"), std::string::npos) << empty.error();
+  std::ofstream(dir + "/members", std::ios::trunc) << "garbage\n";
+  EXPECT_FALSE(again->load_members().ok());
+  std::filesystem::remove_all(dir);
+}
+
 TEST(HardStateFile, AnUnusableDirectoryIsRefusedAtOpen) {
   const std::string dir = temp_dir();
   const std::string file = dir + "/a-file";
