@@ -154,23 +154,24 @@ class ScriptedCluster : public ::testing::Test {
 // propose that write as if it still led: it goes to the new leader, and its client never gets
 // the outcome of the entry the new leader put at that index (before: the write was handed to the
 // Raft core, which forwarded it and said OK, and the node waited for it at its own next index
-// under the new term, answering with another client's INCR). Caught mutations:
-// node-proposal-role-live, node-proposal-forwarding-off.
+// under the new term, answering with another client's INCR). Caught mutation:
+// node-proposal-role-live.
 TEST_F(ScriptedCluster, ALeaderDeposedInTheSameTurnForwardsInsteadOfTakingAnotherAnswer) {
   start(config());
   become_leader();
   const auto before = status();
   acks_appends_ = false;
-  // Holds the node thread so the new leader's heartbeat and the write are handled back to back,
-  // before the loop turn that would report the lost leadership.
+  // Holds the node thread so that the write is queued, then the new leader's heartbeat deposes
+  // the node, and only then the loop turn that proposes queued writes runs - before any Ready has
+  // reported the lost leadership.
   std::promise<void> gate;
   auto held = gate.get_future().share();
   asio::post(node_->io_context(), [held] { held.wait(); });
+  std::promise<Outcome> answer;
+  node_->execute(cache::IncrBy{"n", 1}, [&](Outcome o) { answer.set_value(std::move(o)); });
   auto heartbeat = from_peer(2, eraftpb::MsgHeartbeat, before.term + 1);
   heartbeat.set_commit(before.commit_index);
   node_->step(heartbeat);
-  std::promise<Outcome> answer;
-  node_->execute(cache::IncrBy{"n", 1}, [&](Outcome o) { answer.set_value(std::move(o)); });
   gate.set_value();
 
   // Node 2, the new leader, commits an entry of its own at the next index: another client's
@@ -198,6 +199,33 @@ TEST_F(ScriptedCluster, ALeaderDeposedInTheSameTurnForwardsInsteadOfTakingAnothe
   ASSERT_TRUE(o.ok()) << o.error;
   EXPECT_EQ(std::get<int64_t>(*o.reply), 1);
   EXPECT_EQ(node_->engine().get("other"), "100");
+}
+
+// Raft's persistence rule for votes: the vote is on disk before the message granting it leaves
+// the node. Peer 2 reads the node's hard-state file the moment the grant reaches it. Caught
+// mutation: node-vote-persisted-before-send.
+TEST_F(ScriptedCluster, AVoteIsOnDiskBeforeTheGrantLeaves) {
+  start(config());
+  std::promise<std::optional<TermAndVote>> on_disk;
+  p2_->on_raft([&, once = false](const eraftpb::Message& m) mutable {
+    if (once || m.msg_type() != eraftpb::MsgRequestVoteResponse) return;
+    once = true;
+    auto file = HardStateFile::open(dir_);
+    auto loaded = file.ok() ? file->load() : Err{file.error()};
+    on_disk.set_value(loaded.ok() ? *loaded : std::nullopt);
+  });
+  auto vote = from_peer(2, eraftpb::MsgRequestVote, 7);
+  vote.set_index(1);  // as up to date as the node's log (the founding snapshot at 1, term 1)
+  vote.set_log_term(1);
+  node_->step(vote);
+  auto granted = p2_->wait_for(
+      [](const eraftpb::Message& m) { return is_type(m, eraftpb::MsgRequestVoteResponse); },
+      kWait);
+  ASSERT_TRUE(granted.has_value());
+  ASSERT_FALSE(granted->reject());
+  auto stored = on_disk.get_future().get();
+  ASSERT_TRUE(stored.has_value()) << "no term and vote on disk when the grant arrived";
+  EXPECT_EQ(*stored, (TermAndVote{7, 2}));
 }
 
 // A write proposed to the log when the node stops may still commit on the next leader: its
