@@ -154,14 +154,16 @@ void Simulator::check_history() {
       if (!h.dropped && (h.op.is_write || h.op.ret != kNever)) ops.push_back(h.op);
     }
     std::string why;
-    switch (check_register(ops, &why)) {
+    ++result_.stats.keys_checked;
+    switch (check_register(ops, &why, opts_.checker_max_states)) {
       case CheckResult::kLinearizable:
         break;
       case CheckResult::kViolation:
         fail("history of key " + key + " is not linearizable: " + why);
         return;
       case CheckResult::kGaveUp:
-        // Not a violation: the search space was too large to decide. Counted and reported.
+        // Not a violation: the search space was too large to decide. Counted; the callers
+        // bound the share of such keys over their seeds (undecided_over_bound).
         ++result_.stats.keys_undecided;
         trace("linearizability check of " + key + " gave up (too many states)");
         break;
@@ -170,3 +172,14 @@ void Simulator::check_history() {
 }
 
 }  // namespace cairn::sim::detail
+
+namespace cairn::sim {
+
+std::string undecided_over_bound(const SimStats& s) {
+  if (s.keys_undecided * kMaxUndecidedOneIn <= s.keys_checked) return {};
+  return "the linearizability checker gave up on " + std::to_string(s.keys_undecided) + " of " +
+         std::to_string(s.keys_checked) + " key histories, more than 1 in " +
+         std::to_string(kMaxUndecidedOneIn) + " (raise its state budget or shorten the histories)";
+}
+
+}  // namespace cairn::sim

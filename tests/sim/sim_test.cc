@@ -9,13 +9,35 @@ namespace cairn::sim {
 namespace {
 
 TEST(Simulator, SeedsPassForThreeAndFiveNodes) {
+  SimStats total;
   for (int nodes : {3, 5}) {
     for (std::uint64_t seed = 1; seed <= 10; ++seed) {
       SimResult r = run_simulation(SimOptions{nodes, seed, 3000, false, 200});
       ASSERT_TRUE(r.ok) << "nodes=" << nodes << " seed=" << seed << ": " << r.violation << " ("
                         << r.config << ")";
+      total.add(r.stats);
     }
   }
+  EXPECT_GT(total.keys_checked, 40u);
+  EXPECT_EQ(undecided_over_bound(total), "");
+}
+
+// A checker that cannot decide is counted, and past the bound the run is a failure, not a pass.
+// Caught mutation: sim-undecided-bound
+TEST(Simulator, CheckerGivingUpBeyondTheBoundFailsTheRun) {
+  SimStats total;
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    SimOptions o{3, seed, 3000, false, 0};
+    o.checker_max_states = 1;  // too small for any history with concurrent operations
+    SimResult r = run_simulation(o);
+    ASSERT_TRUE(r.ok) << r.violation;  // giving up is not a violation by itself
+    total.add(r.stats);
+  }
+  ASSERT_GT(total.keys_undecided, 0u);
+  EXPECT_NE(undecided_over_bound(total).find("gave up on"), std::string::npos);
+  // Within the bound: one undecided history in a hundred passes, two do not.
+  EXPECT_EQ(undecided_over_bound(SimStats{.keys_undecided = 1, .keys_checked = 100}), "");
+  EXPECT_NE(undecided_over_bound(SimStats{.keys_undecided = 2, .keys_checked = 100}), "");
 }
 
 TEST(Simulator, SameSeedSameRun) {

@@ -3,7 +3,9 @@
 //   cairn-sim --nodes 3 --seeds 1-500 --steps 3000
 //
 // Exits 0 if every seed passes, 1 on the first violation (printing the seed, a replay command
-// and a trace of the last steps before it), 2 on invalid arguments. Single-threaded.
+// and a trace of the last steps before it) or when the linearizability checker gave up on more
+// than 1 in 100 of all the key histories of the run (the bound in tests/sim/simulator.h), 2 on
+// invalid arguments. Single-threaded.
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -62,6 +64,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100'000'000));
   app.add_option("--trace-lines", trace_lines, "Trace lines to print on failure");
   app.add_flag("-v,--verbose", verbose, "Print one line per seed");
+  std::size_t checker_states = cairn::sim::SimOptions{}.checker_max_states;
+  app.add_option("--checker-states", checker_states,
+                 "State budget of the linearizability checker per key history")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
   bool live = false;
   app.add_flag("--live-trace", live,
                "Print the trace to stderr as the run goes (to see what led to an abort)");
@@ -86,7 +92,7 @@ int main(int argc, char** argv) {
                   "seed %llu; replay: cairn-sim --nodes %d --seeds %llu --steps %d --live-trace\n",
                   static_cast<unsigned long long>(seed), nodes,
                   static_cast<unsigned long long>(seed), steps);
-    cairn::sim::SimOptions o{nodes, seed, steps, live, trace_lines, live};
+    cairn::sim::SimOptions o{nodes, seed, steps, live, trace_lines, live, checker_states};
     cairn::sim::SimResult r = cairn::sim::run_simulation(o);
     if (!r.ok) {
       // Replay the same seed with tracing on: the run is deterministic, so it fails identically.
@@ -103,10 +109,11 @@ int main(int argc, char** argv) {
         std::printf("  %s\n", line.c_str());
       return 1;
     }
-    if (verbose) {
+    if (verbose || r.stats.keys_undecided > 0) {
       std::printf(
           "seed %llu ok: commit=%llu writes=%llu reads=%llu unknown=%llu leaders=%llu "
-          "confchanges=%llu snapshots=%llu crashes=%llu liveness=%llu ticks [%s]\n",
+          "confchanges=%llu snapshots=%llu crashes=%llu liveness=%llu ticks undecided=%llu "
+          "[%s]\n",
           static_cast<unsigned long long>(seed), static_cast<unsigned long long>(r.stats.committed),
           static_cast<unsigned long long>(r.stats.writes_ok),
           static_cast<unsigned long long>(r.stats.reads_ok),
@@ -115,15 +122,21 @@ int main(int argc, char** argv) {
           static_cast<unsigned long long>(r.stats.conf_changes),
           static_cast<unsigned long long>(r.stats.snapshots_sent),
           static_cast<unsigned long long>(r.stats.crashes),
-          static_cast<unsigned long long>(r.stats.liveness_ticks), r.config.c_str());
+          static_cast<unsigned long long>(r.stats.liveness_ticks),
+          static_cast<unsigned long long>(r.stats.keys_undecided), r.config.c_str());
     }
     total.add(r.stats);
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (const std::string why = cairn::sim::undecided_over_bound(total); !why.empty()) {
+    std::printf("FAIL seeds %s (nodes=%d steps=%d): %s\n", seeds.c_str(), nodes, steps,
+                why.c_str());
+    return 1;
+  }
   std::printf(
       "ok: %llu seeds x %d steps, %d nodes, %.1f s; committed %llu entries, %llu writes and "
       "%llu reads checked linearizable, %llu leaders, %llu conf changes, %llu crashes, "
-      "worst liveness %llu ticks, %llu key histories too large to decide\n",
+      "worst liveness %llu ticks, %llu of %llu key histories too large to decide\n",
       static_cast<unsigned long long>(hi - lo + 1), steps, nodes, secs,
       static_cast<unsigned long long>(total.committed),
       static_cast<unsigned long long>(total.writes_ok),
@@ -132,6 +145,7 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total.conf_changes),
       static_cast<unsigned long long>(total.crashes),
       static_cast<unsigned long long>(total.liveness_ticks),
-      static_cast<unsigned long long>(total.keys_undecided));
+      static_cast<unsigned long long>(total.keys_undecided),
+      static_cast<unsigned long long>(total.keys_checked));
   return 0;
 }
