@@ -456,6 +456,10 @@ TEST(Determinism, ReplicasAgree) {
   ASSERT_EQ(ka, kc);
   EXPECT_GT(ka.size(), 10u);
   for (auto& k : ka) {
+    // Every expiry is a time of the log (the longest TTL in it is 500 ms), whenever and wherever
+    // it was applied.
+    const int64_t at = a.engine.pexpiretime(k);
+    EXPECT_TRUE(at == kTtlNoExpiry || (at >= kT0 && at <= t + 500)) << k << " expires at " << at;
     EXPECT_EQ(a.get(k), b.get(k));
     EXPECT_EQ(a.get(k), c.get(k));
     EXPECT_EQ(a.engine.pexpiretime(k), b.engine.pexpiretime(k));
