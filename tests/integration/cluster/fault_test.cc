@@ -89,8 +89,9 @@ bool rejoins_as_voter(LocalCluster& cluster, uint64_t id) {
 // Proves that a leader is replaced when it dies, and that no acknowledged write is lost by the
 // change or by the old leader's return without its log. The election is checked by what happens
 // (another node leads, in a later term), within a generous bound, not by how long it took.
-// Fails if the followers never campaign after losing their leader (tried: Raft::tick_election
-// made a no-op): no new leader appears.
+// Fails if followers keep trusting a leader that no longer speaks (tried: followers campaign only
+// while they know no leader, `lead_ == kNone` added to the condition in Raft::tick_election): no
+// new leader appears.
 TEST(Faults, KillingTheLeaderElectsAnotherAndLosesNoAcknowledgedWrite) {
   LocalCluster cluster(cluster_options(3, 50, 20000));
   const auto before = cluster.wait_for_leadership(kWait);
@@ -122,9 +123,9 @@ TEST(Faults, KillingTheLeaderElectsAnotherAndLosesNoAcknowledgedWrite) {
 //  * follower paused: operations succeed while it is frozen, and it catches up after;
 //  * leader paused: the other two elect a leader in a later term and serve a write and a read
 //    while it is frozen; resumed, it steps down to the new term; operations succeed after.
-// The whole history must be linearizable. Fails if a deposed leader answers a write with another
-// entry's result (a bug seen under the leader pause); fails if the followers never campaign
-// (tried: Raft::tick_election made a no-op).
+// The whole history must be linearizable, so a write answered with another entry's result, or a
+// stale read, fails it. Fails if followers keep trusting a leader that no longer speaks (tried:
+// `lead_ == kNone` added to the campaign condition in Raft::tick_election).
 TEST(Faults, HistoriesStayLinearizableWhileLeadersDieAndPause) {
   LocalCluster cluster(cluster_options(3, 20, 20000));
   const auto first = cluster.wait_for_leadership(kWait);
@@ -202,10 +203,8 @@ TEST(Faults, HistoriesStayLinearizableWhileLeadersDieAndPause) {
 // their logs, under concurrent clients that run until both have rejoined. Proves that three of
 // five keep serving (progress after each loss, a new leader in a later term after the leader's),
 // that the history stays linearizable and that writes acknowledged before the losses survive.
-// Fails if a quorum is counted over fewer than a majority of five, e.g. the leader commits with
-// two acknowledgements: a leader elected by the three survivors can then miss acknowledged
-// writes (not tried in a build); fails if followers never campaign (tried: Raft::tick_election
-// made a no-op).
+// Fails if followers keep trusting a leader that no longer speaks (tried: `lead_ == kNone` added
+// to the campaign condition in Raft::tick_election): the three survivors elect no one.
 TEST(Faults, FiveNodesSurviveTwoLossesAndStayLinearizable) {
   LocalCluster cluster(cluster_options(5, 20, 20000));
   const auto first = cluster.wait_for_leadership(kWait);

@@ -79,8 +79,9 @@ void heal_and_check(LocalCluster& cluster, Workload& load) {
 // Proves: cut off from both followers, the leader is replaced by one in a later term, which
 // serves meanwhile; the old leader steps down (CheckQuorum) and serves no linearizable read while
 // cut off; the history stays linearizable. Fails if a node answers linearizable reads from its
-// own state without a ReadIndex round (tried: flush_reads giving every batch the applied index
-// at once); fails without CheckQuorum, as the old leader then leads forever.
+// own state without a ReadIndex round (tried: Node::flush_reads answering every queued read at
+// once, without asking for a read index); fails without CheckQuorum, as the old leader then leads
+// forever (tried: check_quorum = false in the node's Raft config).
 TEST(Partitions, IsolatedLeaderIsReplacedAndHistoriesStayLinearizable) {
   LocalCluster cluster(proxied(3));
   const auto old = cluster.wait_for_leadership(kWait);
