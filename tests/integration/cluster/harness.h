@@ -145,3 +145,21 @@ std::string write_and_read_through(LocalCluster& cluster, uint64_t id, const std
 const std::string& server_binary();
 
 }  // namespace cairn::itest
+
+// How the fault tests here are built (fault_test.cc, partition_test.cc):
+// - The Workload (history.h) runs until the schedule calls stop(), after its last fault has
+//   healed and operations called after the heal have succeeded; a hard max_duration bounds it,
+//   and stop() reports whether the clients were still running, so a schedule that outlived its
+//   workload fails instead of passing with an idle cluster.
+// - Every phase takes a Workload::mark() and requires progressed_since(mark, n) before the next
+//   fault: progress after each fault, not a total that the first phase alone may reach.
+// - Every fault is checked for its effect, by asking the nodes' status: a leader in a later term
+//   (wait_for_leadership with above_term) after the leader is killed, paused or cut off; a paused
+//   follower that catches up; a leader keeping its role and term through a one-way cut; no
+//   linearizable read served on a cut-off side.
+// - The client library keeps sending to the node it knows while that node is frozen or answers
+//   "no leader", so the workload's clients may all wait out a fault; service during the fault is
+//   then shown by write_and_read_through() on the new leader, not by the workload.
+// - Each test's comment names the deliberate break of the code it was run against and failed.
+// - Waits are bounded but generous (30 s): sanitizer builds on a busy machine are slow, and no
+//   test asserts how fast an election or a catch-up is.
