@@ -63,13 +63,14 @@ class Node:
     # these tests are about the Redis protocol, not elections: on a loaded machine under
     # sanitizers a 3 MiB write can hold a node thread past a 200 ms timeout, and the election
     # that follows would fail the write with "leadership changed" (the cluster tests cover that).
-    def __init__(self, server, node_id, listen_port, resp_port, peers, data_dir, log, extra=()):
+    def __init__(self, server, node_id, listen_port, resp_port, peers, data_dir, log, extra=(),
+                 election_ticks=50):
         self.id = node_id
         self.listen_port = listen_port
         self.resp_port = resp_port
         args = [server, "--id", str(node_id), "--listen", "127.0.0.1:%d" % listen_port,
                 "--resp", "127.0.0.1:%d" % resp_port, "--data-dir", data_dir,
-                "--tick-ms", "20", "--election-ticks", "50", "--log-level", "warn"]
+                "--tick-ms", "20", "--election-ticks", str(election_ticks), "--log-level", "warn"]
         if peers:
             args += ["--peers", peers]
         args += list(extra)
@@ -90,7 +91,7 @@ class Node:
 class Cluster:
     """One node (size 1) or a cluster of `size` nodes, each answering RESP on its own port."""
 
-    def __init__(self, server, size=1, extra=()):
+    def __init__(self, server, size=1, extra=(), election_ticks=50):
         self.dir = tempfile.mkdtemp(prefix="cairn-resp-test-")
         self.log = open(os.path.join(self.dir, "servers.log"), "wb")
         ports = [(free_port(), free_port()) for _ in range(size)]
@@ -101,7 +102,7 @@ class Cluster:
             for i, (listen, resp) in enumerate(ports):
                 data = os.path.join(self.dir, "node-%d" % (i + 1))
                 self.nodes.append(Node(server, i + 1, listen, resp, peers, data, self.log,
-                                       extra))
+                                       extra, election_ticks))
             self.leader_id = self.wait_for_leader()
         except BaseException:
             self.stop()
