@@ -1,0 +1,271 @@
+#include "storage/wal.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "storage/wal_record.h"
+
+namespace cairn::storage {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+std::string segment_name(uint64_t seq) {
+  return fmt::format("{:016x}.wal", seq);
+}
+
+// The sequence number a segment's file name carries, or false for any other file.
+bool parse_segment_name(const std::string& name, uint64_t* seq) {
+  if (name.size() != 20 || name.substr(16) != ".wal") return false;
+  uint64_t v = 0;
+  for (char c : name.substr(0, 16)) {
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0) return false;
+    v = (v << 4) | static_cast<uint64_t>(d);
+  }
+  *seq = v;
+  return true;
+}
+
+Status<std::string> write_all(int fd, const std::string& path, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Err{fmt::format("cannot write {}: {}", path, errno_text())};
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Status<std::string> sync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Err{fmt::format("cannot open directory {}: {}", dir, errno_text())};
+  const int rc = ::fsync(fd);
+  const std::string err = rc != 0 ? errno_text() : std::string();
+  ::close(fd);
+  if (rc != 0) return Err{fmt::format("cannot fsync directory {}: {}", dir, err)};
+  return {};
+}
+
+}  // namespace
+
+Wal::Wal(WalOptions options) : options_(std::move(options)) {}
+
+Wal::~Wal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::unique_ptr<Wal>, std::string> Wal::open(const WalOptions& options,
+                                                    WalContents* contents) {
+  std::error_code ec;
+  fs::create_directories(options.dir, ec);
+  if (ec) return Err{fmt::format("cannot create WAL directory {}: {}", options.dir, ec.message())};
+  std::unique_ptr<Wal> wal(new Wal(options));
+  *contents = WalContents{};
+  if (auto st = wal->replay(contents); !st.ok()) return Err{st.error()};
+  if (auto st = wal->open_for_append(); !st.ok()) return Err{st.error()};
+  return wal;
+}
+
+Status<std::string> Wal::replay(WalContents* out) {
+  for (const auto& e : fs::directory_iterator(options_.dir)) {
+    uint64_t seq = 0;
+    if (e.is_regular_file() && parse_segment_name(e.path().filename().string(), &seq))
+      segments_.push_back(Segment{seq, e.path().string(), 0, 0});
+  }
+  std::sort(segments_.begin(), segments_.end(),
+            [](const Segment& a, const Segment& b) { return a.seq < b.seq; });
+  for (size_t i = 1; i < segments_.size(); ++i)
+    if (segments_[i].seq != segments_[i - 1].seq + 1)
+      return Err{fmt::format("WAL segment {} is missing (between {} and {})",
+                             segment_name(segments_[i - 1].seq + 1), segments_[i - 1].path,
+                             segments_[i].path)};
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    Segment& seg = segments_[i];
+    const bool last = i + 1 == segments_.size();
+    std::ifstream in(seg.path, std::ios::binary);
+    if (!in) return Err{fmt::format("cannot read {}: {}", seg.path, errno_text())};
+    const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    uint64_t seq = 0;
+    if (!decode_segment_header(data, &seq) || seq != seg.seq) {
+      if (last && data.size() < kSegmentHeaderBytes &&
+          data == std::string_view(encode_segment_header(seg.seq)).substr(0, data.size())) {
+        // Created by the crash's last roll and never written: start it again.
+        out->warnings.push_back(fmt::format("{}: incomplete segment header, rewritten", seg.path));
+        fs::remove(seg.path);
+        segments_.pop_back();
+        break;
+      }
+      return Err{fmt::format("{} at offset 0: not a cairn WAL segment (or not number {})",
+                             seg.path, seg.seq)};
+    }
+    size_t off = kSegmentHeaderBytes;
+    for (;;) {
+      Parsed p = parse_record(std::string_view(data).substr(off));
+      if (p.kind == Parsed::kEnd) break;
+      // A whole record whose check fails is torn too if the crash left a sector of it unwritten
+      // and nothing but zeros follows it.
+      if (p.kind == Parsed::kDamaged && last && p.size != 0 &&
+          spans_zero_sector(data, off, off + p.size) &&
+          data.find_first_not_of('\0', off + p.size) == std::string::npos)
+        p.kind = Parsed::kTorn;
+      if (p.kind == Parsed::kTorn && last) {
+        out->warnings.push_back(fmt::format(
+            "{}: torn write at offset {} ({} bytes) truncated", seg.path, off, data.size() - off));
+        if (::truncate(seg.path.c_str(), static_cast<off_t>(off)) != 0)
+          return Err{fmt::format("cannot truncate {}: {}", seg.path, errno_text())};
+        break;
+      }
+      if (p.kind != Parsed::kRecord)
+        return Err{fmt::format("{} at offset {}: {}", seg.path, off,
+                               p.kind == Parsed::kTorn ? "record cut short before a later segment"
+                                                       : p.why)};
+      if (p.type == kEntry) {
+        raft::Entry e;
+        if (!e.ParseFromArray(p.body.data(), static_cast<int>(p.body.size())))
+          return Err{fmt::format("{} at offset {}: entry does not parse", seg.path, off)};
+        const raft::Index next =
+            out->entries.empty() ? out->snapshot_index + 1 : out->entries.back().index() + 1;
+        if (e.index() > next && !(out->entries.empty() && out->snapshot_index == 0))
+          return Err{fmt::format("{} at offset {}: entry {} leaves a gap after {}", seg.path, off,
+                                 e.index(), next - 1)};
+        // An entry replaces everything from its index on: a new leader overwrote that suffix.
+        while (!out->entries.empty() && out->entries.back().index() >= e.index())
+          out->entries.pop_back();
+        seg.max_entry = std::max(seg.max_entry, e.index());
+        if (e.index() > out->snapshot_index) out->entries.push_back(std::move(e));
+      } else if (p.type == kHardState) {
+        if (!out->hard_state.ParseFromArray(p.body.data(), static_cast<int>(p.body.size())))
+          return Err{fmt::format("{} at offset {}: hard state does not parse", seg.path, off)};
+      } else {
+        if (p.body.size() != 16)
+          return Err{fmt::format("{} at offset {}: bad snapshot mark", seg.path, off)};
+        out->snapshot_index = get_u64(p.body.data());
+        out->snapshot_term = get_u64(p.body.data() + 8);
+        auto covered = std::find_if(out->entries.begin(), out->entries.end(),
+                                    [&](const raft::Entry& x) { return x.index() > out->snapshot_index; });
+        out->entries.erase(out->entries.begin(), covered);
+      }
+      off += p.size;
+    }
+    seg.size = off;
+  }
+  snapshot_index_ = out->snapshot_index;
+  last_index_ = out->entries.empty() ? out->snapshot_index : out->entries.back().index();
+  return {};
+}
+
+Status<std::string> Wal::open_for_append() {
+  if (segments_.empty()) return start_segment(0);
+  Segment& seg = segments_.back();
+  fd_ = ::open(seg.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd_ < 0) return Err{fmt::format("cannot open {}: {}", seg.path, errno_text())};
+  return {};
+}
+
+Status<std::string> Wal::start_segment(uint64_t seq) {
+  Segment seg{seq, (fs::path(options_.dir) / segment_name(seq)).string(), 0, 0};
+  int fd = ::open(seg.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Err{fmt::format("cannot create {}: {}", seg.path, errno_text())};
+  const std::string header = encode_segment_header(seq);
+  if (auto st = write_all(fd, seg.path, header); !st.ok()) {
+    ::close(fd);
+    return st;
+  }
+  if (fd_ >= 0) {
+    // The segment being left must be durable before records in the next one can count.
+    if (options_.sync && ::fdatasync(fd_) != 0) {
+      ::close(fd);
+      return Err{fmt::format("cannot sync {}: {}", segments_.back().path, errno_text())};
+    }
+    ::close(fd_);
+  }
+  fd_ = fd;
+  seg.size = header.size();
+  segments_.push_back(std::move(seg));
+  dir_dirty_ = true;
+  unsynced_ += header.size();
+  return {};
+}
+
+Status<std::string> Wal::write_record(uint8_t type, std::string_view body, raft::Index entry) {
+  if (segments_.back().size >= options_.segment_bytes) {
+    if (auto st = start_segment(segments_.back().seq + 1); !st.ok()) return st;
+  }
+  scratch_.clear();
+  encode_record(scratch_, type, body);
+  Segment& seg = segments_.back();
+  if (auto st = write_all(fd_, seg.path, scratch_); !st.ok()) return st;
+  seg.size += scratch_.size();
+  unsynced_ += scratch_.size();
+  if (entry != 0) seg.max_entry = std::max(seg.max_entry, entry);
+  return {};
+}
+
+Status<std::string> Wal::append(const std::vector<raft::Entry>& entries) {
+  std::string body;
+  for (const auto& e : entries) {
+    if (e.index() == 0 || e.index() > last_index_ + 1)
+      return Err{fmt::format("entry {} does not follow the log's last index {}", e.index(),
+                             last_index_)};
+    body.clear();
+    e.AppendToString(&body);
+    if (auto st = write_record(kEntry, body, e.index()); !st.ok()) return st;
+    last_index_ = e.index();
+  }
+  return {};
+}
+
+Status<std::string> Wal::append_hard_state(const raft::HardState& hs) {
+  return write_record(kHardState, hs.SerializeAsString(), 0);
+}
+
+Status<std::string> Wal::mark_snapshot(raft::Index index, raft::Term term) {
+  std::string body;
+  put_u64(body, index);
+  put_u64(body, term);
+  if (auto st = write_record(kSnapshotMark, body, 0); !st.ok()) return st;
+  snapshot_index_ = index;
+  last_index_ = std::max(last_index_, index);
+  return {};
+}
+
+Status<std::string> Wal::sync() {
+  if (options_.sync) {
+    if (::fdatasync(fd_) != 0)
+      return Err{fmt::format("cannot sync {}: {}", segments_.back().path, errno_text())};
+    if (dir_dirty_) {
+      if (auto st = sync_dir(options_.dir); !st.ok()) return st;
+    }
+  }
+  dir_dirty_ = false;
+  unsynced_ = 0;
+  return {};
+}
+
+Result<size_t, std::string> Wal::release() {
+  size_t removed = 0;
+  while (segments_.size() > 1 && segments_.front().max_entry <= snapshot_index_) {
+    std::error_code ec;
+    fs::remove(segments_.front().path, ec);
+    if (ec) return Err{fmt::format("cannot remove {}: {}", segments_.front().path, ec.message())};
+    segments_.erase(segments_.begin());
+    dir_dirty_ = true;
+    ++removed;
+  }
+  return removed;
+}
+
+}  // namespace cairn::storage

@@ -1,0 +1,103 @@
+// Wal: the durable, segmented write-ahead log of a Raft node: entries, hard state and snapshot
+// marks, each record checksummed, appended to numbered segment files in one directory.
+//
+// Why this shape: Raft only ever appends to its log, overwrites a suffix after a leader change,
+// and drops a prefix once a snapshot covers it. An append-only file does all three cheaply: an
+// entry record for index i replaces every entry from i on (replay keeps the latest), a snapshot
+// mark drops what it covers, and whole segments behind the snapshot are deleted. One fdatasync
+// makes everything appended before it durable, so a Ready's entries and hard state cost one sync
+// together however many there are (group commit).
+//
+// Layout (docs/storage.md): `<dir>/<seq as 16 hex digits>.wal`, each starting with the 16-byte
+// header "CAIRNWL1" + seq (u64 LE). Records: payload length (u32 LE, of type + body), a check of
+// the length (u32 LE), checksum (XXH3-64 of type and body seeded with the length; u64 LE), type
+// (u8), body:
+//   1 entry       eraftpb::Entry, serialized
+//   2 hard state  eraftpb::HardState, serialized
+//   3 snapshot    index (u64 LE), term (u64 LE): entries up to index are in a snapshot
+//
+// Recovery (open): segments are read in order; their sequence numbers must be contiguous. A record
+// cut short at the end of the last segment, or a run of zero bytes that ends the last segment, is a
+// torn write from a crash: it is truncated and reported as a warning. Any other damage - a bad
+// checksum, an unknown type, a missing segment, an entry that leaves a gap - is an error naming
+// the file and offset, and nothing is truncated: committed data is never dropped silently.
+//
+// Threading: not synchronized; one owner (the node thread) makes every call.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "raft/types.h"
+
+namespace cairn::storage {
+
+struct WalOptions {
+  std::string dir;
+  uint64_t segment_bytes = 64ull << 20;  // a new segment starts once the current one is this big
+  bool sync = true;                      // false: sync() hands data to the OS without fdatasync
+};
+
+// What open() found: the state to restart from.
+struct WalContents {
+  raft::HardState hard_state;        // the last one written (default if none)
+  raft::Index snapshot_index = 0;    // the last snapshot mark (0: none)
+  raft::Term snapshot_term = 0;
+  std::vector<raft::Entry> entries;  // contiguous, starting after snapshot_index
+  std::vector<std::string> warnings; // torn tails that were truncated
+};
+
+class Wal {
+ public:
+  // Opens (creating if needed) the log in options.dir and reads it back.
+  static Result<std::unique_ptr<Wal>, std::string> open(const WalOptions& options,
+                                                        WalContents* contents);
+  ~Wal();
+  Wal(const Wal&) = delete;
+  Wal& operator=(const Wal&) = delete;
+
+  // Appends records (written to the OS at once, durable only after sync()). Entries must follow
+  // on from what the log holds or overwrite a suffix of it (index <= last index + 1).
+  Status<std::string> append(const std::vector<raft::Entry>& entries);
+  Status<std::string> append_hard_state(const raft::HardState& hs);
+  // Entries up to `index` are in a durable snapshot: replay drops them, and release() may delete
+  // the segments that hold only them.
+  Status<std::string> mark_snapshot(raft::Index index, raft::Term term);
+  // Makes everything appended so far durable (fdatasync; fsync of the directory after a new
+  // segment was created). An error means the data may not be on disk: the caller must stop.
+  Status<std::string> sync();
+  // Deletes the segments (never the current one) whose entries all lie at or below the last
+  // snapshot mark. Returns how many were deleted.
+  Result<size_t, std::string> release();
+
+  raft::Index last_index() const { return last_index_; }
+  size_t segment_count() const { return segments_.size(); }
+  uint64_t bytes_since_sync() const { return unsynced_; }
+
+ private:
+  struct Segment {
+    uint64_t seq = 0;
+    std::string path;
+    uint64_t size = 0;
+    raft::Index max_entry = 0;  // highest entry index written to it (0: none)
+  };
+  explicit Wal(WalOptions options);
+  Status<std::string> replay(WalContents* contents);
+  Status<std::string> open_for_append();
+  Status<std::string> start_segment(uint64_t seq);
+  Status<std::string> write_record(uint8_t type, std::string_view body, raft::Index entry_index);
+
+  WalOptions options_;
+  std::vector<Segment> segments_;  // in sequence order; the last one is written to
+  int fd_ = -1;                    // the last segment, open for appending
+  bool dir_dirty_ = false;         // a segment was created or removed since the last sync
+  uint64_t unsynced_ = 0;
+  raft::Index last_index_ = 0;
+  raft::Index snapshot_index_ = 0;
+  std::string scratch_;
+};
+
+}  // namespace cairn::storage
