@@ -1,0 +1,171 @@
+#include "storage/snapshot_files.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "storage/wal_record.h"
+
+namespace cairn::storage {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kMagic = "CAIRNSN1";
+constexpr std::string_view kSuffix = ".snap";
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+bool is_snapshot_name(const std::string& name) {
+  // <16 hex>-<16 hex>.snap
+  if (name.size() != 38 || name[16] != '-' || name.substr(33) != kSuffix) return false;
+  return std::all_of(name.begin(), name.begin() + 33, [](char c) {
+    return c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+Status<std::string> write_synced(const std::string& path, std::string_view a, std::string_view b,
+                                 std::string_view c) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Err{fmt::format("cannot create {}: {}", path, errno_text())};
+  for (std::string_view part : {a, b, c}) {
+    while (!part.empty()) {
+      ssize_t n = ::write(fd, part.data(), part.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        std::string err = fmt::format("cannot write {}: {}", path, errno_text());
+        ::close(fd);
+        return Err{err};
+      }
+      part.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+  if (::fsync(fd) != 0) {
+    std::string err = fmt::format("cannot sync {}: {}", path, errno_text());
+    ::close(fd);
+    return Err{err};
+  }
+  ::close(fd);
+  return {};
+}
+
+Status<std::string> sync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Err{fmt::format("cannot open directory {}: {}", dir, errno_text())};
+  const bool ok = ::fsync(fd) == 0;
+  const std::string err = ok ? std::string() : errno_text();
+  ::close(fd);
+  if (!ok) return Err{fmt::format("cannot fsync directory {}: {}", dir, err)};
+  return {};
+}
+
+}  // namespace
+
+Result<SnapshotFiles, std::string> SnapshotFiles::open(const std::string& dir,
+                                                       std::vector<std::string>* warnings) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Err{fmt::format("cannot create snapshot directory {}: {}", dir, ec.message())};
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() != ".tmp") continue;
+    warnings->push_back(fmt::format("{}: left by an interrupted snapshot write, removed",
+                                    e.path().string()));
+    fs::remove(e.path(), ec);
+  }
+  return SnapshotFiles(dir);
+}
+
+std::vector<std::string> SnapshotFiles::list() const {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && is_snapshot_name(name)) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());  // fixed-width hex: by index, then term
+  return names;
+}
+
+Status<std::string> SnapshotFiles::save(const raft::Snapshot& snap) const {
+  const auto& meta = snap.metadata();
+  const std::string name = fmt::format("{:016x}-{:016x}{}", meta.index(), meta.term(), kSuffix);
+  const std::string path = (fs::path(dir_) / name).string();
+  std::string head(kMagic);
+  const std::string meta_bytes = meta.SerializeAsString();
+  const auto meta_len = static_cast<uint32_t>(meta_bytes.size());
+  for (int i = 0; i < 4; ++i)
+    head.push_back(static_cast<char>((meta_len >> (8 * i)) & 0xff));
+  head += meta_bytes;
+  put_u64(head, snap.data().size());
+  XXH3_state_t* st = XXH3_createState();
+  XXH3_64bits_reset(st);
+  XXH3_64bits_update(st, head.data(), head.size());
+  XXH3_64bits_update(st, snap.data().data(), snap.data().size());
+  std::string tail;
+  put_u64(tail, XXH3_64bits_digest(st));
+  XXH3_freeState(st);
+  const std::string tmp = path + ".tmp";
+  if (auto w = write_synced(tmp, head, snap.data(), tail); !w.ok()) return w;
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return Err{fmt::format("cannot rename {} to {}: {}", tmp, path, errno_text())};
+  return sync_dir(dir_);
+}
+
+Result<raft::Snapshot, std::string> read_snapshot_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Err{fmt::format("cannot read {}: {}", path, errno_text())};
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bad = [&](std::string_view what) { return Err{fmt::format("{}: {}", path, what)}; };
+  if (bytes.size() < kMagic.size() + 4 + 8 + 8 || bytes.substr(0, kMagic.size()) != kMagic)
+    return bad("not a cairn snapshot file");
+  const size_t body_end = bytes.size() - 8;
+  if (XXH3_64bits(bytes.data(), body_end) != get_u64(bytes.data() + body_end))
+    return bad("checksum mismatch (the file is damaged)");
+  size_t off = kMagic.size();
+  uint32_t meta_len = 0;
+  for (int i = 3; i >= 0; --i)
+    meta_len = (meta_len << 8) | static_cast<unsigned char>(bytes[off + static_cast<size_t>(i)]);
+  off += 4;
+  if (meta_len > body_end - off - 8) return bad("metadata length runs past the end");
+  raft::Snapshot snap;
+  if (!snap.mutable_metadata()->ParseFromArray(bytes.data() + off, static_cast<int>(meta_len)))
+    return bad("metadata does not parse");
+  off += meta_len;
+  const uint64_t data_len = get_u64(bytes.data() + off);
+  off += 8;
+  if (data_len != body_end - off) return bad("data length does not match the file size");
+  snap.set_data(bytes.substr(off, data_len));
+  return snap;
+}
+
+Result<std::optional<raft::Snapshot>, std::string> SnapshotFiles::load_newest() const {
+  const auto names = list();
+  if (names.empty()) return std::optional<raft::Snapshot>{};
+  auto snap = read_snapshot_file((fs::path(dir_) / names.back()).string());
+  if (!snap.ok()) return Err{snap.error()};
+  return std::optional<raft::Snapshot>{std::move(*snap)};
+}
+
+Result<size_t, std::string> SnapshotFiles::remove_older() const {
+  auto names = list();
+  if (names.size() <= 1) return size_t{0};
+  names.pop_back();
+  for (const auto& n : names) {
+    std::error_code ec;
+    fs::remove(fs::path(dir_) / n, ec);
+    if (ec) return Err{fmt::format("cannot remove {}: {}", n, ec.message())};
+  }
+  if (auto st = sync_dir(dir_); !st.ok()) return Err{st.error()};
+  return names.size();
+}
+
+}  // namespace cairn::storage
