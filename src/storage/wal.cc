@@ -150,13 +150,18 @@ Status<std::string> Wal::replay(WalContents* out) {
         if (!out->hard_state.ParseFromArray(p.body.data(), static_cast<int>(p.body.size())))
           return Err{fmt::format("{} at offset {}: hard state does not parse", seg.path, off)};
       } else {
-        if (p.body.size() != 16)
+        if (p.body.size() != 17)
           return Err{fmt::format("{} at offset {}: bad snapshot mark", seg.path, off)};
         out->snapshot_index = get_u64(p.body.data());
         out->snapshot_term = get_u64(p.body.data() + 8);
-        auto covered = std::find_if(out->entries.begin(), out->entries.end(),
-                                    [&](const raft::Entry& x) { return x.index() > out->snapshot_index; });
-        out->entries.erase(out->entries.begin(), covered);
+        if (p.body[16] & 1) {
+          out->entries.clear();
+        } else {
+          auto covered =
+              std::find_if(out->entries.begin(), out->entries.end(),
+                           [&](const raft::Entry& x) { return x.index() > out->snapshot_index; });
+          out->entries.erase(out->entries.begin(), covered);
+        }
       }
       off += p.size;
     }
@@ -232,13 +237,14 @@ Status<std::string> Wal::append_hard_state(const raft::HardState& hs) {
   return write_record(kHardState, hs.SerializeAsString(), 0);
 }
 
-Status<std::string> Wal::mark_snapshot(raft::Index index, raft::Term term) {
+Status<std::string> Wal::mark_snapshot(raft::Index index, raft::Term term, bool replaces_log) {
   std::string body;
   put_u64(body, index);
   put_u64(body, term);
+  body.push_back(replaces_log ? 1 : 0);
   if (auto st = write_record(kSnapshotMark, body, 0); !st.ok()) return st;
   snapshot_index_ = index;
-  last_index_ = std::max(last_index_, index);
+  last_index_ = replaces_log ? index : std::max(last_index_, index);
   return {};
 }
 

@@ -14,7 +14,9 @@
 // (u8), body:
 //   1 entry       eraftpb::Entry, serialized
 //   2 hard state  eraftpb::HardState, serialized
-//   3 snapshot    index (u64 LE), term (u64 LE): entries up to index are in a snapshot
+//   3 snapshot    index (u64 LE), term (u64 LE), flags (u8): entries up to index are in a
+//                 snapshot; flag 1: the snapshot replaced the whole log (one received from the
+//                 leader), so later entries are dropped too
 //
 // Recovery (open): segments are read in order; their sequence numbers must be contiguous. A record
 // cut short at the end of the last segment, or a run of zero bytes that ends the last segment, is a
@@ -64,8 +66,9 @@ class Wal {
   Status<std::string> append(const std::vector<raft::Entry>& entries);
   Status<std::string> append_hard_state(const raft::HardState& hs);
   // Entries up to `index` are in a durable snapshot: replay drops them, and release() may delete
-  // the segments that hold only them.
-  Status<std::string> mark_snapshot(raft::Index index, raft::Term term);
+  // the segments that hold only them. With `replaces_log` (a snapshot installed from the leader,
+  // which Raft puts in place of the whole log) replay drops the entries after it as well.
+  Status<std::string> mark_snapshot(raft::Index index, raft::Term term, bool replaces_log = false);
   // Makes everything appended so far durable (fdatasync; fsync of the directory after a new
   // segment was created). An error means the data may not be on disk: the caller must stop.
   Status<std::string> sync();

@@ -150,6 +150,25 @@ TEST_F(WalTest, SegmentsRollAndAreReleasedBehindASnapshot) {
   EXPECT_EQ(back.entries.back().index(), 400u);
 }
 
+// A snapshot received from the leader takes the place of the whole log: entries after it that
+// the follower held (an old term's, perhaps) are gone on replay too, and new ones follow it.
+TEST_F(WalTest, ASnapshotThatReplacesTheLogDropsWhatFollowedIt) {
+  WalContents c;
+  auto w = open(&c);
+  ASSERT_TRUE(w->append(entries(1, 30, 1)).ok());
+  ASSERT_TRUE(w->mark_snapshot(20, 2, true).ok());
+  EXPECT_EQ(w->last_index(), 20u);
+  ASSERT_TRUE(w->append(entries(21, 22, 2)).ok());
+  ASSERT_TRUE(w->sync().ok());
+  w.reset();
+  WalContents back;
+  ASSERT_TRUE(open(&back));
+  EXPECT_EQ(back.snapshot_index, 20u);
+  EXPECT_EQ(back.snapshot_term, 2u);
+  ASSERT_EQ(indexes(back), (std::vector<raft::Index>{21, 22}));
+  EXPECT_EQ(back.entries[0].term(), 2u);
+}
+
 // A crash in the middle of a write leaves a record cut short at the end of the last segment, or
 // its sectors unwritten (zeros, the file extended to a block boundary): it was never synced, so
 // never acknowledged; it is cut off with a warning and the log goes on from there.
