@@ -218,7 +218,8 @@ def main() -> int:
     ap.add_argument("--scratch", type=Path, default=DEFAULT_SCRATCH,
                     help="scratch directory (default build-mutants/)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="ninja and ctest -j")
-    ap.add_argument("--timeout", type=int, default=300, help="seconds per test")
+    ap.add_argument("--timeout", type=int, default=60,
+                    help="seconds per test (a mutation that makes a test hang is killed by it)")
     ap.add_argument("--build-lock", help="a file to flock around each build (a shared machine)")
     args = ap.parse_args()
 
