@@ -71,7 +71,11 @@ Status<std::string> Node::init_raft() {
     hs.set_vote(stored->vote);
     persisted_ = *stored;
   }
-  if (config_.join.empty()) {
+  bool restored = false;  // the log or a snapshot came back from disk
+  if (config_.durable) {
+    if (auto st = open_disk(&hs, &restored); !st.ok()) return Err{st.error()};
+  }
+  if (config_.join.empty() && !restored) {
     // Founding members all start from the same snapshot at index 1: the initial membership and
     // addresses, an empty cache. A node added later has an empty log, so the leader must send it
     // a snapshot, and that snapshot carries the whole membership (docs/node.md, "Membership").
@@ -87,10 +91,12 @@ Status<std::string> Node::init_raft() {
     if (!storage_.apply_snapshot(snap).ok()) return Err{std::string("bootstrap snapshot refused")};
     conf_state_ = meta->conf_state();
     applied_ = 1;
+    applied_term_ = 1;
     last_snapshot_index_ = 1;
     last_compact_index_ = 1;
     if (hs.term() < 1) hs.set_term(1);
     hs.set_commit(1);
+    if (wal_) persist_snapshot(snap, true);
   }
   storage_.set_hard_state(hs);
   if (config_.join.empty() && !stored_members) persist_members();  // the founding membership
@@ -101,7 +107,7 @@ Status<std::string> Node::init_raft() {
   const bool was_alone = stored_members ? stored_members->all().size() == 1 &&
                                               stored_members->find(config_.id) != nullptr
                                         : config_.peers.size() == 1;
-  recovering_ = stored.has_value() && stored->term > 0 && !was_alone;
+  recovering_ = stored.has_value() && stored->term > 0 && !was_alone && !restored;
   if (recovering_ && stored_members) {
     // Addresses only (the membership itself comes back with the log): the recovering node must be
     // able to answer the leader that catches it up.
@@ -237,6 +243,7 @@ void Node::process() {
 void Node::handle_ready() {
   raft::Ready rd = raw_->ready();
   if (rd.soft_state) on_soft_state(*rd.soft_state);
+  if (wal_) persist_ready(rd);
   if (rd.snapshot) {
     // Install before anything else: the entries and commit of this Ready follow it.
     const raft::Index index = rd.snapshot->metadata().index();
@@ -252,9 +259,9 @@ void Node::handle_ready() {
     storage_.set_hard_state(*rd.hard_state);
     persist_hard_state(*rd.hard_state);
   }
-  // Our log and vote are safe (in memory, term and vote on disk): messages may now go out.
-  // A leader could send before its own append (thesis §10.2.1); with the log in memory the append
-  // costs less than the send, so the simple order costs nothing.
+  // Our log and vote are safe (in memory, term and vote on disk; with config.durable the whole
+  // Ready synced): messages may now go out. A leader could send before its own append is durable
+  // (thesis §10.2.1); that overlap is not taken yet.
   send_messages(rd.messages);
   apply_entries(rd.committed_entries);
   // Lent entries are read where storage holds them (the entries above were appended first).

@@ -38,6 +38,8 @@
 #include "node/node_config.h"
 #include "node/outcome.h"
 #include "raft/raw_node.h"
+#include "storage/snapshot_files.h"
+#include "storage/wal.h"
 
 namespace cairn::node {
 
@@ -174,6 +176,18 @@ class Node {
   void fail_everything(const std::string& never_executed, const std::string& outcome_unknown);
   net::StatusResponse make_status() const;
 
+  // node_storage.cc: the log and snapshots on disk (config.durable).
+  // Opens them and restores what they hold; `restored` tells whether a log or snapshot was found.
+  Status<std::string> open_disk(raft::HardState* hs, bool* restored);
+  // Writes a Ready's snapshot, entries and hard state, and syncs them when Raft requires it,
+  // before any of its messages leave. A failed write or sync stops the process.
+  void persist_ready(const raft::Ready& rd);
+  // Stores `snap` as the node's newest snapshot (file, then its mark in the log).
+  void persist_snapshot(const raft::Snapshot& snap, bool replaces_log);
+  // At a compaction: a snapshot of the applied state to disk, and the log behind it released.
+  void snapshot_to_disk();
+  void store_snapshot_and_release(const raft::Snapshot& snap);
+
   // node_membership.cc: membership, snapshots, eviction, clock ticks, recovery.
   void admin_on_node(net::AdminCommand cmd, Done done, uint32_t hops);
   void propose_conf_change(const raft::ConfChangeV2& cc, Done done);
@@ -194,6 +208,8 @@ class Node {
   const NodeConfig config_;
   std::unique_ptr<cache::Engine> engine_;
   std::optional<HardStateFile> hard_state_file_;
+  std::unique_ptr<storage::Wal> wal_;                  // config.durable only
+  std::optional<storage::SnapshotFiles> snap_files_;  // config.durable only
   TermAndVote persisted_;
   raft::MemStorage storage_;
   std::unique_ptr<raft::RawNode> raw_;

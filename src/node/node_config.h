@@ -21,8 +21,16 @@ struct NodeConfig {
   // Address of any member of a running cluster to ask for admission; the node then starts with
   // no membership of its own and learns it from the leader's snapshot.
   std::string join;
-  // Holds the small Raft hard state (term and vote); see docs/node.md, "Restarts".
+  // Holds the small Raft hard state (term and vote); see docs/node.md, "Restarts". With
+  // `durable`, also the write-ahead log and snapshot files (docs/storage.md).
   std::string data_dir;
+  // Keep the log and snapshots on disk (--storage disk): a restarted node has its log back.
+  bool durable = false;
+  // With `durable`: fdatasync before anything that depends on a write leaves the node
+  // (--fsync always); off, data is handed to the OS only (survives a process crash, not a
+  // machine's).
+  bool fsync = true;
+  uint64_t wal_segment_bytes = 64ull << 20;
 
   std::chrono::milliseconds tick{100};
   int election_ticks = 10;  // election timeout: [10, 20) ticks = 1-2 s by default

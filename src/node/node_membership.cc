@@ -186,6 +186,7 @@ void Node::apply_conf_change(const raft::Entry& e) {
 }
 
 void Node::sync_transport_peers() {
+  if (!transport_) return;  // restoring a snapshot from disk, before the transport exists
   for (auto it = transport_peers_.begin(); it != transport_peers_.end();) {
     if (book_.find(it->first) == nullptr) {
       transport_->remove_peer(it->first);
@@ -302,12 +303,15 @@ void Node::maybe_snapshot() {
           "node {}: snapshot at index {} ({} bytes) in {} ms", config_.id, applied_,
           snap->data().size(),
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+      if (wal_) store_snapshot_and_release(*snap);  // built anyway: the log behind it can go
     }
   }
-  // The log is compacted by count or bytes without a snapshot: it costs a move of the tail.
+  // The log is compacted by count or bytes without a snapshot: it costs a move of the tail. On
+  // disk the log is only released behind a durable snapshot, so one is written first.
   if (applied_ < last_compact_index_ + config_.snapshot_entries &&
       applied_bytes_since_compact_ < config_.compact_bytes)
     return;
+  if (wal_) snapshot_to_disk();
   // The tail kept behind is bounded in entries and in bytes: under load one entry is a batch of up
   // to a MiB, and a thousand of them would keep most of the log.
   raft::Index keep_from =

@@ -75,6 +75,7 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   ServerFlags f;
   node::NodeConfig& n = f.node;
   std::string peers, max_memory = "0", eviction = "s3-fifo", compact_bytes = "64mb";
+  std::string storage = "memory", fsync = "always";
   uint64_t tick_ms = 100, timeout_ms = 5000, grace_ms = 10'000;
   bool no_forward = false;
 
@@ -93,6 +94,16 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   app.add_option("--join", n.join, "HOST:PORT of a member of a running cluster to join");
   app.add_option("--data-dir", n.data_dir,
                  "directory for the node's persistent state (default cairn-data/node-<id>)");
+  app.add_option("--storage", storage,
+                 "memory: the log in memory (a restart without it recovers from the others); "
+                 "disk: the log and snapshots in --data-dir")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"memory", "disk"}));
+  app.add_option("--fsync", fsync,
+                 "with --storage disk: always (sync before acknowledging) or never (hand data to "
+                 "the OS: survives a process crash, not a machine's)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"always", "never"}));
   app.add_option("--max-memory", max_memory,
                  "memory limit for data: bytes, or 512kb, 24mb, 1gb; 0 = none")
       ->capture_default_str();
@@ -179,6 +190,8 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   n.tick = std::chrono::milliseconds(tick_ms);
   n.request_timeout = std::chrono::milliseconds(timeout_ms);
   n.forward = !no_forward;
+  n.durable = storage == "disk";
+  n.fsync = fsync == "always";
   f.shutdown_grace = std::chrono::milliseconds(grace_ms);
   return f;
 }

@@ -1,0 +1,131 @@
+// The node's log and snapshots on disk (--storage disk; docs/storage.md): restoring them at
+// start, writing each Ready before its messages leave, and snapshotting at compactions so the log
+// behind can be released. Node thread only (and create(), before the thread starts).
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "node/node.h"
+
+namespace cairn::node {
+namespace {
+
+[[noreturn]] void stop_on_disk_error(net::NodeId id, const std::string& what) {
+  // The data may or may not be on disk: going on could acknowledge what a restart would not
+  // find. The process stops; a restart recovers from what the disk holds.
+  spdlog::critical("node {}: {}; stopping (restart to recover from what is on disk)", id, what);
+  std::abort();
+}
+
+}  // namespace
+
+Status<std::string> Node::open_disk(raft::HardState* hs, bool* restored) {
+  const std::filesystem::path dir(config_.data_dir);
+  std::vector<std::string> warnings;
+  auto files = storage::SnapshotFiles::open((dir / "snap").string(), &warnings);
+  if (!files.ok()) return Err{files.error()};
+  snap_files_.emplace(std::move(*files));
+  storage::WalContents log;
+  auto wal = storage::Wal::open(
+      storage::WalOptions{(dir / "wal").string(), config_.wal_segment_bytes, config_.fsync}, &log);
+  if (!wal.ok()) return Err{wal.error()};
+  wal_ = std::move(*wal);
+  warnings.insert(warnings.end(), log.warnings.begin(), log.warnings.end());
+  for (const auto& w : warnings)
+    spdlog::warn("node {}: {}", config_.id, w);
+
+  auto newest = snap_files_->load_newest();
+  if (!newest.ok()) return Err{newest.error()};
+  raft::Index snap_index = 0;
+  if (*newest) {
+    const raft::Snapshot& snap = **newest;
+    snap_index = snap.metadata().index();
+    if (log.snapshot_index > snap_index)
+      return Err{fmt::format("the log in {} starts after a snapshot at index {}, but the newest "
+                             "snapshot file in {} is at index {}",
+                             wal_ ? (dir / "wal").string() : "", log.snapshot_index,
+                             snap_files_->dir(), snap_index)};
+    if (auto st = restore_snapshot(snap); !st.ok())
+      return Err{fmt::format("snapshot at index {} in {}: {}", snap_index, snap_files_->dir(),
+                             st.error())};
+    if (!storage_.apply_snapshot(snap).ok())
+      return Err{fmt::format("snapshot at index {} refused", snap_index)};
+    *restored = true;
+  } else if (log.snapshot_index != 0 || !log.entries.empty()) {
+    return Err{fmt::format("{} holds a log but {} holds no snapshot to start it from",
+                           (dir / "wal").string(), snap_files_->dir())};
+  }
+  // The entries after the snapshot (a snapshot written after the last mark covers some of them).
+  std::vector<raft::Entry> after;
+  for (auto& e : log.entries)
+    if (e.index() > snap_index) after.push_back(std::move(e));
+  if (!after.empty()) {
+    if (after.front().index() != snap_index + 1)
+      return Err{fmt::format("the log in {} resumes at index {}, after a snapshot at {}",
+                             (dir / "wal").string(), after.front().index(), snap_index)};
+    storage_.append(std::move(after));
+    *restored = true;
+  }
+  // The log's hard state is written with every Ready; the hard-state file only on term and vote
+  // changes. Take the newer term; the commit index only from the log, within what it holds.
+  const raft::HardState& logged = log.hard_state;
+  if (logged.term() >= hs->term()) {
+    hs->set_term(logged.term());
+    hs->set_vote(logged.vote());
+  }
+  hs->set_commit(std::max<raft::Index>(
+      std::min<raft::Index>(logged.commit(), storage_.last_index()), snap_index));
+  if (*restored)
+    spdlog::info("node {}: restored from {}: snapshot at index {}, log to index {}, commit {}",
+                 config_.id, config_.data_dir, snap_index, storage_.last_index(), hs->commit());
+  return {};
+}
+
+void Node::persist_snapshot(const raft::Snapshot& snap, bool replaces_log) {
+  if (auto st = snap_files_->save(snap); !st.ok()) stop_on_disk_error(config_.id, st.error());
+  if (auto st = wal_->mark_snapshot(snap.metadata().index(), snap.metadata().term(), replaces_log);
+      !st.ok())
+    stop_on_disk_error(config_.id, st.error());
+  if (auto st = wal_->sync(); !st.ok()) stop_on_disk_error(config_.id, st.error());
+}
+
+void Node::persist_ready(const raft::Ready& rd) {
+  if (rd.snapshot) persist_snapshot(*rd.snapshot, true);
+  bool wrote = false;
+  if (!rd.entries.empty()) {
+    if (auto st = wal_->append(rd.entries); !st.ok()) stop_on_disk_error(config_.id, st.error());
+    wrote = true;
+  }
+  if (rd.hard_state) {
+    if (auto st = wal_->append_hard_state(*rd.hard_state); !st.ok())
+      stop_on_disk_error(config_.id, st.error());
+    wrote = true;
+  }
+  // One sync for the whole Ready (group commit), and only when Raft needs it: new entries, a new
+  // term or vote. A commit index that moved may be lost; it is learned again from the leader.
+  if (wrote && rd.must_sync) {
+    if (auto st = wal_->sync(); !st.ok()) stop_on_disk_error(config_.id, st.error());
+  }
+}
+
+void Node::snapshot_to_disk() {
+  if (applied_ <= last_snapshot_index_) return;  // the newest snapshot is on disk already
+  const auto started = Clock::now();
+  auto snap = storage_.create_snapshot(applied_, &conf_state_, snapshot_data());
+  if (!snap.ok()) return;
+  last_snapshot_index_ = applied_;
+  store_snapshot_and_release(*snap);
+  spdlog::info("node {}: snapshot at index {} on disk ({} bytes) in {} ms", config_.id, applied_,
+               snap->data().size(),
+               std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+}
+
+void Node::store_snapshot_and_release(const raft::Snapshot& snap) {
+  persist_snapshot(snap, false);
+  auto released = wal_->release();
+  if (!released.ok()) stop_on_disk_error(config_.id, released.error());
+  auto removed = snap_files_->remove_older();
+  if (!removed.ok()) spdlog::warn("node {}: {}", config_.id, removed.error());
+}
+
+}  // namespace cairn::node
