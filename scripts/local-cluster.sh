@@ -4,10 +4,13 @@
 #   scripts/local-cluster.sh start [N]   N nodes (default 3): native ports 9001.., Redis 6381..
 #   scripts/local-cluster.sh status      which nodes run, and the cluster as node 1 sees it
 #   scripts/local-cluster.sh stop        SIGTERM to every node started here, by PID
+#   scripts/local-cluster.sh wipe        deletes the stopped cluster's data, logs and PID files
 #
-# State (PID files, logs, data directories) lives in $CAIRN_CLUSTER_DIR (default
-# ./local-cluster). The binaries come from $CAIRN_BUILD_DIR (default ./build); build them first
-# (scripts/run-server.sh or scripts/test.sh builds them there).
+# The nodes keep their log and snapshots on disk (--storage disk), so 'stop' then 'start' with
+# the same N brings the same cluster and its data back; 'wipe' starts over. State (PID files,
+# logs, data directories) lives in $CAIRN_CLUSTER_DIR (default ./local-cluster). The binaries
+# come from $CAIRN_BUILD_DIR (default ./build); build them first (scripts/run-server.sh or
+# scripts/test.sh builds them there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${CAIRN_CLUSTER_DIR:-local-cluster}
@@ -16,7 +19,7 @@ server="$build/tools/cairn-server/cairn-server"
 cli="$build/tools/cairn-cli/cairn-cli"
 
 usage() {
-  echo "usage: $0 start [N] | status | stop" >&2
+  echo "usage: $0 start [N] | status | stop | wipe" >&2
   exit 2
 }
 
@@ -37,7 +40,7 @@ start() {
   for ((i = 1; i <= n; i++)); do peers+="${peers:+,}$i=127.0.0.1:$((9000 + i))"; done
   for ((i = 1; i <= n; i++)); do
     "$server" --id "$i" --listen "127.0.0.1:$((9000 + i))" --resp "127.0.0.1:$((6380 + i))" \
-      --peers "$peers" --data-dir "$dir/data-$i" >>"$dir/node-$i.log" 2>&1 &
+      --peers "$peers" --data-dir "$dir/data-$i" --storage disk >>"$dir/node-$i.log" 2>&1 &
     echo $! >"$dir/node-$i.pid"
   done
   echo "started $n nodes: native 127.0.0.1:9001..$((9000 + n)), Redis 127.0.0.1:6381..$((6380 + n))"
@@ -85,9 +88,23 @@ stop() {
   echo "stopped ${#pids[@]} node(s)"
 }
 
+wipe() {
+  for pidfile in "$dir"/node-*.pid; do
+    if alive "$pidfile"; then
+      echo "node $(basename "$pidfile" .pid) still runs; run '$0 stop' first" >&2
+      exit 1
+    fi
+  done
+  [[ -d "$dir" ]] || { echo "nothing to wipe in $dir"; return 0; }
+  rm -rf -- "$dir"/data-* "$dir"/node-*.log "$dir"/node-*.pid
+  rmdir -- "$dir" 2>/dev/null || true
+  echo "wiped $dir"
+}
+
 case "${1:-}" in
   start) start "${2:-3}" ;;
   status) status ;;
   stop) stop ;;
+  wipe) wipe ;;
   *) usage ;;
 esac
