@@ -170,8 +170,8 @@ void Node::stop(std::chrono::milliseconds grace) {
     if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
     return;
   }
-  if (!thread_.joinable()) {  // never started
-    transport_->shutdown();
+  if (!thread_.joinable()) {  // never started (or create() failed before the transport existed)
+    if (transport_) transport_->shutdown();
     stopped_ = true;
     return;
   }

@@ -70,11 +70,18 @@ Wal::~Wal() {
 Result<std::unique_ptr<Wal>, std::string> Wal::open(const WalOptions& options,
                                                     WalContents* contents) {
   std::error_code ec;
-  fs::create_directories(options.dir, ec);
-  if (ec) return Err{fmt::format("cannot create WAL directory {}: {}", options.dir, ec.message())};
+  if (options.read_only) {
+    if (!fs::is_directory(options.dir, ec))
+      return Err{fmt::format("{} is not a directory", options.dir)};
+  } else {
+    fs::create_directories(options.dir, ec);
+    if (ec)
+      return Err{fmt::format("cannot create WAL directory {}: {}", options.dir, ec.message())};
+  }
   std::unique_ptr<Wal> wal(new Wal(options));
   *contents = WalContents{};
   if (auto st = wal->replay(contents); !st.ok()) return Err{st.error()};
+  if (options.read_only) return wal;
   if (auto st = wal->open_for_append(); !st.ok()) return Err{st.error()};
   return wal;
 }
@@ -104,6 +111,7 @@ Status<std::string> Wal::replay(WalContents* out) {
           data == std::string_view(encode_segment_header(seg.seq)).substr(0, data.size())) {
         // Created by the crash's last roll and never written: start it again.
         out->warnings.push_back(fmt::format("{}: incomplete segment header, rewritten", seg.path));
+        if (options_.read_only) break;
         fs::remove(seg.path);
         segments_.pop_back();
         break;
@@ -112,6 +120,7 @@ Status<std::string> Wal::replay(WalContents* out) {
                              seg.path, seg.seq)};
     }
     size_t off = kSegmentHeaderBytes;
+    SegmentInfo info{seg.path, 0, 0, 0, 0};
     for (;;) {
       Parsed p = parse_record(std::string_view(data).substr(off));
       if (p.kind == Parsed::kEnd) break;
@@ -122,8 +131,10 @@ Status<std::string> Wal::replay(WalContents* out) {
           data.find_first_not_of('\0', off + p.size) == std::string::npos)
         p.kind = Parsed::kTorn;
       if (p.kind == Parsed::kTorn && last) {
-        out->warnings.push_back(fmt::format(
-            "{}: torn write at offset {} ({} bytes) truncated", seg.path, off, data.size() - off));
+        out->warnings.push_back(fmt::format("{}: torn write at offset {} ({} bytes) {}", seg.path,
+                                            off, data.size() - off,
+                                            options_.read_only ? "to truncate" : "truncated"));
+        if (options_.read_only) break;
         if (::truncate(seg.path.c_str(), static_cast<off_t>(off)) != 0)
           return Err{fmt::format("cannot truncate {}: {}", seg.path, errno_text())};
         break;
@@ -145,6 +156,8 @@ Status<std::string> Wal::replay(WalContents* out) {
         while (!out->entries.empty() && out->entries.back().index() >= e.index())
           out->entries.pop_back();
         seg.max_entry = std::max(seg.max_entry, e.index());
+        if (info.first_entry == 0) info.first_entry = e.index();
+        info.last_entry = e.index();
         if (e.index() > out->snapshot_index) out->entries.push_back(std::move(e));
       } else if (p.type == kHardState) {
         if (!out->hard_state.ParseFromArray(p.body.data(), static_cast<int>(p.body.size())))
@@ -164,8 +177,11 @@ Status<std::string> Wal::replay(WalContents* out) {
         }
       }
       off += p.size;
+      ++info.records;
     }
     seg.size = off;
+    info.bytes = off;
+    out->segments.push_back(info);
   }
   snapshot_index_ = out->snapshot_index;
   last_index_ = out->entries.empty() ? out->snapshot_index : out->entries.back().index();

@@ -41,6 +41,17 @@ struct WalOptions {
   std::string dir;
   uint64_t segment_bytes = 64ull << 20;  // a new segment starts once the current one is this big
   bool sync = true;                      // false: sync() hands data to the OS without fdatasync
+  // Inspect only: nothing is changed on disk (a torn tail is reported, not truncated) and the
+  // log cannot be appended to.
+  bool read_only = false;
+};
+
+struct SegmentInfo {
+  std::string path;
+  uint64_t bytes = 0;
+  uint64_t records = 0;
+  raft::Index first_entry = 0;  // 0: no entry records
+  raft::Index last_entry = 0;
 };
 
 // What open() found: the state to restart from.
@@ -50,11 +61,12 @@ struct WalContents {
   raft::Term snapshot_term = 0;
   std::vector<raft::Entry> entries;  // contiguous, starting after snapshot_index
   std::vector<std::string> warnings; // torn tails that were truncated
+  std::vector<SegmentInfo> segments; // what each segment holds, in order
 };
 
 class Wal {
  public:
-  // Opens (creating if needed) the log in options.dir and reads it back.
+  // Opens (creating if needed, unless read_only) the log in options.dir and reads it back.
   static Result<std::unique_ptr<Wal>, std::string> open(const WalOptions& options,
                                                         WalContents* contents);
   ~Wal();

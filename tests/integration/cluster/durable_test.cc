@@ -6,7 +6,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <sys/wait.h>
+
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "harness.h"
 #include "history.h"
@@ -98,6 +102,55 @@ TEST(Durable, ASingleNodeKeepsItsDataAcrossKill) {
   ASSERT_NE(cluster.wait_for_leader(kWait), 0u) << cluster.logs();
   auto c = cluster.client();
   ASSERT_NO_FATAL_FAILURE(expect_keys(*c, "k", 200));
+}
+
+// Output and exit status of a command.
+std::pair<std::string, int> run(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) return {"popen failed", -1};
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p))
+    out.append(buf, n);
+  const int rc = pclose(p);
+  return {out, WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
+}
+
+// A damaged byte in the log (not a torn tail) is never repaired by dropping data: the node
+// refuses to start, its message names the file and offset, and cairn-data says the same offline.
+// Fails if recovery truncates at the first bad record wherever it is (tried: every kDamaged
+// treated as kTorn in Wal::replay).
+TEST(Durable, ADamagedLogRefusesToStartNamingFileAndOffset) {
+  LocalCluster cluster(durable(1));
+  ASSERT_NE(cluster.wait_for_leader(kWait), 0u) << cluster.logs();
+  {
+    auto c = cluster.client();
+    ASSERT_NO_FATAL_FAILURE(write_keys(*c, "k", 40));
+  }
+  ASSERT_NO_FATAL_FAILURE(kill_all(cluster));
+  const std::string segment = cluster.data_dir(1) + "/wal/0000000000000000.wal";
+  const auto size = std::filesystem::file_size(segment);
+  {
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size / 2));
+    char c = 0;
+    f.read(&c, 1);
+    f.seekp(static_cast<std::streamoff>(size / 2));
+    c = static_cast<char>(c ^ 0x40);
+    f.write(&c, 1);
+  }
+  auto [report, rc] = run(std::string(CAIRN_DATA_BINARY) + " inspect " + cluster.data_dir(1));
+  EXPECT_EQ(rc, 1) << report;
+  EXPECT_NE(report.find(segment), std::string::npos) << report;
+  EXPECT_NE(report.find("offset"), std::string::npos) << report;
+
+  cluster.restart(1);
+  const auto exit = cluster.process(1).wait_exit(kWait);
+  ASSERT_TRUE(exit.has_value()) << "the node started on a damaged log";
+  EXPECT_NE(*exit, 0);
+  const std::string log = cluster.process(1).log_tail(4000);
+  EXPECT_NE(log.find(segment), std::string::npos) << log;
+  EXPECT_NE(log.find("offset"), std::string::npos) << log;
 }
 
 }  // namespace

@@ -164,12 +164,16 @@ LocalCluster::~LocalCluster() {
   }
 }
 
+std::string LocalCluster::data_dir(uint64_t id) const {
+  return dir_.path() + "/data-" + std::to_string(id);
+}
+
 std::vector<std::string> LocalCluster::args_for(uint64_t id, const std::string& membership) const {
   std::vector<std::string> a = {"--id=" + std::to_string(id),
                                 "--listen=127.0.0.1:" + std::to_string(ports_.at(id)),
                                 "--resp=127.0.0.1:0",
                                 membership,
-                                "--data-dir=" + dir_.path() + "/data-" + std::to_string(id),
+                                "--data-dir=" + data_dir(id),
                                 "--tick-ms=" + std::to_string(options_.tick_ms),
                                 "--election-ticks=" + std::to_string(options_.election_ticks),
                                 "--snapshot-entries=" + std::to_string(options_.snapshot_entries),

@@ -80,6 +80,8 @@ class LocalCluster {
   std::string addr(uint64_t id) const { return "127.0.0.1:" + std::to_string(ports_.at(id)); }
   std::vector<std::string> addrs() const;
   ServerProcess& process(uint64_t id) { return *procs_.at(id); }
+  // Node `id`'s --data-dir.
+  std::string data_dir(uint64_t id) const;
   std::vector<uint64_t> ids() const;
   // Every node but `id`.
   std::vector<uint64_t> others(uint64_t id) const;
