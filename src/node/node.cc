@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <asio/post.hpp>
+#include <algorithm>
 #include <future>
 #include <random>
 
@@ -243,7 +244,20 @@ void Node::process() {
 void Node::handle_ready() {
   raft::Ready rd = raw_->ready();
   if (rd.soft_state) on_soft_state(*rd.soft_state);
-  if (wal_) persist_ready(rd);
+  if (wal_) {
+    // A leader's appends may leave before its own copy is durable (thesis §10.2.1), so the
+    // followers' writes overlap the leader's: the leader still counts toward no commit before
+    // its sync returns, since acknowledgements are only stepped after this Ready is handled.
+    // Everything else (votes, acknowledgements) waits for the sync.
+    std::vector<raft::Message> appends;
+    auto rest = std::stable_partition(rd.messages.begin(), rd.messages.end(), [](const auto& m) {
+      return m.msg_type() == eraftpb::MsgAppend;
+    });
+    appends.assign(std::make_move_iterator(rd.messages.begin()), std::make_move_iterator(rest));
+    rd.messages.erase(rd.messages.begin(), rest);
+    send_messages(appends);
+    persist_ready(rd);
+  }
   if (rd.snapshot) {
     // Install before anything else: the entries and commit of this Ready follow it.
     const raft::Index index = rd.snapshot->metadata().index();
@@ -260,8 +274,8 @@ void Node::handle_ready() {
     persist_hard_state(*rd.hard_state);
   }
   // Our log and vote are safe (in memory, term and vote on disk; with config.durable the whole
-  // Ready synced): messages may now go out. A leader could send before its own append is durable
-  // (thesis §10.2.1); that overlap is not taken yet.
+  // Ready synced): messages may now go out. (With the log in memory the append costs less than
+  // the send, so sending appends first would gain nothing.)
   send_messages(rd.messages);
   apply_entries(rd.committed_entries);
   // Lent entries are read where storage holds them (the entries above were appended first).
