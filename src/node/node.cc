@@ -11,6 +11,7 @@
 #include "cache/snapshot.h"
 #include "net/client_errors.h"
 #include "node/entry_batch.h"
+#include "node/identity.h"
 
 namespace cairn::node {
 
@@ -49,6 +50,8 @@ Status<std::string> Node::init_raft() {
   if (!config_.data_dir.empty()) {
     auto file = HardStateFile::open(config_.data_dir);
     if (!file.ok()) return Err{file.error()};
+    const Identity mine{config_.join.empty() ? founding_cluster_id(config_.peers) : 0, config_.id};
+    if (auto st = check_identity(config_.data_dir, mine); !st.ok()) return Err{st.error()};
     auto loaded = file->load();
     if (!loaded.ok()) return Err{loaded.error()};
     stored = *loaded;

@@ -240,6 +240,29 @@ TEST(NodeLog, CompactedByBytesWithABoundedTail) {
   std::filesystem::remove_all(dir);
 }
 
+// A data directory belongs to one node of one cluster: started as another node, or as a founder
+// of a cluster with other members, the node refuses with a message saying what the directory
+// holds; restarted as itself it starts.
+TEST(NodeIdentity, ADataDirectoryOfAnotherNodeOrClusterIsRefused) {
+  const std::string dir = temp_dir();
+  NodeConfig c = test_config(dir);
+  c.peers = {{1, "127.0.0.1:1"}, {2, "127.0.0.1:2"}, {3, "127.0.0.1:3"}};
+  ASSERT_TRUE(Node::create(c).ok());
+  ASSERT_TRUE(Node::create(c).ok()) << "the same node and cluster must start again";
+  NodeConfig other_node = c;
+  other_node.id = 2;
+  other_node.listen = "127.0.0.1:2";
+  auto r = Node::create(other_node);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("belongs to node 1, not node 2"), std::string::npos) << r.error();
+  NodeConfig other_cluster = c;
+  other_cluster.peers[3] = "127.0.0.1:4";
+  r = Node::create(other_cluster);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("founded with other members"), std::string::npos) << r.error();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(NodeConfig, InvalidConfigurationsAreRefusedWithAReason) {
   NodeConfig c;
   c.id = 0;
