@@ -10,35 +10,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "storage/files.h"
+
 namespace cairn::node {
 namespace {
 
 std::string errno_text() {
   return std::strerror(errno);
-}
-
-// Writes all of `data` to `path` and fsyncs it.
-Status<std::string> write_synced(const std::string& path, const std::string& data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Err{fmt::format("cannot create {}: {}", path, errno_text())};
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string err = fmt::format("cannot write {}: {}", path, errno_text());
-      ::close(fd);
-      return Err{err};
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    std::string err = fmt::format("cannot fsync {}: {}", path, errno_text());
-    ::close(fd);
-    return Err{err};
-  }
-  ::close(fd);
-  return {};
 }
 
 }  // namespace
@@ -104,17 +82,7 @@ Status<std::string> HardStateFile::store_members(const std::string& members) con
 }
 
 Status<std::string> HardStateFile::replace(const std::string& path, const std::string& data) const {
-  const std::string tmp = path + ".tmp";
-  auto written = write_synced(tmp, data);
-  if (!written.ok()) return written;
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    return Err{fmt::format("cannot rename {} to {}: {}", tmp, path, errno_text())};
-  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);  // makes the rename durable
-    ::close(dfd);
-  }
-  return {};
+  return storage::replace_file(dir_, path, data);
 }
 
 }  // namespace cairn::node

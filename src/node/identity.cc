@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "node/hard_state_file.h"
+#include "storage/files.h"
 
 namespace cairn::node {
 
@@ -25,15 +25,8 @@ Status<std::string> check_identity(const std::string& dir, const Identity& mine)
   std::ifstream in(path);
   if (!in) {
     if (std::filesystem::exists(path)) return Err{fmt::format("cannot read {}", path)};
-    const std::string tmp = path + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << fmt::format("cairn-cluster 1 cluster={:016x} node={}\n", mine.cluster, mine.node);
-      if (!out) return Err{fmt::format("cannot write {}", tmp)};
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-      return Err{fmt::format("cannot rename {} to {}", tmp, path)};
-    return {};
+    return storage::replace_file(
+        dir, path, fmt::format("cairn-cluster 1 cluster={:016x} node={}\n", mine.cluster, mine.node));
   }
   std::string line;
   std::getline(in, line);

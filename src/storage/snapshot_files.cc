@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "storage/files.h"
 #include "storage/wal_record.h"
 
 namespace cairn::storage {
@@ -32,41 +33,6 @@ bool is_snapshot_name(const std::string& name) {
   return std::all_of(name.begin(), name.begin() + 33, [](char c) {
     return c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
   });
-}
-
-Status<std::string> write_synced(const std::string& path, std::string_view a, std::string_view b,
-                                 std::string_view c) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Err{fmt::format("cannot create {}: {}", path, errno_text())};
-  for (std::string_view part : {a, b, c}) {
-    while (!part.empty()) {
-      ssize_t n = ::write(fd, part.data(), part.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        std::string err = fmt::format("cannot write {}: {}", path, errno_text());
-        ::close(fd);
-        return Err{err};
-      }
-      part.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-  if (::fsync(fd) != 0) {
-    std::string err = fmt::format("cannot sync {}: {}", path, errno_text());
-    ::close(fd);
-    return Err{err};
-  }
-  ::close(fd);
-  return {};
-}
-
-Status<std::string> sync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Err{fmt::format("cannot open directory {}: {}", dir, errno_text())};
-  const bool ok = ::fsync(fd) == 0;
-  const std::string err = ok ? std::string() : errno_text();
-  ::close(fd);
-  if (!ok) return Err{fmt::format("cannot fsync directory {}: {}", dir, err)};
-  return {};
 }
 
 }  // namespace
@@ -114,7 +80,7 @@ Status<std::string> SnapshotFiles::save(const raft::Snapshot& snap) const {
   put_u64(tail, XXH3_64bits_digest(st));
   XXH3_freeState(st);
   const std::string tmp = path + ".tmp";
-  if (auto w = write_synced(tmp, head, snap.data(), tail); !w.ok()) return w;
+  if (auto w = write_file_synced(tmp, {head, snap.data(), tail}); !w.ok()) return w;
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
     return Err{fmt::format("cannot rename {} to {}: {}", tmp, path, errno_text())};
   return sync_dir(dir_);

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "storage/files.h"
 #include "storage/wal_record.h"
 
 namespace cairn::storage {
@@ -46,16 +47,6 @@ Status<std::string> write_all(int fd, const std::string& path, std::string_view 
     if (n <= 0) return Err{fmt::format("cannot write {}: {}", path, errno_text())};
     data.remove_prefix(static_cast<size_t>(n));
   }
-  return {};
-}
-
-Status<std::string> sync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Err{fmt::format("cannot open directory {}: {}", dir, errno_text())};
-  const int rc = ::fsync(fd);
-  const std::string err = rc != 0 ? errno_text() : std::string();
-  ::close(fd);
-  if (rc != 0) return Err{fmt::format("cannot fsync directory {}: {}", dir, err)};
   return {};
 }
 

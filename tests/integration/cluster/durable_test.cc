@@ -36,21 +36,7 @@ void kill_all(LocalCluster& cluster) {
     ASSERT_TRUE(cluster.process(id).wait_exit(5s).has_value()) << "node " << id << " lived on";
 }
 
-void write_keys(client::Client& c, const std::string& prefix, int n) {
-  for (int i = 0; i < n; ++i) {
-    auto st = c.set(prefix + std::to_string(i), "v" + std::to_string(i));
-    ASSERT_TRUE(st.ok()) << st.error().to_string();
-  }
-}
 
-void expect_keys(client::Client& c, const std::string& prefix, int n) {
-  for (int i = 0; i < n; ++i) {
-    auto v = c.get(prefix + std::to_string(i));
-    ASSERT_TRUE(v.ok()) << v.error().to_string();
-    ASSERT_TRUE(v->has_value()) << prefix << i << " was acknowledged and is lost";
-    EXPECT_EQ(**v, "v" + std::to_string(i));
-  }
-}
 
 // Before the log was kept on disk, a cluster whose nodes all restarted never elected a leader
 // again (every node waited to recover from the others) and its data was gone. Fails if the log or

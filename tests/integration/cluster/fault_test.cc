@@ -13,23 +13,7 @@
 namespace cairn::itest {
 namespace {
 
-// Writes keys prefix0..prefix{n-1}, every one acknowledged.
-void write_keys(client::Client& c, const std::string& prefix, int n) {
-  for (int i = 0; i < n; ++i) {
-    auto st = c.set(prefix + std::to_string(i), "v" + std::to_string(i));
-    ASSERT_TRUE(st.ok()) << st.error().to_string();
-  }
-}
 
-// Every key prefix0..prefix{n-1} reads back with its value through a linearizable read.
-void expect_keys(client::Client& c, const std::string& prefix, int n) {
-  for (int i = 0; i < n; ++i) {
-    auto v = c.get(prefix + std::to_string(i));
-    ASSERT_TRUE(v.ok()) << v.error().to_string();
-    ASSERT_TRUE(v->has_value()) << prefix << i << " is lost";
-    EXPECT_EQ(**v, "v" + std::to_string(i));
-  }
-}
 
 // Whether node `id` comes to hold `key` in its own state (a stale read there) within `timeout`.
 bool holds_eventually(LocalCluster& cluster, uint64_t id, const std::string& key,

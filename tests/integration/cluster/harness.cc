@@ -326,4 +326,20 @@ std::string LocalCluster::logs() const {
   return out;
 }
 
+void write_keys(client::Client& c, const std::string& prefix, int n) {
+  for (int i = 0; i < n; ++i) {
+    auto st = c.set(prefix + std::to_string(i), "v" + std::to_string(i));
+    ASSERT_TRUE(st.ok()) << st.error().to_string();
+  }
+}
+
+void expect_keys(client::Client& c, const std::string& prefix, int n) {
+  for (int i = 0; i < n; ++i) {
+    auto v = c.get(prefix + std::to_string(i));
+    ASSERT_TRUE(v.ok()) << v.error().to_string();
+    ASSERT_TRUE(v->has_value()) << prefix << i << " was acknowledged and is lost";
+    EXPECT_EQ(**v, "v" + std::to_string(i));
+  }
+}
+
 }  // namespace cairn::itest

@@ -143,6 +143,11 @@ class LocalCluster {
 // succeeded, else what failed.
 std::string write_and_read_through(LocalCluster& cluster, uint64_t id, const std::string& key);
 
+// Writes keys prefix0..prefix{n-1} (value "v<i>"), every one acknowledged (a gtest assertion).
+void write_keys(client::Client& c, const std::string& prefix, int n);
+// Every key prefix0..prefix{n-1} reads back with its value through a linearizable read.
+void expect_keys(client::Client& c, const std::string& prefix, int n);
+
 // The cairn-server binary under test (set from the command line by main()).
 const std::string& server_binary();
 

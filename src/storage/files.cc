@@ -1,0 +1,64 @@
+#include "storage/files.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace cairn::storage {
+namespace {
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+}  // namespace
+
+Status<std::string> write_file_synced(const std::string& path,
+                                      std::initializer_list<std::string_view> parts) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Err{fmt::format("cannot create {}: {}", path, errno_text())};
+  for (std::string_view part : parts) {
+    while (!part.empty()) {
+      ssize_t n = ::write(fd, part.data(), part.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        std::string err = fmt::format("cannot write {}: {}", path, errno_text());
+        ::close(fd);
+        return Err{err};
+      }
+      part.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+  if (::fsync(fd) != 0) {
+    std::string err = fmt::format("cannot fsync {}: {}", path, errno_text());
+    ::close(fd);
+    return Err{err};
+  }
+  ::close(fd);
+  return {};
+}
+
+Status<std::string> sync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Err{fmt::format("cannot open directory {}: {}", dir, errno_text())};
+  const bool ok = ::fsync(fd) == 0;
+  const std::string err = ok ? std::string() : errno_text();
+  ::close(fd);
+  if (!ok) return Err{fmt::format("cannot fsync directory {}: {}", dir, err)};
+  return {};
+}
+
+Status<std::string> replace_file(const std::string& dir, const std::string& path,
+                                 std::string_view data) {
+  const std::string tmp = path + ".tmp";
+  if (auto st = write_file_synced(tmp, {data}); !st.ok()) return st;
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return Err{fmt::format("cannot rename {} to {}: {}", tmp, path, errno_text())};
+  return sync_dir(dir);
+}
+
+}  // namespace cairn::storage
