@@ -28,6 +28,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -102,15 +103,35 @@ def load(path: Path) -> list[Mutation]:
 
 
 def run(cmd: list[str], cwd: Path, log: Path | None = None, timeout: float | None = None) -> int:
-    """Runs cmd; its output goes to `log` (appended) or is discarded. Returns the exit status."""
-    if log is None:
-        return subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                              timeout=timeout).returncode
-    with log.open("a") as f:
+    """Runs cmd; its output goes to `log` (appended) or is discarded. Returns the exit status.
+
+    Past `timeout` seconds the whole process group is killed (ctest's own --timeout yields to the
+    TIMEOUT property every discovered test carries) and the result is a failure."""
+    out = subprocess.DEVNULL
+    f = None
+    if log is not None:
+        f = log.open("a")
         f.write(f"\n$ {' '.join(cmd)}\n")
         f.flush()
-        return subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT,
-                              timeout=timeout).returncode
+        out = f
+    try:
+        p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        try:
+            return p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            if f is not None:
+                f.write(f"\n(killed after {timeout:.0f} s)\n")
+            return 124
+        except BaseException:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            raise
+    finally:
+        if f is not None:
+            f.close()
 
 
 def source_files() -> list[str]:
@@ -184,11 +205,10 @@ def build(build_dir: Path, targets: list[str], jobs: int, lock: str | None, log:
 def run_tests(build_dir: Path, regex: str, jobs: int, timeout: int, log: Path,
               stop_on_failure: bool) -> bool:
     """True when every test matching `regex` passed (and at least one matched)."""
-    cmd = ["ctest", "-R", regex, "--no-tests=error", "--timeout", str(timeout), "-j", str(jobs),
-           "--output-on-failure"]
+    cmd = ["ctest", "-R", regex, "--no-tests=error", "-j", str(jobs), "--output-on-failure"]
     if stop_on_failure:
         cmd.append("--stop-on-failure")
-    return run(cmd, build_dir, log) == 0
+    return run(cmd, build_dir, log, timeout=timeout) == 0
 
 
 def apply_mutation(tree: Path, m: Mutation) -> tuple[str | None, str]:
@@ -219,7 +239,8 @@ def main() -> int:
                     help="scratch directory (default build-mutants/)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="ninja and ctest -j")
     ap.add_argument("--timeout", type=int, default=60,
-                    help="seconds per test (a mutation that makes a test hang is killed by it)")
+                    help="seconds for one mutation's tests (a mutation that makes a test hang "
+                         "counts as killed when it expires)")
     ap.add_argument("--build-lock", help="a file to flock around each build (a shared machine)")
     args = ap.parse_args()
 
