@@ -5,6 +5,7 @@
 
 #include <asio/post.hpp>
 #include <asio/strand.hpp>
+#include <asio/write.hpp>
 #include <future>
 
 #include "net/address.h"
@@ -23,7 +24,8 @@ Result<std::shared_ptr<RespServer>, std::string> RespServer::create(RespServerCo
 RespServer::RespServer(RespServerConfig config, node::Node& node)
     : ctx_(std::make_shared<RespContext>(node, std::move(config))),
       io_(ctx_->config.threads == 0 ? node.io_context() : own_io_),
-      acceptor_(io_) {
+      acceptor_(io_),
+      accept_pause_(io_) {
   ctx_->barriers = std::make_shared<BarrierGroup>(node, io_);
   ctx_->on_node_thread = ctx_->config.threads == 0;
 }
@@ -73,8 +75,12 @@ void RespServer::accept_next() {
             std::lock_guard lock(mu_);
             if (stopping_) return;
             if (c.connected.load() >= ctx_->config.max_connections) {
+              // As Redis: the client hears why before the connection closes. A new socket's send
+              // buffer is empty, so this short write does not block.
               c.rejected.fetch_add(1, std::memory_order_relaxed);
+              static constexpr std::string_view kFull = "-ERR max number of clients reached\r\n";
               std::error_code ignored;
+              asio::write(socket, asio::buffer(kFull.data(), kFull.size()), ignored);
               socket.close(ignored);
             } else {
               c.connections_received.fetch_add(1, std::memory_order_relaxed);
@@ -89,10 +95,29 @@ void RespServer::accept_next() {
           // that ends calls forget(), which takes the lock.
           if (s) s->start();
         } else {
-          spdlog::warn("Redis protocol accept: {}", ec.message());
+          return back_off_accepting(ec);
         }
+        accept_backoff_ = std::chrono::milliseconds(0);
         accept_next();
       });
+}
+
+void RespServer::back_off_accepting(std::error_code ec) {
+  ++accept_errors_unlogged_;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - accept_logged_ >= std::chrono::seconds(1)) {
+    spdlog::warn("Redis protocol accept failed {} time(s) in the last second: {}",
+                 accept_errors_unlogged_, ec.message());
+    accept_errors_unlogged_ = 0;
+    accept_logged_ = now;
+  }
+  accept_backoff_ = std::min(std::chrono::milliseconds(1000),
+                             std::max(std::chrono::milliseconds(10), accept_backoff_ * 2));
+  accept_pause_.expires_after(accept_backoff_);
+  accept_pause_.async_wait([this](std::error_code wait_ec) {
+    if (wait_ec || !acceptor_.is_open()) return;
+    accept_next();
+  });
 }
 
 void RespServer::forget(uint64_t id) {
@@ -114,6 +139,7 @@ void RespServer::stop() {
   asio::post(io_, [this] {
     std::error_code ec;
     acceptor_.close(ec);
+    accept_pause_.cancel();
   });
   for (auto& s : live)
     s->stop();

@@ -18,6 +18,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -51,12 +52,19 @@ class RespServer : public std::enable_shared_from_this<RespServer> {
  private:
   std::string listen();
   void accept_next();
+  // After a failed accept (out of file descriptors, ...): wait before the next one, longer each
+  // time up to a second, and log at most once a second, instead of spinning on the error.
+  void back_off_accepting(std::error_code ec);
   void forget(uint64_t id);
 
   std::shared_ptr<RespContext> ctx_;
   asio::io_context own_io_;  // unused when running on the node's loop
   asio::io_context& io_;
   asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer accept_pause_;
+  std::chrono::milliseconds accept_backoff_{0};  // acceptor's handlers only
+  std::chrono::steady_clock::time_point accept_logged_{};
+  uint64_t accept_errors_unlogged_ = 0;
   asio::ip::tcp::endpoint local_;
   std::vector<std::thread> threads_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;

@@ -8,6 +8,7 @@
 #include <asio/signal_set.hpp>
 #include <thread>
 
+#include "fd_limit.h"
 #include "flags.h"
 #include "net/server.h"
 #include "node/node.h"
@@ -32,6 +33,9 @@ int main(int argc, char** argv) {
   if (auto* exit_now = std::get_if<cairn::tools::ExitNow>(&parsed)) return exit_now->code;
   auto& f = std::get<cairn::tools::ServerFlags>(parsed);
   spdlog::set_level(spdlog::level::from_str(f.log_level));
+  const auto fit = cairn::tools::fit_connections_to_fd_limit(f.max_connections);
+  if (!fit.warning.empty()) spdlog::warn("{}", fit.warning);
+  f.max_connections = fit.max_connections;
 
   // Bind first, so a taken port is reported before the node starts talking to peers.
   auto node = cairn::node::Node::create(f.node);
