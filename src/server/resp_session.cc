@@ -172,10 +172,14 @@ asio::awaitable<void> RespSession::read_loop() {
       in_end_ -= in_begin_;
       in_begin_ = 0;
     }
+    // A large bulk is read in growing chunks: at most twice what has arrived so far, never sized
+    // from the announced length alone (a client announcing 512 MB and sending one byte costs a
+    // read chunk, not 4 MiB; a thousand of them cost no gigabytes).
     const uint64_t pending = parser_.pending_bulk_bytes();
-    const size_t want =
-        std::clamp<size_t>(static_cast<size_t>(std::min<uint64_t>(pending + 2, kMaxReadChunk)),
-                           kReadChunk, kMaxReadChunk);
+    const uint64_t grown = std::max<uint64_t>(kReadChunk, 2 * uint64_t{in_end_});
+    const size_t want = std::clamp<size_t>(
+        static_cast<size_t>(std::min<uint64_t>({pending + 2, grown, kMaxReadChunk})), kReadChunk,
+        kMaxReadChunk);
     if (in_.size() < in_end_ + want) in_.resize(in_end_ + want);
     const size_t n =
         co_await socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
