@@ -216,11 +216,11 @@ Result<int64_t, Error> Engine::resolve(const Expiry& x, bool positive, std::stri
   return at;
 }
 
-std::vector<Bytes> Engine::eviction_candidates(size_t max_keys) {
+std::vector<Bytes> Engine::eviction_candidates(size_t max_keys, uint64_t incoming) {
   std::unique_lock lock(mu_);
   std::vector<Bytes> keys;
   if (config_.max_memory == 0) return keys;
-  const uint64_t used = used_bytes();
+  const uint64_t used = used_bytes() + incoming;
   uint64_t freed = 0;
   // Entries already handed out will be removed when their Evict applies: count them as freed.
   for (const Entry* e : pending_evictions_)

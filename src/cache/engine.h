@@ -144,10 +144,11 @@ class Engine {
   int64_t clock_ms() const;
 
   // Replicated eviction (evict_on_apply == false), on the leader, apply thread: keys to propose in
-  // an Evict command so that used memory returns under max_memory, at most max_keys. The chosen
-  // entries leave the policy's queues (so the next call picks others) until they are removed or
-  // cancel_evictions() is called (after a failed proposal or a lost leadership).
-  std::vector<Bytes> eviction_candidates(size_t max_keys);
+  // an Evict command so that used memory, plus `incoming` bytes of writes about to be applied,
+  // returns under max_memory; at most max_keys. The chosen entries leave the policy's queues (so
+  // the next call picks others) until they are removed or cancel_evictions() is called (after a
+  // failed proposal or a lost leadership).
+  std::vector<Bytes> eviction_candidates(size_t max_keys, uint64_t incoming = 0);
   void cancel_evictions();
 
   // Used memory as accounted: entries, hash table, policy and expiry structures. Any thread.

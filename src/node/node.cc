@@ -353,6 +353,7 @@ void Node::apply_entry(const raft::Entry& e) {
 }
 
 void Node::finish_applying() {
+  release_unapplied_writes(false);
   if (recovering_ && recovery_target_ != 0 && applied_ >= recovery_target_ &&
       applied_term_ == raw_->raft().term()) {
     recovering_ = false;
@@ -426,6 +427,7 @@ void Node::on_soft_state(const raft::SoftState& ss) {
   if (was_leader && ss.role != raft::Role::kLeader) {
     engine_->cancel_evictions();
     eviction_in_flight_.reset();
+    release_unapplied_writes(true);
     // Writes not yet proposed go to the new leader instead.
     auto waiting = std::move(queue_);
     queue_.clear();

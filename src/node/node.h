@@ -195,6 +195,11 @@ class Node {
   void sync_transport_peers();
   void leader_duties(Clock::time_point now);
   void promote_caught_up_learners();
+  // Leader, before proposing writes that may add `incoming` bytes: proposes an Evict entry of
+  // the keys that make room for them and for the writes proposed but not applied yet.
+  void make_room_for(uint64_t incoming);
+  // Forgets the estimates of writes applied through applied_ (or all, on losing leadership).
+  void release_unapplied_writes(bool all);
   void maybe_snapshot();
   std::string snapshot_data() const;
   Status<std::string> restore_snapshot(const raft::Snapshot& snap);
@@ -255,6 +260,13 @@ class Node {
   uint64_t applied_bytes_since_compact_ = 0;
   Clock::time_point last_time_carried_{};
   std::optional<raft::Index> eviction_in_flight_;
+  // Leader: writes proposed and not yet applied, by index, with their estimated memory (encoded
+  // bytes plus kEntryOverheadEstimate each), and their sum: room is made for them ahead.
+  std::deque<std::pair<raft::Index, uint64_t>> unapplied_writes_;
+  uint64_t unapplied_write_bytes_ = 0;
+  // Memory a stored key takes beyond its key and value: entry header and allocator rounding,
+  // hash-table slot, policy node (docs/cache.md, "Memory").
+  static constexpr uint64_t kEntryOverheadEstimate = 64;
   uint64_t ticks_ = 0;
   std::map<net::NodeId, std::string> transport_peers_;
   // Recovery (docs/node.md, "Restarts"): a node that was a member before but lost its log does not

@@ -228,6 +228,27 @@ void Node::leader_duties(Clock::time_point now) {
   if (ticks_ % 5 == 0) promote_caught_up_learners();
 }
 
+void Node::make_room_for(uint64_t incoming) {
+  if (config_.cache.max_memory == 0 || config_.cache.policy == cache::EvictionPolicy::kNoEviction)
+    return;
+  // Bounded so one entry stays far below a frame; what is left is found on the next batch.
+  constexpr size_t kMaxKeysPerEvict = 16384;
+  std::vector<cache::Bytes> keys =
+      engine_->eviction_candidates(kMaxKeysPerEvict, unapplied_write_bytes_ + incoming);
+  if (keys.empty()) return;
+  if (raw_->propose(cache::encode_entry(cache::Evict{std::move(keys)}, wall_ms())).ok())
+    eviction_in_flight_ = last_index();
+  else
+    engine_->cancel_evictions();
+}
+
+void Node::release_unapplied_writes(bool all) {
+  while (!unapplied_writes_.empty() && (all || unapplied_writes_.front().first <= applied_)) {
+    unapplied_write_bytes_ -= unapplied_writes_.front().second;
+    unapplied_writes_.pop_front();
+  }
+}
+
 void Node::promote_caught_up_learners() {
   if (raw_->raft().pending_conf_index() > applied_) return;  // one change at a time
   const raft::Index last = last_index();

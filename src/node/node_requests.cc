@@ -178,6 +178,10 @@ void Node::flush_proposals() {
   }
   if (batch.count() > 0) {
     command_bytes_estimate_ = batch.bytes() / batch.count() + 2;
+    // Room for the batch first, in an entry of its own just before it, so every replica evicts
+    // before it applies the writes and used memory stays within the limit however fast they come.
+    const uint64_t footprint = batch.bytes() + batch.count() * kEntryOverheadEstimate;
+    make_room_for(footprint);
     const raft::Index index = last_index() + 1;
     const raft::Term term = raw_->raft().term();
     auto st = raw_->propose(batch.finish());
@@ -185,6 +189,8 @@ void Node::flush_proposals() {
       // A leader appends a proposal at the end of its log in its own term; the answers are tied
       // to exactly that (index, term), which complete_proposal() checks.
       CAIRN_CHECK(last_index() == index && raw_->raft().term() == term);
+      unapplied_writes_.emplace_back(index, footprint);
+      unapplied_write_bytes_ += footprint;
       last_time_carried_ = Clock::now();
       proposed_requests_ += dones.size();
       proposals_.emplace(index,
