@@ -29,7 +29,7 @@ fi
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_BUILD_FUZZ=ON \
   -DCAIRN_BUILD_TESTS=OFF -DCAIRN_BUILD_BENCH=OFF \
-  -DCAIRN_SKIP_LAYERS="raft;cache;node;server;client" >/dev/null
+  -DCAIRN_SKIP_LAYERS="raft;storage;cache;node;server;client" >/dev/null
 targets=(frame_message_fuzz:frame_message resp_parser_fuzz:resp_parser)
 ninja -C "$build" -j "$jobs" "${targets[@]%%:*}"
 
