@@ -4,39 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
+#include <optional>
 #include <random>
 
+#include "allocation_probe.h"
 #include "test_util.h"
 
-// Records the largest single allocation while armed, so the hostile-input test can show that an
-// announced count costs no memory. Replaces the global operator new for this test binary only.
-// GCC cannot see that the replaced new and delete are a malloc/free pair and warns falsely.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::atomic<bool> g_track_allocations{false};
-std::atomic<size_t> g_largest_allocation{0};
-}  // namespace
-
-void* operator new(size_t n) {
-  if (g_track_allocations.load(std::memory_order_relaxed)) {
-    size_t seen = g_largest_allocation.load(std::memory_order_relaxed);
-    while (n > seen && !g_largest_allocation.compare_exchange_weak(seen, n)) {
-    }
-  }
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
 
 namespace cairn::cache {
 namespace {
@@ -188,14 +161,12 @@ std::string delete_announcing(uint64_t count) {
 TEST(Codec, HugeLengthsAndCountsAreRefusedWithoutAllocating) {
   for (uint64_t count : {uint64_t{1} << 20, uint64_t{1} << 26, uint64_t{1} << 62}) {
     const std::string bytes = delete_announcing(count);
-    g_largest_allocation = 0;
-    g_track_allocations = true;
-    auto r = decode_entry(bytes);
-    g_track_allocations = false;
-    ASSERT_FALSE(r.ok()) << count;
-    EXPECT_NE(r.error().message.find("key count of " + std::to_string(count)), std::string::npos)
-        << r.error().message;
-    EXPECT_LT(g_largest_allocation.load(), 4096u) << count;
+    std::optional<decltype(decode_entry(bytes))> r;
+    const auto used = cairn::testing::allocations_during([&] { r.emplace(decode_entry(bytes)); });
+    ASSERT_FALSE(r->ok()) << count;
+    EXPECT_NE(r->error().message.find("key count of " + std::to_string(count)), std::string::npos)
+        << r->error().message;
+    EXPECT_LT(used.largest, 4096u) << count;
   }
 }
 

@@ -4,41 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <limits>
-#include <new>
+#include <optional>
 #include <random>
 #include <string_view>
 #include <variant>
 #include <vector>
 
-// Records the largest single allocation while armed, so the hostile-input tests can show that a
-// forged length costs no memory. Replaces the global operator new for this test binary only.
-// GCC cannot see that the replaced new and delete are a malloc/free pair and warns falsely.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::atomic<bool> g_track_allocations{false};
-std::atomic<size_t> g_largest_allocation{0};
-}  // namespace
-
-void* operator new(size_t n) {
-  if (g_track_allocations.load(std::memory_order_relaxed)) {
-    size_t seen = g_largest_allocation.load(std::memory_order_relaxed);
-    while (n > seen && !g_largest_allocation.compare_exchange_weak(seen, n)) {
-    }
-  }
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
+#include "allocation_probe.h"
 
 namespace cairn::net {
 namespace {
@@ -462,13 +435,11 @@ TEST(CodecRefuses, AbsurdLengthsAllocateNothing) {
       golden({4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0}),  // Pong
   };
   for (const auto& bytes : hostile) {
-    g_largest_allocation = 0;
-    g_track_allocations = true;
-    auto r = decode_message(bytes);
-    g_track_allocations = false;
-    ASSERT_FALSE(r.ok());
-    EXPECT_NE(r.error().detail().find("exceeds the"), std::string::npos) << r.error().detail();
-    EXPECT_LT(g_largest_allocation.load(), 4096u) << r.error().detail();
+    std::optional<decltype(decode_message(bytes))> r;
+    const auto used = cairn::testing::allocations_during([&] { r.emplace(decode_message(bytes)); });
+    ASSERT_FALSE(r->ok());
+    EXPECT_NE(r->error().detail().find("exceeds the"), std::string::npos) << r->error().detail();
+    EXPECT_LT(used.largest, 4096u) << r->error().detail();
   }
   expect_refused(hostile[0], "length 18446744073709551615 of Raft.data exceeds the 0 bytes left");
 }

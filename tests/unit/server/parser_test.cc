@@ -5,50 +5,18 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
-// Counts the bytes requested from operator new while armed, so the limit tests can show that an
-// announced length costs nothing (the parser allocates only through new: strings and vectors).
-// Unlike the allocator's own statistics this sees every request, also under AddressSanitizer.
-// Replaces the global operator new for this test binary only. GCC cannot see that the replaced
-// new and delete are a malloc/free pair and warns falsely.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::atomic<bool> g_count_allocations{false};
-std::atomic<size_t> g_allocated_bytes{0};
-}  // namespace
-
-void* operator new(size_t n) {
-  if (g_count_allocations.load(std::memory_order_relaxed)) {
-    g_allocated_bytes.fetch_add(n, std::memory_order_relaxed);
-  }
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
+#include "allocation_probe.h"
 
 namespace {
 // Bytes requested from operator new while `f` runs.
 template <typename F>
 size_t bytes_allocated_by(F&& f) {
-  g_allocated_bytes = 0;
-  g_count_allocations = true;
-  f();
-  g_count_allocations = false;
-  return g_allocated_bytes.load();
+  return cairn::testing::allocations_during(std::forward<F>(f)).bytes;
 }
 }  // namespace
 
