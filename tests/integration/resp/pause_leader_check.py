@@ -52,6 +52,7 @@ class History:
         self.acked_writes = []  # return times of acknowledged writes
         self.unknown = 0
         self.refused = 0
+        self.wrong_replies = []  # replies that cannot be this command's
 
     def add(self, kind, *rec):
         with self.lock:
@@ -105,6 +106,12 @@ def client_loop(port, seed, stop, hist):
             time.sleep(0.05)
             conn = redis.Redis(host="127.0.0.1", port=port, socket_timeout=8,
                                socket_connect_timeout=2)
+        except ValueError as e:
+            # A reply of the wrong kind for the command (an INCR answered "OK"): the answer of
+            # another client's request.
+            with hist.lock:
+                hist.wrong_replies.append("%s at %.3f: %s" % ("INCR" if op < 0.4 else "SET",
+                                                              call, e))
 
 
 def check_incrs(hist):
@@ -253,6 +260,7 @@ def main():
             cluster.stop()
         except RuntimeError as e:
             problems.append(str(e))
+    problems += ["a reply of the wrong kind: " + w for w in hist.wrong_replies]
     problems += check_incrs(hist) + check_gets(hist)
     print("%d INCRs, %d SETs, %d GETs acknowledged; %d unknown outcomes, %d refused" %
           (len(hist.incrs), sum(1 for s in hist.sets if s[2] is not None), len(hist.gets),
