@@ -26,7 +26,8 @@ Status<std::string> check_identity(const std::string& dir, const Identity& mine)
   if (!in) {
     if (std::filesystem::exists(path)) return Err{fmt::format("cannot read {}", path)};
     return storage::replace_file(
-        dir, path, fmt::format("cairn-cluster 1 cluster={:016x} node={}\n", mine.cluster, mine.node));
+        dir, path,
+        fmt::format("cairn-cluster 1 cluster={:016x} node={}\n", mine.cluster, mine.node));
   }
   std::string line;
   std::getline(in, line);
@@ -38,9 +39,10 @@ Status<std::string> check_identity(const std::string& dir, const Identity& mine)
       version != 1)
     return Err{fmt::format("{} is corrupt (\"{}\")", path, line)};
   if (node != mine.node)
-    return Err{fmt::format("{} belongs to node {}, not node {}: give this node its own "
-                           "--data-dir",
-                           dir, node, mine.node)};
+    return Err{
+        fmt::format("{} belongs to node {}, not node {}: give this node its own "
+                    "--data-dir",
+                    dir, node, mine.node)};
   if (cluster != 0 && mine.cluster != 0 && cluster != mine.cluster)
     return Err{fmt::format(
         "{} belongs to a cluster founded with other members (cluster {:016x}, these --peers "

@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/post.hpp>
 #include <algorithm>
+#include <asio/post.hpp>
 #include <future>
 #include <random>
 

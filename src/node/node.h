@@ -205,15 +205,15 @@ class Node {
   Status<std::string> restore_snapshot(const raft::Snapshot& snap);
   void check_transfer();
   bool recovery_blocks(const eraftpb::Message& m);
-  // After a recovering node stepped an append: takes the catch-up target from it if it came from
-  // the current leader (see recovering_).
-  void note_recovery_target(const eraftpb::Message& m);
+  // After stepping an append (its term, sender and commit index): a recovering node takes its
+  // catch-up target from it if it came from the current leader (see recovering_).
+  void note_recovery_target(raft::Term term, net::NodeId from, raft::Index commit);
   void start_join();
 
   const NodeConfig config_;
   std::unique_ptr<cache::Engine> engine_;
   std::optional<HardStateFile> hard_state_file_;
-  std::unique_ptr<storage::Wal> wal_;                  // config.durable only
+  std::unique_ptr<storage::Wal> wal_;                 // config.durable only
   std::optional<storage::SnapshotFiles> snap_files_;  // config.durable only
   TermAndVote persisted_;
   raft::MemStorage storage_;
@@ -251,8 +251,8 @@ class Node {
   uint64_t next_forward_id_ = 1;
   std::optional<Transfer> transfer_;
   raft::Index applied_ = 0;
-  raft::Term applied_term_ = 0;  // term of the entry (or snapshot) at applied_
-  std::string stored_members_;   // the membership text last stored in data_dir
+  raft::Term applied_term_ = 0;          // term of the entry (or snapshot) at applied_
+  std::string stored_members_;           // the membership text last stored in data_dir
   cache::StampedCommand apply_scratch_;  // the command being applied, decoded into reused strings
   std::vector<Outcome> apply_outcomes_;  // a batch's outcomes (reused: see apply_normal)
   raft::Index last_snapshot_index_ = 0;

@@ -37,16 +37,12 @@ void Node::step(eraftpb::Message msg) {
   asio::post(io_, [this, msg = std::move(msg)]() mutable {
     if (stopped_on_thread_ || recovery_blocks(msg)) return;
     const bool append = msg.msg_type() == eraftpb::MsgAppend;
-    eraftpb::Message header;
-    if (append && recovering_) {
-      header.set_msg_type(msg.msg_type());
-      header.set_term(msg.term());
-      header.set_from(msg.from());
-      header.set_commit(msg.commit());
-    }
+    const raft::Term term = msg.term();
+    const net::NodeId from = msg.from();
+    const raft::Index commit = msg.commit();
     if (auto st = raw_->step(std::move(msg)); !st.ok())
       spdlog::debug("node {}: step: {}", config_.id, raft::to_string(st.error()));
-    if (append && recovering_) note_recovery_target(header);
+    if (append) note_recovery_target(term, from, commit);
     kick();
   });
 }
@@ -59,17 +55,16 @@ bool Node::recovery_blocks(const eraftpb::Message& m) {
          m.msg_type() == eraftpb::MsgTimeoutNow;
 }
 
-void Node::note_recovery_target(const eraftpb::Message& m) {
+void Node::note_recovery_target(raft::Term term, net::NodeId from, raft::Index commit) {
   // Catch up to what the current leader has committed, heard once acknowledgements from this
   // node's previous life can no longer be in flight (two election timeouts after the restart),
   // and only from an append the core accepted as the current leader's (a stale term's commit
   // index says nothing about what is committed now).
-  if (!recovering_ || recovery_target_ != 0 || m.msg_type() != eraftpb::MsgAppend ||
-      m.commit() == 0 || Clock::now() < recovery_listen_from_)
+  if (!recovering_ || recovery_target_ != 0 || commit == 0 || Clock::now() < recovery_listen_from_)
     return;
   const raft::Raft& r = raw_->raft();
-  if (m.term() != r.term() || r.leader() != m.from()) return;
-  recovery_target_ = m.commit();
+  if (term != r.term() || r.leader() != from) return;
+  recovery_target_ = commit;
   spdlog::info("node {}: recovering up to index {} and an entry of term {}", config_.id,
                recovery_target_, r.term());
 }

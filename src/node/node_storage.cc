@@ -21,13 +21,14 @@ namespace {
 
 Status<std::string> Node::open_disk(raft::HardState* hs, bool* restored) {
   const std::filesystem::path dir(config_.data_dir);
+  const std::string wal_dir = (dir / "wal").string();
   std::vector<std::string> warnings;
   auto files = storage::SnapshotFiles::open((dir / "snap").string(), &warnings);
   if (!files.ok()) return Err{files.error()};
   snap_files_.emplace(std::move(*files));
   storage::WalContents log;
   auto wal = storage::Wal::open(
-      storage::WalOptions{(dir / "wal").string(), config_.wal_segment_bytes, config_.fsync}, &log);
+      storage::WalOptions{wal_dir, config_.wal_segment_bytes, config_.fsync}, &log);
   if (!wal.ok()) return Err{wal.error()};
   wal_ = std::move(*wal);
   warnings.insert(warnings.end(), log.warnings.begin(), log.warnings.end());
@@ -41,10 +42,10 @@ Status<std::string> Node::open_disk(raft::HardState* hs, bool* restored) {
     const raft::Snapshot& snap = **newest;
     snap_index = snap.metadata().index();
     if (log.snapshot_index > snap_index)
-      return Err{fmt::format("the log in {} starts after a snapshot at index {}, but the newest "
-                             "snapshot file in {} is at index {}",
-                             wal_ ? (dir / "wal").string() : "", log.snapshot_index,
-                             snap_files_->dir(), snap_index)};
+      return Err{
+          fmt::format("the log in {} starts after a snapshot at index {}, but the newest "
+                      "snapshot file in {} is at index {}",
+                      wal_dir, log.snapshot_index, snap_files_->dir(), snap_index)};
     if (auto st = restore_snapshot(snap); !st.ok())
       return Err{fmt::format("snapshot at index {} in {}: {}", snap_index, snap_files_->dir(),
                              st.error())};
@@ -52,8 +53,8 @@ Status<std::string> Node::open_disk(raft::HardState* hs, bool* restored) {
       return Err{fmt::format("snapshot at index {} refused", snap_index)};
     *restored = true;
   } else if (log.snapshot_index != 0 || !log.entries.empty()) {
-    return Err{fmt::format("{} holds a log but {} holds no snapshot to start it from",
-                           (dir / "wal").string(), snap_files_->dir())};
+    return Err{fmt::format("{} holds a log but {} holds no snapshot to start it from", wal_dir,
+                           snap_files_->dir())};
   }
   // The entries after the snapshot (a snapshot written after the last mark covers some of them).
   std::vector<raft::Entry> after;
@@ -61,8 +62,8 @@ Status<std::string> Node::open_disk(raft::HardState* hs, bool* restored) {
     if (e.index() > snap_index) after.push_back(std::move(e));
   if (!after.empty()) {
     if (after.front().index() != snap_index + 1)
-      return Err{fmt::format("the log in {} resumes at index {}, after a snapshot at {}",
-                             (dir / "wal").string(), after.front().index(), snap_index)};
+      return Err{fmt::format("the log in {} resumes at index {}, after a snapshot at {}", wal_dir,
+                             after.front().index(), snap_index)};
     storage_.append(std::move(after));
     *restored = true;
   }
@@ -115,9 +116,10 @@ void Node::snapshot_to_disk() {
   if (!snap.ok()) return;
   last_snapshot_index_ = applied_;
   store_snapshot_and_release(*snap);
-  spdlog::info("node {}: snapshot at index {} on disk ({} bytes) in {} ms", config_.id, applied_,
-               snap->data().size(),
-               std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+  spdlog::info(
+      "node {}: snapshot at index {} on disk ({} bytes) in {} ms", config_.id, applied_,
+      snap->data().size(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
 }
 
 void Node::store_snapshot_and_release(const raft::Snapshot& snap) {

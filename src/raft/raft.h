@@ -57,9 +57,7 @@ class Raft {
   // True when this node is the only voter of a simple (non-joint) configuration: its own log is
   // a quorum, so its commit index needs no confirmation round. A leader that is not a voter (it
   // removed itself and is handing over) is never its own quorum, even when one voter is left.
-  bool sole_voter() const {
-    return trk_.is_singleton() && trk_.config().voters.contains(id_);
-  }
+  bool sole_voter() const { return trk_.is_singleton() && trk_.config().voters.contains(id_); }
   SoftState soft_state() const { return SoftState{lead_, role_}; }
   HardState hard_state() const;
   RaftLog& log() { return log_; }

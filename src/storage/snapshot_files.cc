@@ -9,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "storage/files.h"
 #include "storage/wal_record.h"
@@ -44,8 +42,8 @@ Result<SnapshotFiles, std::string> SnapshotFiles::open(const std::string& dir,
   if (ec) return Err{fmt::format("cannot create snapshot directory {}: {}", dir, ec.message())};
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.path().extension() != ".tmp") continue;
-    warnings->push_back(fmt::format("{}: left by an interrupted snapshot write, removed",
-                                    e.path().string()));
+    warnings->push_back(
+        fmt::format("{}: left by an interrupted snapshot write, removed", e.path().string()));
     fs::remove(e.path(), ec);
   }
   return SnapshotFiles(dir);
@@ -87,9 +85,9 @@ Status<std::string> SnapshotFiles::save(const raft::Snapshot& snap) const {
 }
 
 Result<raft::Snapshot, std::string> read_snapshot_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Err{fmt::format("cannot read {}: {}", path, errno_text())};
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = read_file(path);
+  if (!read.ok()) return Err{read.error()};
+  std::string& bytes = *read;
   auto bad = [&](std::string_view what) { return Err{fmt::format("{}: {}", path, what)}; };
   if (bytes.size() < kMagic.size() + 4 + 8 + 8 || bytes.substr(0, kMagic.size()) != kMagic)
     return bad("not a cairn snapshot file");
@@ -109,7 +107,10 @@ Result<raft::Snapshot, std::string> read_snapshot_file(const std::string& path) 
   const uint64_t data_len = get_u64(bytes.data() + off);
   off += 8;
   if (data_len != body_end - off) return bad("data length does not match the file size");
-  snap.set_data(bytes.substr(off, data_len));
+  // The data is the bulk of the file: keep it in the buffer it was read into, not a copy.
+  bytes.resize(body_end);
+  bytes.erase(0, off);
+  snap.set_data(std::move(bytes));
   return snap;
 }
 

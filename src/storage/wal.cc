@@ -8,8 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "storage/files.h"
 #include "storage/wal_record.h"
@@ -93,9 +91,9 @@ Status<std::string> Wal::replay(WalContents* out) {
   for (size_t i = 0; i < segments_.size(); ++i) {
     Segment& seg = segments_[i];
     const bool last = i + 1 == segments_.size();
-    std::ifstream in(seg.path, std::ios::binary);
-    if (!in) return Err{fmt::format("cannot read {}: {}", seg.path, errno_text())};
-    const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto read = read_file(seg.path);
+    if (!read.ok()) return Err{read.error()};
+    const std::string& data = *read;
     uint64_t seq = 0;
     if (!decode_segment_header(data, &seq) || seq != seg.seq) {
       if (last && data.size() < kSegmentHeaderBytes &&
@@ -107,8 +105,8 @@ Status<std::string> Wal::replay(WalContents* out) {
         segments_.pop_back();
         break;
       }
-      return Err{fmt::format("{} at offset 0: not a cairn WAL segment (or not number {})",
-                             seg.path, seg.seq)};
+      return Err{fmt::format("{} at offset 0: not a cairn WAL segment (or not number {})", seg.path,
+                             seg.seq)};
     }
     size_t off = kSegmentHeaderBytes;
     SegmentInfo info{seg.path, 0, 0, 0, 0};
@@ -131,9 +129,9 @@ Status<std::string> Wal::replay(WalContents* out) {
         break;
       }
       if (p.kind != Parsed::kRecord)
-        return Err{fmt::format("{} at offset {}: {}", seg.path, off,
-                               p.kind == Parsed::kTorn ? "record cut short before a later segment"
-                                                       : p.why)};
+        return Err{fmt::format(
+            "{} at offset {}: {}", seg.path, off,
+            p.kind == Parsed::kTorn ? "record cut short before a later segment" : p.why)};
       if (p.type == kEntry) {
         raft::Entry e;
         if (!e.ParseFromArray(p.body.data(), static_cast<int>(p.body.size())))
@@ -212,36 +210,46 @@ Status<std::string> Wal::start_segment(uint64_t seq) {
   return {};
 }
 
-Status<std::string> Wal::write_record(uint8_t type, std::string_view body, raft::Index entry) {
+Status<std::string> Wal::write_scratch(raft::Index max_entry) {
   if (segments_.back().size >= options_.segment_bytes) {
     if (auto st = start_segment(segments_.back().seq + 1); !st.ok()) return st;
   }
-  scratch_.clear();
-  encode_record(scratch_, type, body);
   Segment& seg = segments_.back();
   if (auto st = write_all(fd_, seg.path, scratch_); !st.ok()) return st;
   seg.size += scratch_.size();
   unsynced_ += scratch_.size();
-  if (entry != 0) seg.max_entry = std::max(seg.max_entry, entry);
+  seg.max_entry = std::max(seg.max_entry, max_entry);
   return {};
 }
 
+Status<std::string> Wal::write_record(uint8_t type, std::string_view body) {
+  scratch_.clear();
+  encode_record(scratch_, type, body);
+  return write_scratch(0);
+}
+
 Status<std::string> Wal::append(const std::vector<raft::Entry>& entries) {
-  std::string body;
+  if (entries.empty()) return {};
+  raft::Index last = last_index_;
   for (const auto& e : entries) {
-    if (e.index() == 0 || e.index() > last_index_ + 1)
-      return Err{fmt::format("entry {} does not follow the log's last index {}", e.index(),
-                             last_index_)};
-    body.clear();
-    e.AppendToString(&body);
-    if (auto st = write_record(kEntry, body, e.index()); !st.ok()) return st;
-    last_index_ = e.index();
+    if (e.index() == 0 || e.index() > last + 1)
+      return Err{fmt::format("entry {} does not follow the log's last index {}", e.index(), last)};
+    last = e.index();
   }
+  // Every entry serialized straight into one buffer, handed to the OS in one write.
+  scratch_.clear();
+  for (const auto& e : entries) {
+    const size_t start = begin_record(scratch_, kEntry);
+    e.AppendToString(&scratch_);
+    finish_record(scratch_, start);
+  }
+  if (auto st = write_scratch(last); !st.ok()) return st;
+  last_index_ = last;
   return {};
 }
 
 Status<std::string> Wal::append_hard_state(const raft::HardState& hs) {
-  return write_record(kHardState, hs.SerializeAsString(), 0);
+  return write_record(kHardState, hs.SerializeAsString());
 }
 
 Status<std::string> Wal::mark_snapshot(raft::Index index, raft::Term term, bool replaces_log) {
@@ -249,7 +257,7 @@ Status<std::string> Wal::mark_snapshot(raft::Index index, raft::Term term, bool 
   put_u64(body, index);
   put_u64(body, term);
   body.push_back(replaces_log ? 1 : 0);
-  if (auto st = write_record(kSnapshotMark, body, 0); !st.ok()) return st;
+  if (auto st = write_record(kSnapshotMark, body); !st.ok()) return st;
   snapshot_index_ = index;
   last_index_ = replaces_log ? index : std::max(last_index_, index);
   return {};

@@ -39,8 +39,10 @@ namespace cairn::storage {
 
 struct WalOptions {
   std::string dir;
-  uint64_t segment_bytes = 64ull << 20;  // a new segment starts once the current one is this big
-  bool sync = true;                      // false: sync() hands data to the OS without fdatasync
+  // A new segment starts once the current one is this big (checked before each append, so a
+  // segment may pass it by one append's records).
+  uint64_t segment_bytes = 64ull << 20;
+  bool sync = true;  // false: sync() hands data to the OS without fdatasync
   // Inspect only: nothing is changed on disk (a torn tail is reported, not truncated) and the
   // log cannot be appended to.
   bool read_only = false;
@@ -56,12 +58,12 @@ struct SegmentInfo {
 
 // What open() found: the state to restart from.
 struct WalContents {
-  raft::HardState hard_state;        // the last one written (default if none)
-  raft::Index snapshot_index = 0;    // the last snapshot mark (0: none)
+  raft::HardState hard_state;      // the last one written (default if none)
+  raft::Index snapshot_index = 0;  // the last snapshot mark (0: none)
   raft::Term snapshot_term = 0;
-  std::vector<raft::Entry> entries;  // contiguous, starting after snapshot_index
-  std::vector<std::string> warnings; // torn tails that were truncated
-  std::vector<SegmentInfo> segments; // what each segment holds, in order
+  std::vector<raft::Entry> entries;   // contiguous, starting after snapshot_index
+  std::vector<std::string> warnings;  // torn tails that were truncated
+  std::vector<SegmentInfo> segments;  // what each segment holds, in order
 };
 
 class Wal {
@@ -103,7 +105,10 @@ class Wal {
   Status<std::string> replay(WalContents* contents);
   Status<std::string> open_for_append();
   Status<std::string> start_segment(uint64_t seq);
-  Status<std::string> write_record(uint8_t type, std::string_view body, raft::Index entry_index);
+  Status<std::string> write_record(uint8_t type, std::string_view body);
+  // Writes the records in scratch_ (starting a new segment first if the current one is full);
+  // `max_entry` is the highest entry index among them (0: none).
+  Status<std::string> write_scratch(raft::Index max_entry);
 
   WalOptions options_;
   std::vector<Segment> segments_;  // in sequence order; the last one is written to

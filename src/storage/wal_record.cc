@@ -15,11 +15,6 @@ uint32_t get_u32(const char* p) {
   return v;
 }
 
-void put_u32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i)
-    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
 // Over the type and body (contiguous in a record), seeded with the length, so a damaged length
 // fails the check too.
 uint64_t checksum(uint32_t length, std::string_view type_and_body) {
@@ -59,17 +54,30 @@ bool spans_zero_sector(std::string_view segment, size_t from, size_t to) {
   return false;
 }
 
-void encode_record(std::string& out, uint8_t type, std::string_view body) {
-  const auto length = static_cast<uint32_t>(body.size() + 1);
-  put_u32(out, length);
-  put_u32(out, length_check(length));
-  const size_t sum_at = out.size();
-  put_u64(out, 0);
+size_t begin_record(std::string& out, uint8_t type) {
+  const size_t start = out.size();
+  out.append(kRecordHeaderBytes, '\0');
   out.push_back(static_cast<char>(type));
+  return start;
+}
+
+void finish_record(std::string& out, size_t start) {
+  const auto length = static_cast<uint32_t>(out.size() - start - kRecordHeaderBytes);
+  const uint32_t check = length_check(length);
+  const uint64_t sum =
+      checksum(length, std::string_view(out).substr(start + kRecordHeaderBytes, length));
+  for (size_t i = 0; i < 4; ++i) {
+    out[start + i] = static_cast<char>((length >> (8 * i)) & 0xff);
+    out[start + 4 + i] = static_cast<char>((check >> (8 * i)) & 0xff);
+  }
+  for (size_t i = 0; i < 8; ++i)
+    out[start + 8 + i] = static_cast<char>((sum >> (8 * i)) & 0xff);
+}
+
+void encode_record(std::string& out, uint8_t type, std::string_view body) {
+  const size_t start = begin_record(out, type);
   out.append(body);
-  const uint64_t sum = checksum(length, std::string_view(out).substr(sum_at + 8));
-  for (int i = 0; i < 8; ++i)
-    out[sum_at + static_cast<size_t>(i)] = static_cast<char>((sum >> (8 * i)) & 0xff);
+  finish_record(out, start);
 }
 
 std::string encode_segment_header(uint64_t seq) {

@@ -21,6 +21,11 @@ enum RecordType : uint8_t { kEntry = 1, kHardState = 2, kSnapshotMark = 3 };
 
 // Appends one record (header, type, body) to `out`.
 void encode_record(std::string& out, uint8_t type, std::string_view body);
+// The same in two steps, for a body serialized straight into `out`: begin_record() appends the
+// header's room and the type and returns where the record starts; the caller appends the body;
+// finish_record() fills in the length and checksums.
+size_t begin_record(std::string& out, uint8_t type);
+void finish_record(std::string& out, size_t start);
 std::string encode_segment_header(uint64_t seq);
 // The sequence number in a segment header, or false if the header is not ours.
 bool decode_segment_header(std::string_view bytes, uint64_t* seq);

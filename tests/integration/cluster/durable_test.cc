@@ -36,8 +36,6 @@ void kill_all(LocalCluster& cluster) {
     ASSERT_TRUE(cluster.process(id).wait_exit(5s).has_value()) << "node " << id << " lived on";
 }
 
-
-
 // Before the log was kept on disk, a cluster whose nodes all restarted never elected a leader
 // again (every node waited to recover from the others) and its data was gone. Fails if the log or
 // the snapshot is not restored (tried: open_disk() ignoring what it read).

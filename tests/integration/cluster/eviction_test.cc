@@ -165,9 +165,8 @@ TEST_P(PipelinedFlood, UsedMemoryStaysWithinTheLimitOnEveryReplica) {
           << " writes (limit " << kLimit << ")";
     }
   }
-  std::printf("%s: worst used memory %.2f of the limit; %llu writes refused\n",
-              GetParam().c_str(), static_cast<double>(worst) / kLimit,
-              static_cast<unsigned long long>(refused));
+  std::printf("%s: worst used memory %.2f of the limit; %llu writes refused\n", GetParam().c_str(),
+              static_cast<double>(worst) / kLimit, static_cast<unsigned long long>(refused));
   if (GetParam() == "noeviction") {
     EXPECT_GT(refused, 0u) << "noeviction accepted writes far past the limit";
   } else {

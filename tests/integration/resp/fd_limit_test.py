@@ -27,6 +27,20 @@ LIMIT = 128
 CLIENTS = 120
 
 
+def pong_within(port, seconds):
+    """True once a new client's PING is answered, polling for at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if cairn_proc.resp_command(port, "PING") == b"+PONG\r\n":
+                return True
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
@@ -46,16 +60,8 @@ def main():
     problems = []
     socks = []
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if cairn_proc.resp_command(resp, "PING") == b"+PONG\r\n":
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server never answered PING")
-            time.sleep(0.05)
+        if not pong_within(resp, 20):
+            raise RuntimeError("the server never answered PING")
         for _ in range(CLIENTS):
             socks.append(socket.create_connection(("127.0.0.1", resp), timeout=5))
         # Each client asks; within the limit it is answered, past it it hears why it is refused.
@@ -83,17 +89,8 @@ def main():
         for s in socks:
             s.close()
         socks = []
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if cairn_proc.resp_command(resp, "PING") == b"+PONG\r\n":
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                problems.append("no client served after the others closed")
-                break
-            time.sleep(0.05)
+        if not pong_within(resp, 20):
+            problems.append("no client served after the others closed")
         print("%d clients: %d served, %d told the server is full" % (CLIENTS, served, full))
     finally:
         for s in socks:

@@ -111,16 +111,19 @@ TEST(ReadyContract, SnapshotRequiresSync) {
   EXPECT_TRUE(rd->must_sync);
 }
 
+// Lease-based reads need CheckQuorum; PreVote keeps a cut-off node from raising terms.
+void lease_reads(Config& cfg) {
+  cfg.check_quorum = true;
+  cfg.pre_vote = true;
+  cfg.read_only_option = ReadOnlyOption::kLeaseBased;
+}
+
 // Lease reads and leadership transfer: MsgTimeoutNow lets the transferee win past the followers'
 // leases, so the old leader must stop trusting its lease once it has sent one. Here nothing
 // reaches the old leader any more; a read it still answered from its lease would miss the write
 // the new leader committed meanwhile.
 TEST(LeaseRead, NotServedAfterTimeoutNow) {
-  Cluster c({1, 2, 3}, [](Config& cfg) {
-    cfg.check_quorum = true;
-    cfg.pre_vote = true;
-    cfg.read_only_option = ReadOnlyOption::kLeaseBased;
-  });
+  Cluster c({1, 2, 3}, lease_reads);
   c.campaign(1);
   c.stabilize();
   ASSERT_TRUE(c.propose(1, "a").ok());
@@ -137,9 +140,9 @@ TEST(LeaseRead, NotServedAfterTimeoutNow) {
   c.stabilize();
   // Any answer here is stale: the old leader cannot confirm anything while cut off. Caught
   // mutation: raft-lease-revoked-on-timeout-now.
-  EXPECT_TRUE(c.peer(1).reads.empty()) << "stale lease read at index " << c.peer(1).reads[0].index
-                                       << ", the new leader committed "
-                                       << c.raft(2).log().committed();
+  EXPECT_TRUE(c.peer(1).reads.empty())
+      << "stale lease read at index " << c.peer(1).reads[0].index << ", the new leader committed "
+      << c.raft(2).log().committed();
 }
 
 // A transfer whose MsgTimeoutNow is lost leaves the leader in place with its lease revoked: its
@@ -147,11 +150,7 @@ TEST(LeaseRead, NotServedAfterTimeoutNow) {
 // only counted in heartbeat mode and such reads hung for the rest of the term). Caught mutation:
 // raft-lease-heartbeat-acks.
 TEST(LeaseRead, AfterALostTimeoutNowReadsConfirmByHeartbeat) {
-  Cluster c({1, 2, 3}, [](Config& cfg) {
-    cfg.check_quorum = true;
-    cfg.pre_vote = true;
-    cfg.read_only_option = ReadOnlyOption::kLeaseBased;
-  });
+  Cluster c({1, 2, 3}, lease_reads);
   c.campaign(1);
   ASSERT_TRUE(c.propose(1, "a").ok());
   c.drop_type(eraftpb::MsgTimeoutNow);

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "storage/files.h"
+
 namespace cairn::storage {
 namespace {
 
@@ -79,11 +81,7 @@ TEST_F(SnapshotFilesTest, AnyDamageIsRefusedNamingTheFile) {
   auto files = open();
   ASSERT_TRUE(files.save(snapshot(7, 1, std::string(3000, 'd'))).ok());
   const std::string path = dir_ + "/" + files.list()[0];
-  std::string original;
-  {
-    std::ifstream in(path, std::ios::binary);
-    original.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  const std::string original = *read_file(path);
   for (size_t off = 0; off < original.size(); off += 13) {
     std::string bad = original;
     bad[off] = static_cast<char>(bad[off] ^ 0x21);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "storage/files.h"
 #include "storage/wal_record.h"
 
 namespace cairn::storage {
@@ -129,7 +130,9 @@ TEST_F(WalTest, AppendsThatLeaveAGapAreRefused) {
 TEST_F(WalTest, SegmentsRollAndAreReleasedBehindASnapshot) {
   WalContents c;
   auto w = open(&c, 1024);
-  ASSERT_TRUE(w->append(entries(1, 400, 1)).ok());
+  // One append per entry, as Readies come: a segment rolls between appends.
+  for (raft::Index i = 1; i <= 400; ++i)
+    ASSERT_TRUE(w->append(entries(i, i, 1)).ok());
   ASSERT_TRUE(w->sync().ok());
   const size_t rolled = w->segment_count();
   ASSERT_GT(rolled, 3u);
@@ -183,11 +186,7 @@ TEST_F(WalTest, ATornTailIsTruncatedWithAWarning) {
   ASSERT_TRUE(w->sync().ok());
   w.reset();
   const auto full = fs::file_size(seg);
-  std::string original;
-  {
-    std::ifstream in(seg, std::ios::binary);
-    original.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  const std::string original = *read_file(seg);
   const auto tear = [&](const std::string& bytes) {
     std::ofstream(seg, std::ios::binary | std::ios::trunc) << bytes;
   };
@@ -226,26 +225,23 @@ TEST_F(WalTest, DamageAnywhereRefusesToOpenAndNamesFileAndOffset) {
   {
     WalContents c;
     auto w = open(&c, 512);
-    ASSERT_TRUE(w->append(entries(1, 60, 1)).ok());
+    for (raft::Index i = 1; i <= 60; ++i)
+      ASSERT_TRUE(w->append(entries(i, i, 1)).ok());
     ASSERT_TRUE(w->sync().ok());
   }
   const auto files = segments();
   ASSERT_GT(files.size(), 1u);
   int refused = 0;
   for (const auto& seg : files) {
-    std::string original;
-    {
-      std::ifstream in(seg, std::ios::binary);
-      original.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
+    const std::string original = *read_file(seg);
     for (size_t off = 0; off < original.size(); off += 7) {
       std::string bad = original;
       bad[off] = static_cast<char>(bad[off] ^ 0x5a);
       std::ofstream(seg, std::ios::binary | std::ios::trunc) << bad;
       WalContents back;
       auto w = Wal::open(options(512), &back);
-      ASSERT_FALSE(w.ok()) << seg << " offset " << off << " opened with "
-                           << back.entries.size() << " entries";
+      ASSERT_FALSE(w.ok()) << seg << " offset " << off << " opened with " << back.entries.size()
+                           << " entries";
       ++refused;
       EXPECT_NE(w.error().find(seg), std::string::npos) << w.error();
       EXPECT_NE(w.error().find("offset"), std::string::npos) << w.error();
@@ -260,7 +256,8 @@ TEST_F(WalTest, AMissingSegmentRefusesToOpen) {
   {
     WalContents c;
     auto w = open(&c, 512);
-    ASSERT_TRUE(w->append(entries(1, 60, 1)).ok());
+    for (raft::Index i = 1; i <= 60; ++i)
+      ASSERT_TRUE(w->append(entries(i, i, 1)).ok());
     ASSERT_TRUE(w->sync().ok());
   }
   const auto files = segments();
