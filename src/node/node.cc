@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <asio/post.hpp>
 #include <future>
 #include <random>
@@ -252,13 +251,7 @@ void Node::handle_ready() {
     // followers' writes overlap the leader's: the leader still counts toward no commit before
     // its sync returns, since acknowledgements are only stepped after this Ready is handled.
     // Everything else (votes, acknowledgements) waits for the sync.
-    std::vector<raft::Message> appends;
-    auto rest = std::stable_partition(rd.messages.begin(), rd.messages.end(), [](const auto& m) {
-      return m.msg_type() == eraftpb::MsgAppend;
-    });
-    appends.assign(std::make_move_iterator(rd.messages.begin()), std::make_move_iterator(rest));
-    rd.messages.erase(rd.messages.begin(), rest);
-    send_messages(appends);
+    send_messages(rd.messages, Which::kAppends);
     persist_ready(rd);
   }
   if (rd.snapshot) {
@@ -279,7 +272,7 @@ void Node::handle_ready() {
   // Our log and vote are safe (in memory, term and vote on disk; with config.durable the whole
   // Ready synced): messages may now go out. (With the log in memory the append costs less than
   // the send, so sending appends first would gain nothing.)
-  send_messages(rd.messages);
+  send_messages(rd.messages, wal_ ? Which::kAllButAppends : Which::kAll);
   apply_entries(rd.committed_entries);
   // Lent entries are read where storage holds them (the entries above were appended first).
   for (raft::Index i = rd.committed_first; i <= rd.committed_last; ++i) {
@@ -303,8 +296,10 @@ void Node::persist_hard_state(const raft::HardState& hs) {
   persisted_ = tv;
 }
 
-void Node::send_messages(std::vector<raft::Message>& msgs) {
+void Node::send_messages(std::vector<raft::Message>& msgs, Which which) {
   for (auto& m : msgs) {
+    if (which != Which::kAll && (m.msg_type() == eraftpb::MsgAppend) != (which == Which::kAppends))
+      continue;
     // Until a leader's append has been accepted, this node's log may be shorter than what it
     // acknowledged in an earlier life: say so in rejections (raft::kLostLogContext).
     if (m.msg_type() == eraftpb::MsgAppendResponse && !append_accepted_) {

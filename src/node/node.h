@@ -137,7 +137,9 @@ class Node {
   void process();
   void handle_ready();
   void persist_hard_state(const raft::HardState& hs);
-  void send_messages(std::vector<raft::Message>& msgs);
+  // Sends `msgs`, or only the appends among them (kAppends), or all but those (kAllButAppends).
+  enum class Which { kAll, kAppends, kAllButAppends };
+  void send_messages(std::vector<raft::Message>& msgs, Which which = Which::kAll);
   void apply_entries(std::vector<raft::Entry>& entries);
   void apply_entry(const raft::Entry& e);
   void finish_applying();  // after a run of apply_entry: leaves recovery once caught up
