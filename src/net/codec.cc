@@ -111,6 +111,22 @@ struct Encoder {
     w.u64(m.request_id);
     encode_admin(m.command, w);
   }
+  void operator()(const SnapshotChunk& m) {
+    w.u64(m.from);
+    w.u64(m.transfer_id);
+    w.u64(m.offset);
+    w.u64(m.total);
+    w.u64(m.checksum);
+    w.bytes(m.header);
+    w.bytes(m.data);
+  }
+  void operator()(const SnapshotAck& m) {
+    w.u64(m.from);
+    w.u64(m.transfer_id);
+    w.u64(m.received);
+    w.u32(static_cast<uint32_t>(m.status));
+    w.opt_bytes(m.error);
+  }
 };
 
 template <typename Variant>
@@ -222,6 +238,15 @@ bool decode_status(bincode::Reader& r, StatusResponse& m) {
   return r.u64(m.keys) && r.u64(m.used_memory);
 }
 
+bool decode_snapshot_ack(bincode::Reader& r, SnapshotAck& m) {
+  uint32_t status = 0;
+  if (!(r.u64(m.from) && r.u64(m.transfer_id) && r.u64(m.received) && r.u32(status))) return false;
+  if (status > static_cast<uint32_t>(SnapshotAckStatus::kFailed))
+    return r.fail(fmt::format("unknown SnapshotAck.status {} (known: 0..3)", status));
+  m.status = static_cast<SnapshotAckStatus>(status);
+  return r.opt_str(m.error, "SnapshotAck.error");
+}
+
 bool decode_body(bincode::Reader& r, uint32_t tag, Message& out) {
   switch (tag) {
     case 0:
@@ -253,6 +278,14 @@ bool decode_body(bincode::Reader& r, uint32_t tag, Message& out) {
       auto& m = out.emplace<AdminRequest>();
       return r.u64(m.request_id) && decode_admin(r, m.command);
     }
+    case 10: {
+      auto& m = out.emplace<SnapshotChunk>();
+      return r.u64(m.from) && r.u64(m.transfer_id) && r.u64(m.offset) && r.u64(m.total) &&
+             r.u64(m.checksum) && r.bytes(m.header, "SnapshotChunk.header") &&
+             r.bytes(m.data, "SnapshotChunk.data");
+    }
+    case 11:
+      return decode_snapshot_ack(r, out.emplace<SnapshotAck>());
     default:
       return unknown_tag<Message>(r, "Message", tag);
   }
@@ -302,9 +335,10 @@ NetResult<Message> decode_message(std::span<const uint8_t> payload) {
 }
 
 const char* message_kind_name(const Message& msg) {
-  static constexpr const char* kNames[] = {
-      "Raft",    "ClientRequest", "ClientResponse", "Ping",           "Pong",
-      "Forward", "ForwardReply",  "StatusRequest",  "StatusResponse", "AdminRequest"};
+  static constexpr const char* kNames[] = {"Raft",         "ClientRequest", "ClientResponse",
+                                           "Ping",         "Pong",          "Forward",
+                                           "ForwardReply", "StatusRequest", "StatusResponse",
+                                           "AdminRequest", "SnapshotChunk", "SnapshotAck"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[msg.index()];
 }

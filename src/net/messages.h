@@ -193,9 +193,39 @@ struct StatusResponse {
   bool operator==(const StatusResponse&) const = default;
 };
 
-using Message =
-    std::variant<RaftMessageWrapper, ClientRequest, ClientResponse, PingRequest, PongResponse,
-                 ForwardRequest, ForwardReply, StatusRequest, StatusResponse, AdminRequest>;
+// A piece of a Raft snapshot, which may be far larger than one frame (docs/node.md, "Snapshot
+// transfer"). The sender numbers each transfer; the piece at offset 0 also carries the MsgSnapshot
+// itself (protobuf, its data left empty), and every piece the size and XXH3-64 of the whole data,
+// which the receiver checks before handing the snapshot to its Raft core.
+struct SnapshotChunk {
+  NodeId from = 0;
+  uint64_t transfer_id = 0;
+  uint64_t offset = 0;  // of `data` within the snapshot's data
+  uint64_t total = 0;   // the snapshot data's size
+  uint64_t checksum = 0;
+  Bytes header;  // offset 0 only: the MsgSnapshot without its data
+  Bytes data;
+  bool operator==(const SnapshotChunk&) const = default;
+};
+// The receiver's answer to each SnapshotChunk.
+enum class SnapshotAckStatus : uint32_t {
+  kReceiving = 0,  // `received` bytes have arrived in order
+  kResend = 1,     // a piece was missing: send again from `received`
+  kDone = 2,       // complete, checked and handed to Raft
+  kFailed = 3,     // refused for good (`error` says why): the sender backs off and starts over
+};
+struct SnapshotAck {
+  NodeId from = 0;  // the receiver
+  uint64_t transfer_id = 0;
+  uint64_t received = 0;
+  SnapshotAckStatus status = SnapshotAckStatus::kReceiving;
+  std::optional<std::string> error;
+  bool operator==(const SnapshotAck&) const = default;
+};
+
+using Message = std::variant<RaftMessageWrapper, ClientRequest, ClientResponse, PingRequest,
+                             PongResponse, ForwardRequest, ForwardReply, StatusRequest,
+                             StatusResponse, AdminRequest, SnapshotChunk, SnapshotAck>;
 
 // Kind names for logs: "Raft", "ClientRequest", ...
 const char* message_kind_name(const Message& msg);

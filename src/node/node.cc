@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <asio/post.hpp>
+#include <filesystem>
 #include <future>
 #include <random>
 
@@ -148,6 +149,27 @@ Status<std::string> Node::init_raft() {
   };
   transport_ = std::make_unique<net::RaftTransport>(tc);
   sync_transport_peers();
+
+  SnapshotSenderOptions so;
+  so.chunk_bytes = config_.snapshot_chunk_bytes;
+  snapshot_sender_.emplace(
+      config_.id, so,
+      [this](net::NodeId to, net::SnapshotChunk c) {
+        return transport_->send(to, net::Message(std::move(c)), net::Lane::kBulk);
+      },
+      [this](net::NodeId to, bool delivered) {
+        raw_->report_snapshot(to, delivered);
+        kick();
+      },
+      incarnation_);
+  snapshot_receiver_ = std::make_unique<SnapshotReceiver>(
+      config_.id,
+      config_.data_dir.empty() ? std::string()
+                               : (std::filesystem::path(config_.data_dir) / "incoming").string(),
+      [this](eraftpb::Message m) { step(std::move(m)); },
+      [this](net::NodeId to, const net::SnapshotAck& ack) {
+        transport_->send(to, net::Message(ack), net::Lane::kControl);
+      });
   return {};
 }
 
@@ -211,6 +233,7 @@ void Node::on_tick() {
   if (!recovering_) raw_->tick();
   expire_requests(now);
   if (leading() && !stopping_) leader_duties(now);
+  snapshot_sender_->on_tick(now);
   check_transfer();
   if (stopping_) {
     // Done handing over once this node no longer leads, or the core gave the transfer up (its
@@ -308,15 +331,12 @@ void Node::send_messages(std::vector<raft::Message>& msgs, Which which) {
       else
         append_accepted_ = true;
     }
-    const bool snapshot = m.msg_type() == eraftpb::MsgSnapshot;
-    const net::NodeId to = m.to();
-    const bool sent = transport_->send(m);
-    if (snapshot) {
-      if (!sent)
-        spdlog::warn("node {}: snapshot for node {} could not be queued ({} bytes)", config_.id, to,
-                     m.snapshot().data().size());
-      raw_->report_snapshot(to, sent);
-    }
+    // A snapshot may be far larger than a frame: it goes in chunks, and the Raft core hears
+    // how it went when the transfer ends.
+    if (m.msg_type() == eraftpb::MsgSnapshot)
+      snapshot_sender_->start(std::move(m), Clock::now());
+    else
+      transport_->send(m);
   }
 }
 
@@ -422,6 +442,7 @@ void Node::on_soft_state(const raft::SoftState& ss) {
   if (was_leader && ss.role != raft::Role::kLeader) {
     engine_->cancel_evictions();
     eviction_in_flight_.reset();
+    snapshot_sender_->cancel_all();
     release_unapplied_writes(true);
     // Writes not yet proposed go to the new leader instead.
     auto waiting = std::move(queue_);

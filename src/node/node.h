@@ -37,6 +37,8 @@
 #include "node/hard_state_file.h"
 #include "node/node_config.h"
 #include "node/outcome.h"
+#include "node/snapshot_receiver.h"
+#include "node/snapshot_sender.h"
 #include "raft/raw_node.h"
 #include "storage/snapshot_files.h"
 #include "storage/wal.h"
@@ -81,6 +83,11 @@ class Node {
   void step(eraftpb::Message msg);
   void receive_forward(net::ForwardRequest req);
   void receive_forward_reply(net::ClientResponse resp);
+  // Snapshot transfer: chunks are written on the caller's thread; acks go to the node thread.
+  void receive_snapshot_chunk(const net::SnapshotChunk& chunk) {
+    snapshot_receiver_->on_chunk(chunk);
+  }
+  void receive_snapshot_ack(net::SnapshotAck ack);
   void status(std::function<void(net::StatusResponse)> done);
 
   // Node thread only (a front end running on io_context()): true when reads of engine() made now
@@ -223,6 +230,8 @@ class Node {
   raft::ConfState conf_state_;
   AddressBook book_;
   std::unique_ptr<net::RaftTransport> transport_;
+  std::optional<SnapshotSender> snapshot_sender_;        // node thread only
+  std::unique_ptr<SnapshotReceiver> snapshot_receiver_;  // thread-safe
 
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;

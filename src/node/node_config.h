@@ -53,6 +53,8 @@ struct NodeConfig {
   // Entries kept behind a compaction so slightly lagging followers still catch up from the log
   // (at most compact_bytes / 4 of them).
   uint64_t log_tail_entries = 1'000;
+  // A snapshot travels to a follower in chunks of this size (docs/node.md, "Snapshot transfer").
+  size_t snapshot_chunk_bytes = 1 << 20;
   // The leader proposes a clock tick when no write has carried time for this long, so expiry
   // advances on every replica even when nobody writes.
   std::chrono::milliseconds clock_tick{500};

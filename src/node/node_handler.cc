@@ -54,6 +54,8 @@ void NodeHandler::handle(net::Message msg, net::Responder responder) {
                    node_.admin(std::move(m.command),
                                [respond](const Outcome& o) { respond(to_response(o)); });
                  },
+                 [&](net::SnapshotChunk& m) { node_.receive_snapshot_chunk(m); },
+                 [&](net::SnapshotAck& m) { node_.receive_snapshot_ack(std::move(m)); },
                  // Answers are not requests: a peer or client that sends one gets nothing back.
                  [&](auto&) {
                    spdlog::debug("node {}: ignoring a {} message", node_.id(),

@@ -47,6 +47,13 @@ void Node::step(eraftpb::Message msg) {
   });
 }
 
+void Node::receive_snapshot_ack(net::SnapshotAck ack) {
+  if (stopped_.load()) return;
+  asio::post(io_, [this, ack = std::move(ack)] {
+    if (!stopped_on_thread_) snapshot_sender_->on_ack(ack, Clock::now());
+  });
+}
+
 bool Node::recovery_blocks(const eraftpb::Message& m) {
   if (!recovering_) return false;
   // No vote from a node that may have forgotten what it acknowledged, and no campaign: a

@@ -75,6 +75,7 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   ServerFlags f;
   node::NodeConfig& n = f.node;
   std::string peers, max_memory = "0", eviction = "s3-fifo", compact_bytes = "64mb";
+  std::string snapshot_chunk = "1mb";
   std::string storage = "memory", fsync = "always";
   uint64_t tick_ms = 100, timeout_ms = 5000, grace_ms = 10'000;
   bool no_forward = false;
@@ -139,6 +140,10 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   app.add_option("--compact-bytes", compact_bytes,
                  "applied log bytes between compactions: bytes, or a size like 64mb (>= 1mb)")
       ->capture_default_str();
+  app.add_option("--snapshot-chunk-bytes", snapshot_chunk,
+                 "a snapshot travels to a follower in chunks of this size: bytes, or a size like "
+                 "1mb (4kb to 8mb)")
+      ->capture_default_str();
   app.add_option("--shutdown-grace-ms", grace_ms, "bound on a graceful shutdown")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{0}, uint64_t{600'000}));
@@ -180,6 +185,12 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   if (!compact || *compact < (1u << 20))
     return fail(fmt::format("--compact-bytes {}: expected a size of at least 1mb", compact_bytes));
   n.compact_bytes = *compact;
+  // A chunk and its envelope must fit one frame (16 MiB) with room to spare.
+  auto chunk = parse_bytes(snapshot_chunk);
+  if (!chunk || *chunk < (4u << 10) || *chunk > (8u << 20))
+    return fail(
+        fmt::format("--snapshot-chunk-bytes {}: expected a size from 4kb to 8mb", snapshot_chunk));
+  n.snapshot_chunk_bytes = *chunk;
   auto policy = cache::parse_policy(lower(eviction));
   if (!policy)
     return fail(

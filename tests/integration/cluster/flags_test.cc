@@ -22,6 +22,8 @@ TEST(ServerFlags, InvalidValuesExitWithCodeTwoAndSayWhy) {
       {{"--eviction=lru"}, "--eviction lru"},
       {{"--compact-bytes=10kb"}, "--compact-bytes 10kb"},
       {{"--compact-bytes=lots"}, "--compact-bytes lots"},
+      {{"--snapshot-chunk-bytes=1kb"}, "--snapshot-chunk-bytes 1kb"},
+      {{"--snapshot-chunk-bytes=9mb"}, "--snapshot-chunk-bytes 9mb"},
       {{"--peers=1=nope"}, "--peers"},
       {{"--peers=1=127.0.0.1:9000,1=127.0.0.1:9001"}, "appears twice"},
       {{"--peers=2=127.0.0.1:9000"}, "must include this node"},

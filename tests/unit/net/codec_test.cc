@@ -192,6 +192,8 @@ TEST(Codec, KindNames) {
   EXPECT_STREQ(message_kind_name(StatusRequest{}), "StatusRequest");
   EXPECT_STREQ(message_kind_name(StatusResponse{}), "StatusResponse");
   EXPECT_STREQ(message_kind_name(AdminRequest{}), "AdminRequest");
+  EXPECT_STREQ(message_kind_name(SnapshotChunk{}), "SnapshotChunk");
+  EXPECT_STREQ(message_kind_name(SnapshotAck{}), "SnapshotAck");
 }
 
 TEST(Codec, EncodeAppendsToExistingBuffer) {
@@ -260,7 +262,22 @@ std::vector<Message> sample_messages() {
       AdminRequest{1, AddNodeCommand{4, "127.0.0.1:9004"}},
       AdminRequest{2, RemoveNodeCommand{kMax}},
       AdminRequest{3, TransferLeaderCommand{2}},
+      SnapshotChunk{1, kMax, 0, 10, kMax, std::string("\x08\x05", 2), bin},
+      SnapshotChunk{2, 3, 1 << 20, 3 << 20, 0, "", std::string(1000, 'x')},
+      SnapshotAck{3, kMax, 0, SnapshotAckStatus::kResend, std::nullopt},
+      SnapshotAck{3, 1, 99, SnapshotAckStatus::kFailed, "checksum mismatch"},
   };
+}
+
+// A SnapshotAck with a status beyond the four known is refused, naming the field.
+TEST(Codec, UnknownSnapshotAckStatusIsRefused) {
+  std::string bytes = encode_message(SnapshotAck{1, 2, 3, SnapshotAckStatus::kDone, std::nullopt});
+  bytes[4 + 24] = 4;  // the status, after tag, from, transfer_id and received
+  auto back =
+      decode_message(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  ASSERT_FALSE(back.ok());
+  EXPECT_NE(back.error().to_string().find("SnapshotAck.status 4"), std::string::npos)
+      << back.error().to_string();
 }
 
 TEST(CodecRoundTrip, SampleMessages) {
@@ -375,8 +392,8 @@ TEST(CodecRefuses, TruncatedErrorSaysWhatAndWhere) {
 }
 
 TEST(CodecRefuses, UnknownMessageTag) {
-  EXPECT_EQ(expect_refused(golden({10, 0, 0, 0}), "unknown Message variant tag 10"),
-            "unknown Message variant tag 10 (known: 0..9) (at byte 4)");
+  EXPECT_EQ(expect_refused(golden({12, 0, 0, 0}), "unknown Message variant tag 12"),
+            "unknown Message variant tag 12 (known: 0..11) (at byte 4)");
   expect_refused(golden({0xff, 0xff, 0xff, 0xff, 0, 0}), "unknown Message variant tag 4294967295");
   // A big-endian tag (a common client mistake) is an unknown little-endian one.
   expect_refused(golden({0, 0, 0, 3, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}),

@@ -50,6 +50,9 @@ std::map<std::string, Message> expected_examples() {
       {"admin_add", AdminRequest{2, AddNodeCommand{4, "127.0.0.1:9004"}}},
       {"admin_remove", AdminRequest{3, RemoveNodeCommand{4}}},
       {"admin_transfer", AdminRequest{4, TransferLeaderCommand{2}}},
+      {"snapshot_chunk",
+       SnapshotChunk{1, 7, 0, 3, 0x78af5f94892f3950ull, std::string("\x08\x05", 2), "abc"}},
+      {"snapshot_ack", SnapshotAck{2, 7, 3, SnapshotAckStatus::kDone, std::nullopt}},
   };
 }
 
