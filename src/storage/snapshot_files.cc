@@ -88,25 +88,32 @@ Result<raft::Snapshot, std::string> read_snapshot_file(const std::string& path) 
   auto read = read_file(path);
   if (!read.ok()) return Err{read.error()};
   std::string& bytes = *read;
-  auto bad = [&](std::string_view what) { return Err{fmt::format("{}: {}", path, what)}; };
+  // Every refusal names the file and an offset: where the fault shows, or for the checksum (one
+  // over the whole file, so it cannot say which byte) where it is stored.
+  auto bad = [&](size_t at, std::string_view what) {
+    return Err{fmt::format("{} at offset {}: {}", path, at, what)};
+  };
   if (bytes.size() < kMagic.size() + 4 + 8 + 8 || bytes.substr(0, kMagic.size()) != kMagic)
-    return bad("not a cairn snapshot file");
+    return bad(0, fmt::format("not a cairn snapshot file ({} bytes)", bytes.size()));
   const size_t body_end = bytes.size() - 8;
   if (XXH3_64bits(bytes.data(), body_end) != get_u64(bytes.data() + body_end))
-    return bad("checksum mismatch (the file is damaged)");
+    return bad(body_end,
+               fmt::format("checksum mismatch: the one stored here does not match bytes 0 to {} "
+                           "(the file is damaged)",
+                           body_end));
   size_t off = kMagic.size();
   uint32_t meta_len = 0;
   for (int i = 3; i >= 0; --i)
     meta_len = (meta_len << 8) | static_cast<unsigned char>(bytes[off + static_cast<size_t>(i)]);
+  if (meta_len > body_end - off - 4 - 8) return bad(off, "metadata length runs past the end");
   off += 4;
-  if (meta_len > body_end - off - 8) return bad("metadata length runs past the end");
   raft::Snapshot snap;
   if (!snap.mutable_metadata()->ParseFromArray(bytes.data() + off, static_cast<int>(meta_len)))
-    return bad("metadata does not parse");
+    return bad(off, "metadata does not parse");
   off += meta_len;
   const uint64_t data_len = get_u64(bytes.data() + off);
+  if (data_len != body_end - off - 8) return bad(off, "data length does not match the file size");
   off += 8;
-  if (data_len != body_end - off) return bad("data length does not match the file size");
   // The data is the bulk of the file: keep it in the buffer it was read into, not a copy.
   bytes.resize(body_end);
   bytes.erase(0, off);

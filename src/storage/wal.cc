@@ -110,6 +110,7 @@ Status<std::string> Wal::replay(WalContents* out) {
     }
     size_t off = kSegmentHeaderBytes;
     SegmentInfo info{seg.path, 0, 0, 0, 0};
+    bool entry_here = false;  // an entry record was read from this segment
     for (;;) {
       Parsed p = parse_record(std::string_view(data).substr(off));
       if (p.kind == Parsed::kEnd) break;
@@ -138,9 +139,17 @@ Status<std::string> Wal::replay(WalContents* out) {
           return Err{fmt::format("{} at offset {}: entry does not parse", seg.path, off)};
         const raft::Index next =
             out->entries.empty() ? out->snapshot_index + 1 : out->entries.back().index() + 1;
-        if (e.index() > next && !(out->entries.empty() && out->snapshot_index == 0))
-          return Err{fmt::format("{} at offset {}: entry {} leaves a gap after {}", seg.path, off,
-                                 e.index(), next - 1)};
+        if (e.index() > next && !(out->entries.empty() && out->snapshot_index == 0)) {
+          // Missing from the start of a segment: the one before lost its end (a cut at a record
+          // boundary looks like a clean end), so name it too.
+          const std::string before =
+              i > 0 && !entry_here ? fmt::format(" ({} ends at offset {} without them: cut short?)",
+                                                 segments_[i - 1].path, segments_[i - 1].size)
+                                   : std::string();
+          return Err{fmt::format("{} at offset {}: entry {} leaves a gap after {}{}", seg.path, off,
+                                 e.index(), next - 1, before)};
+        }
+        entry_here = true;
         // An entry replaces everything from its index on: a new leader overwrote that suffix.
         while (!out->entries.empty() && out->entries.back().index() >= e.index())
           out->entries.pop_back();
@@ -168,6 +177,10 @@ Status<std::string> Wal::replay(WalContents* out) {
       off += p.size;
       ++info.records;
     }
+    // Only the last segment can be empty: a segment is left only after a record went into it.
+    if (!last && info.records == 0)
+      return Err{fmt::format("{} at offset {}: no records, yet {} follows (cut short?)", seg.path,
+                             off, segments_[i + 1].path)};
     seg.size = off;
     info.bytes = off;
     out->segments.push_back(info);
