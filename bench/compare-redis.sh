@@ -82,7 +82,7 @@ PIDS+=($!)
 start_cairn() {  # id listen resp peers dir
   local peers=()
   [[ -n "$4" ]] && peers=(--peers "$4")
-  "$SERVER" --id "$1" --listen "127.0.0.1:$2" --resp "127.0.0.1:$3" --data-dir "$5" \
+  "$SERVER" --id "$1" --listen "127.0.0.1:$2" --resp "127.0.0.1:$3" --storage memory --data-dir "$5" \
     --resp-threads "$THREADS" --log-level warn "${peers[@]}" >>"$WORK/cairn.log" 2>&1 &
   PIDS+=($!)
 }

@@ -17,7 +17,7 @@ run() {  # policy
   local peers="1=127.0.0.1:19201,2=127.0.0.1:19202,3=127.0.0.1:19203"
   for i in 1 2 3; do
     "$S" --id "$i" --listen "127.0.0.1:1920$i" --resp "127.0.0.1:1640$i" --peers "$peers" \
-      --data-dir "$d/n$i" --max-memory 4mb --eviction "$pol" --log-level warn >"$d/log$i" 2>&1 &
+      --storage memory --data-dir "$d/n$i" --max-memory 4mb --eviction "$pol" --log-level warn >"$d/log$i" 2>&1 &
     pids+=($!)
   done
   sleep 2

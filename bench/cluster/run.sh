@@ -47,7 +47,7 @@ start_cluster() {  # n -> prints the native addresses, comma separated
   for ((i = 1; i <= n; i++)); do peers+="${peers:+,}$i=127.0.0.1:${ports[$i]}"; done
   for ((i = 1; i <= n; i++)); do
     "$server" --id "$i" --listen "127.0.0.1:${ports[$i]}" --resp "127.0.0.1:0" --peers "$peers" \
-      --data-dir "$work/c$n-$i" --log-level warn >"$work/c$n-$i.log" 2>&1 &
+      --storage memory --data-dir "$work/c$n-$i" --log-level warn >"$work/c$n-$i.log" 2>&1 &
     pids+=($!)
     addrs+="${addrs:+,}127.0.0.1:${ports[$i]}"
   done

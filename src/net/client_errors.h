@@ -3,7 +3,8 @@
 // decide what to do; the rest of the text is detail for people.
 //
 // Two kinds matter to a client:
-//  * never executed (safe to retry anywhere): kNotLeader, kNoLeader, kShuttingDown, kBusy;
+//  * never executed (safe to retry anywhere): kNotLeader, kNoLeader, kShuttingDown, kBusy,
+//    kNoSpace;
 //  * outcome unknown (a write may or may not have been applied): kTimeout, kDropped.
 #pragma once
 
@@ -23,6 +24,9 @@ inline constexpr std::string_view kBusy = "busy";
 inline constexpr std::string_view kTimeout = "timeout";
 // Leadership changed before the entry committed; a write may or may not have been applied.
 inline constexpr std::string_view kDropped = "dropped";
+// The node's disk has no room for its log (docs/storage.md, "Out of space"); the write was refused
+// before it reached the log. Writes resume once space is freed.
+inline constexpr std::string_view kNoSpace = "no space";
 // The key or value exceeds a configured limit; never retried.
 inline constexpr std::string_view kTooLarge = "too large";
 
@@ -35,7 +39,7 @@ constexpr bool is(std::string_view error, std::string_view kind) {
 // The request was certainly not carried out, so it may be sent again.
 constexpr bool never_executed(std::string_view error) {
   return is(error, kNotLeader) || is(error, kNoLeader) || is(error, kShuttingDown) ||
-         is(error, kBusy);
+         is(error, kBusy) || is(error, kNoSpace);
 }
 
 }  // namespace cairn::net::errors

@@ -232,6 +232,7 @@ void Node::on_tick() {
   ++ticks_;
   if (!recovering_) raw_->tick();
   expire_requests(now);
+  if (disk_full_ && ticks_ % 10 == 0) check_disk_space(true);
   if (leading() && !stopping_) leader_duties(now);
   snapshot_sender_->on_tick(now);
   check_transfer();

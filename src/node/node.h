@@ -192,10 +192,16 @@ class Node {
   // before any of its messages leave. A failed write or sync stops the process.
   void persist_ready(const raft::Ready& rd);
   // Stores `snap` as the node's newest snapshot (file, then its mark in the log).
-  void persist_snapshot(const raft::Snapshot& snap, bool replaces_log);
+  // `file_saved`: the file is written already, only its mark is missing.
+  void persist_snapshot(const raft::Snapshot& snap, bool replaces_log, bool file_saved = false);
   // At a compaction: a snapshot of the applied state to disk, and the log behind it released.
   void snapshot_to_disk();
-  void store_snapshot_and_release(const raft::Snapshot& snap);
+  void store_snapshot_and_release(const raft::Snapshot& snap, bool file_saved = false);
+  // Out of space (docs/storage.md): notices when the log's reserve is gone, and tries to get it
+  // back (`retry`) once space may have been freed.
+  void check_disk_space(bool retry);
+  // The refusal of a write while the disk is full.
+  Outcome no_space() const;
 
   // node_membership.cc: membership, snapshots, eviction, clock ticks, recovery.
   void admin_on_node(net::AdminCommand cmd, Done done, uint32_t hops);
@@ -266,6 +272,9 @@ class Node {
   std::string stored_members_;           // the membership text last stored in data_dir
   cache::StampedCommand apply_scratch_;  // the command being applied, decoded into reused strings
   std::vector<Outcome> apply_outcomes_;  // a batch's outcomes (reused: see apply_normal)
+  // The log's disk has no reserve left: client writes and conf changes are refused, appends from
+  // a leader are not taken, until space comes back (check_disk_space).
+  bool disk_full_ = false;
   raft::Index last_snapshot_index_ = 0;
   raft::Index last_compact_index_ = 0;
   uint64_t applied_bytes_since_compact_ = 0;

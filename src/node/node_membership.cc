@@ -36,6 +36,11 @@ void Node::step(eraftpb::Message msg) {
   if (stopped_.load()) return;
   asio::post(io_, [this, msg = std::move(msg)]() mutable {
     if (stopped_on_thread_ || recovery_blocks(msg)) return;
+    // A full disk takes no entries: not acknowledging them is all a leader needs to know, and it
+    // tries again later (heartbeats still keep it in place).
+    if (disk_full_ && ((msg.msg_type() == eraftpb::MsgAppend && msg.entries_size() > 0) ||
+                       msg.msg_type() == eraftpb::MsgSnapshot))
+      return;
     const bool append = msg.msg_type() == eraftpb::MsgAppend;
     const raft::Term term = msg.term();
     const net::NodeId from = msg.from();
@@ -133,6 +138,7 @@ void Node::admin_on_node(net::AdminCommand cmd, Done respond, uint32_t hops) {
 }
 
 void Node::propose_conf_change(const raft::ConfChangeV2& cc, Done respond) {
+  if (disk_full_) return respond(no_space());
   const raft::Index index = last_index() + 1;
   const raft::Term term = raw_->raft().term();
   if (auto st = raw_->propose_conf_change(cc); !st.ok())

@@ -81,6 +81,7 @@ void Node::execute_on_node(std::string entry, Done done, uint32_t hops) {
   if (entry.size() < cache::kEntryMinBytes)
     return done(Outcome::fail(fmt::format("malformed command: {} bytes", entry.size())));
   if (!leading()) return forward(net::EngineCommand{std::move(entry)}, hops, std::move(done));
+  if (disk_full_) return done(no_space());
   if (queue_.size() + proposed_requests_ >= config_.max_pending)
     return done(Outcome::fail(err(net::errors::kBusy, "too many requests waiting for the log")));
   queue_.push_back(Queued{std::move(entry), std::move(done)});
@@ -151,6 +152,15 @@ void Node::flush_proposals() {
     for (auto& q : waiting)
       if (q.done) execute_on_node(std::move(q.entry), std::move(q.done), 0);
     return;
+  }
+  if (disk_full_) {
+    // Queued before the disk filled: refused now (the node's own clock ticks still go).
+    std::erase_if(queue_, [this](Queued& q) {
+      if (!q.done) return false;
+      q.done(no_space());
+      return true;
+    });
+    if (queue_.empty()) return;
   }
   // One entry for everything queued (up to the batch bounds): one log slot, one append and one
   // message per follower, however many clients are waiting.

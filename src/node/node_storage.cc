@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "net/client_errors.h"
 #include "node/node.h"
 
 namespace cairn::node {
@@ -82,8 +83,10 @@ Status<std::string> Node::open_disk(raft::HardState* hs, bool* restored) {
   return {};
 }
 
-void Node::persist_snapshot(const raft::Snapshot& snap, bool replaces_log) {
-  if (auto st = snap_files_->save(snap); !st.ok()) stop_on_disk_error(config_.id, st.error());
+void Node::persist_snapshot(const raft::Snapshot& snap, bool replaces_log, bool file_saved) {
+  if (!file_saved) {
+    if (auto st = snap_files_->save(snap); !st.ok()) stop_on_disk_error(config_.id, st.error());
+  }
   if (auto st = wal_->mark_snapshot(snap.metadata().index(), snap.metadata().term(), replaces_log);
       !st.ok())
     stop_on_disk_error(config_.id, st.error());
@@ -107,6 +110,29 @@ void Node::persist_ready(const raft::Ready& rd) {
   if (wrote && rd.must_sync) {
     if (auto st = wal_->sync(); !st.ok()) stop_on_disk_error(config_.id, st.error());
   }
+  if (!disk_full_ && !wal_->has_reserve()) check_disk_space(false);
+}
+
+void Node::check_disk_space(bool retry) {
+  if (retry) {
+    if (!wal_->reserve().ok()) return;
+    disk_full_ = false;
+    spdlog::warn("node {}: the log has room again in {}; writes resume", config_.id,
+                 config_.data_dir);
+    return;
+  }
+  disk_full_ = true;
+  spdlog::error(
+      "node {}: the disk holding {} is full: {}; writes are refused (reads go on) until space is "
+      "freed",
+      config_.id, config_.data_dir, wal_->reserve().error());
+}
+
+Outcome Node::no_space() const {
+  return Outcome::fail(
+      fmt::format("{}: the disk holding {} is full; writes are refused until "
+                  "space is freed",
+                  net::errors::kNoSpace, config_.data_dir));
 }
 
 void Node::snapshot_to_disk() {
@@ -115,15 +141,22 @@ void Node::snapshot_to_disk() {
   auto snap = storage_.create_snapshot(applied_, &conf_state_, snapshot_data());
   if (!snap.ok()) return;
   last_snapshot_index_ = applied_;
-  store_snapshot_and_release(*snap);
+  // A snapshot that does not fit on the disk costs nothing but the log it would have released:
+  // the log behind it stays, and the next compaction tries again.
+  if (auto st = snap_files_->save(*snap); !st.ok()) {
+    spdlog::error("node {}: cannot write a snapshot at index {}: {}; the log is kept", config_.id,
+                  applied_, st.error());
+    return;
+  }
+  store_snapshot_and_release(*snap, true);
   spdlog::info(
       "node {}: snapshot at index {} on disk ({} bytes) in {} ms", config_.id, applied_,
       snap->data().size(),
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
 }
 
-void Node::store_snapshot_and_release(const raft::Snapshot& snap) {
-  persist_snapshot(snap, false);
+void Node::store_snapshot_and_release(const raft::Snapshot& snap, bool file_saved) {
+  persist_snapshot(snap, false, file_saved);
   auto released = wal_->release();
   if (!released.ok()) stop_on_disk_error(config_.id, released.error());
   auto removed = snap_files_->remove_older();

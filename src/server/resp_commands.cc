@@ -449,6 +449,8 @@ void serve_read(CommandId id, Argv argv, const cache::Engine& engine, ReplyWrite
 }
 
 std::string cluster_error(std::string_view why) {
+  // A disk that cannot take the log refuses writes as Redis does when it cannot persist.
+  if (net::errors::is(why, net::errors::kNoSpace)) return "MISCONF " + std::string(why);
   return (net::errors::never_executed(why) ? "TRYAGAIN " : "ERR ") + std::string(why);
 }
 

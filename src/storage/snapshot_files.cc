@@ -78,7 +78,10 @@ Status<std::string> SnapshotFiles::save(const raft::Snapshot& snap) const {
   put_u64(tail, XXH3_64bits_digest(st));
   XXH3_freeState(st);
   const std::string tmp = path + ".tmp";
-  if (auto w = write_file_synced(tmp, {head, snap.data(), tail}); !w.ok()) return w;
+  if (auto w = write_file_synced(tmp, {head, snap.data(), tail}); !w.ok()) {
+    std::remove(tmp.c_str());  // a partial file would only hold space (a full disk, likely)
+    return w;
+  }
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
     return Err{fmt::format("cannot rename {} to {}: {}", tmp, path, errno_text())};
   return sync_dir(dir_);

@@ -72,6 +72,7 @@ Result<std::unique_ptr<Wal>, std::string> Wal::open(const WalOptions& options,
   if (auto st = wal->replay(contents); !st.ok()) return Err{st.error()};
   if (options.read_only) return wal;
   if (auto st = wal->open_for_append(); !st.ok()) return Err{st.error()};
+  (void)wal->reserve();  // without it, has_reserve() tells the owner the disk is full
   return wal;
 }
 
@@ -195,13 +196,55 @@ Status<std::string> Wal::open_for_append() {
   Segment& seg = segments_.back();
   fd_ = ::open(seg.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd_ < 0) return Err{fmt::format("cannot open {}: {}", seg.path, errno_text())};
+  (void)allocate(fd_);  // best effort: a full disk shows as a missing reserve
+  return {};
+}
+
+uint64_t Wal::segment_allocation() const {
+  return options_.segment_bytes + std::max<uint64_t>(1 << 20, options_.segment_bytes / 4);
+}
+
+std::string Wal::reserve_path() const {
+  return (fs::path(options_.dir) / "next-segment.reserve").string();
+}
+
+bool Wal::allocate(int fd) {
+  if (!reserve_supported_) return true;
+  if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(segment_allocation())) == 0)
+    return true;
+  if (errno == EOPNOTSUPP) reserve_supported_ = false;
+  return !reserve_supported_;
+}
+
+Status<std::string> Wal::reserve() {
+  if (reserve_ready_) return {};
+  const std::string path = reserve_path();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Err{fmt::format("cannot create {}: {}", path, errno_text())};
+  const bool ok = allocate(fd);
+  const std::string why = ok ? std::string() : errno_text();
+  ::close(fd);
+  if (!ok || !reserve_supported_) {
+    ::unlink(path.c_str());  // a partial allocation would only hold space nobody can use
+    if (!ok)
+      return Err{fmt::format("cannot allocate {} bytes for the next log segment in {}: {}",
+                             segment_allocation(), options_.dir, why)};
+  }
+  reserve_ready_ = true;
   return {};
 }
 
 Status<std::string> Wal::start_segment(uint64_t seq) {
   Segment seg{seq, (fs::path(options_.dir) / segment_name(seq)).string(), 0, 0};
-  int fd = ::open(seg.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+  // The reserve becomes the segment: its space is allocated already, so a full disk cannot
+  // stop the roll (nor the appends that fill it).
+  const bool reserved = reserve_ready_ && reserve_supported_ &&
+                        ::rename(reserve_path().c_str(), seg.path.c_str()) == 0;
+  reserve_ready_ = reserve_ready_ && !reserve_supported_;
+  int fd = ::open(seg.path.c_str(),
+                  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (reserved ? 0 : O_EXCL), 0644);
   if (fd < 0) return Err{fmt::format("cannot create {}: {}", seg.path, errno_text())};
+  if (!reserved) (void)allocate(fd);
   const std::string header = encode_segment_header(seq);
   if (auto st = write_all(fd, seg.path, header); !st.ok()) {
     ::close(fd);
@@ -220,6 +263,7 @@ Status<std::string> Wal::start_segment(uint64_t seq) {
   segments_.push_back(std::move(seg));
   dir_dirty_ = true;
   unsynced_ += header.size();
+  (void)reserve();  // the next segment's space; failing, has_reserve() says the disk is full
   return {};
 }
 

@@ -90,6 +90,17 @@ class Wal {
   // snapshot mark. Returns how many were deleted.
   Result<size_t, std::string> release();
 
+  // Disk space held in reserve (docs/storage.md, "Out of space"). Each segment is allocated whole
+  // when it starts, and the space of the next one is allocated ahead in a reserve file, so
+  // appends and the next roll never meet a full disk. has_reserve() is false once the reserve
+  // could not be allocated after a roll: the disk is nearly full, and the owner must stop adding
+  // to the log (the current segment still has room for what is in flight) until reserve()
+  // succeeds again, after space was freed. On a filesystem without fallocate() there is no
+  // reserve and has_reserve() stays true.
+  bool has_reserve() const { return reserve_ready_; }
+  // Allocates the reserve if it is missing; an error says why (no space, most likely).
+  Status<std::string> reserve();
+
   raft::Index last_index() const { return last_index_; }
   size_t segment_count() const { return segments_.size(); }
   uint64_t bytes_since_sync() const { return unsynced_; }
@@ -109,6 +120,12 @@ class Wal {
   // Writes the records in scratch_ (starting a new segment first if the current one is full);
   // `max_entry` is the highest entry index among them (0: none).
   Status<std::string> write_scratch(raft::Index max_entry);
+  // Space to allocate for a segment: its size, and room for the one append that may pass it.
+  uint64_t segment_allocation() const;
+  // Allocates fd's space up to segment_allocation() without changing its size. False (errno
+  // set) on failure; EOPNOTSUPP turns reservation off.
+  bool allocate(int fd);
+  std::string reserve_path() const;
 
   WalOptions options_;
   std::vector<Segment> segments_;  // in sequence order; the last one is written to
@@ -118,6 +135,8 @@ class Wal {
   raft::Index last_index_ = 0;
   raft::Index snapshot_index_ = 0;
   std::string scratch_;
+  bool reserve_ready_ = false;     // the reserve file is allocated (or reservation is off)
+  bool reserve_supported_ = true;  // the filesystem supports fallocate(FALLOC_FL_KEEP_SIZE)
 };
 
 }  // namespace cairn::storage

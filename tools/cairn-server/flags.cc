@@ -75,8 +75,8 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   ServerFlags f;
   node::NodeConfig& n = f.node;
   std::string peers, max_memory = "0", eviction = "s3-fifo", compact_bytes = "64mb";
-  std::string snapshot_chunk = "1mb";
-  std::string storage = "memory", fsync = "always";
+  std::string snapshot_chunk = "1mb", wal_segment = "64mb";
+  std::string storage = "disk", fsync = "always";
   uint64_t tick_ms = 100, timeout_ms = 5000, grace_ms = 10'000;
   bool no_forward = false;
 
@@ -96,8 +96,9 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   app.add_option("--data-dir", n.data_dir,
                  "directory for the node's persistent state (default cairn-data/node-<id>)");
   app.add_option("--storage", storage,
-                 "memory: the log in memory (a restart without it recovers from the others); "
-                 "disk: the log and snapshots in --data-dir")
+                 "disk: the log and snapshots in --data-dir (a restart keeps the data); memory: "
+                 "the log in memory (a restarted node recovers from the others; a single node "
+                 "starts empty)")
       ->capture_default_str()
       ->check(CLI::IsMember({"memory", "disk"}));
   app.add_option("--fsync", fsync,
@@ -139,6 +140,10 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
       ->check(CLI::Range(uint64_t{10}, UINT64_MAX));
   app.add_option("--compact-bytes", compact_bytes,
                  "applied log bytes between compactions: bytes, or a size like 64mb (>= 1mb)")
+      ->capture_default_str();
+  app.add_option("--wal-segment-bytes", wal_segment,
+                 "with --storage disk: the log's segment size (a new file starts past it; its "
+                 "space is allocated ahead): bytes, or a size like 64mb (1mb to 1gb)")
       ->capture_default_str();
   app.add_option("--snapshot-chunk-bytes", snapshot_chunk,
                  "a snapshot travels to a follower in chunks of this size: bytes, or a size like "
@@ -191,6 +196,11 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
     return fail(
         fmt::format("--snapshot-chunk-bytes {}: expected a size from 4kb to 8mb", snapshot_chunk));
   n.snapshot_chunk_bytes = *chunk;
+  auto segment = parse_bytes(wal_segment);
+  if (!segment || *segment < (1u << 20) || *segment > (1u << 30))
+    return fail(
+        fmt::format("--wal-segment-bytes {}: expected a size from 1mb to 1gb", wal_segment));
+  n.wal_segment_bytes = *segment;
   auto policy = cache::parse_policy(lower(eviction));
   if (!policy)
     return fail(

@@ -25,7 +25,7 @@ ClusterOptions durable(int nodes) {
   ClusterOptions o;
   o.nodes = nodes;
   o.snapshot_entries = 50;  // a snapshot on disk, and the log behind it released, every 50
-  o.extra_args = {"--storage=disk"};
+  o.storage = "disk";
   return o;
 }
 

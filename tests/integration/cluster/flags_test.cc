@@ -24,6 +24,7 @@ TEST(ServerFlags, InvalidValuesExitWithCodeTwoAndSayWhy) {
       {{"--compact-bytes=lots"}, "--compact-bytes lots"},
       {{"--snapshot-chunk-bytes=1kb"}, "--snapshot-chunk-bytes 1kb"},
       {{"--snapshot-chunk-bytes=9mb"}, "--snapshot-chunk-bytes 9mb"},
+      {{"--wal-segment-bytes=100kb"}, "--wal-segment-bytes 100kb"},
       {{"--peers=1=nope"}, "--peers"},
       {{"--peers=1=127.0.0.1:9000,1=127.0.0.1:9001"}, "appears twice"},
       {{"--peers=2=127.0.0.1:9000"}, "must include this node"},

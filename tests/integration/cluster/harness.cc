@@ -178,6 +178,7 @@ std::vector<std::string> LocalCluster::args_for(uint64_t id, const std::string& 
                                 "--election-ticks=" + std::to_string(options_.election_ticks),
                                 "--snapshot-entries=" + std::to_string(options_.snapshot_entries),
                                 "--request-timeout-ms=2000",
+                                "--storage=" + options_.storage,
                                 "--log-level=info"};
   a.insert(a.end(), options_.extra_args.begin(), options_.extra_args.end());
   return a;

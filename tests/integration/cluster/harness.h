@@ -68,6 +68,10 @@ struct ClusterOptions {
   uint64_t snapshot_entries = 20'000;
   // Route every node-to-node connection through a FaultProxy so tests can partition the nodes.
   bool proxied = false;
+  // --storage: the fault tests run with the log in memory, so a restarted node has lost it and
+  // the restart rule (docs/node.md, "Restarts") is exercised; durable tests choose "disk", the
+  // server's default.
+  std::string storage = "memory";
   std::vector<std::string> extra_args;
 };
 

@@ -102,7 +102,8 @@ TEST(SnapshotCatchUp, ARestartedFollowerCatchesUpFromAStateLargerThanAFrame) {
 TEST(SnapshotCatchUp, ANewMemberOnDiskJoinsThroughHundredsOfChunks) {
   ClusterOptions o;
   o.snapshot_entries = 100;
-  o.extra_args = {"--storage=disk", "--snapshot-chunk-bytes=4kb"};
+  o.storage = "disk";
+  o.extra_args = {"--snapshot-chunk-bytes=4kb"};
   LocalCluster cluster(o);
   const uint64_t l = cluster.wait_for_leader(kWait);
   ASSERT_NE(l, 0u) << cluster.logs();

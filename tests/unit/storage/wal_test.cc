@@ -56,7 +56,7 @@ class WalTest : public ::testing::Test {
   std::vector<std::string> segments() const {
     std::vector<std::string> v;
     for (const auto& e : fs::directory_iterator(dir_))
-      v.push_back(e.path().string());
+      if (e.path().extension() == ".wal") v.push_back(e.path().string());
     std::sort(v.begin(), v.end());
     return v;
   }
