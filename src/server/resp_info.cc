@@ -81,6 +81,10 @@ void stats_section(const RespContext& ctx, const cache::Stats& st, std::string& 
   line(out, "keyspace_hits", st.hits);
   line(out, "keyspace_misses", st.misses);
   line(out, "total_protocol_errors", c.protocol_errors.load());
+  // Redis 7.2's names (7.0 does not count these).
+  line(out, "client_query_buffer_limit_disconnections", c.query_buffer_limit_disconnections.load());
+  line(out, "client_output_buffer_limit_disconnections",
+       c.output_buffer_limit_disconnections.load());
 }
 
 // Redis's fields where they have a meaning here (a leader is a "master" whose replicas are the
@@ -153,6 +157,8 @@ std::vector<std::pair<std::string, std::string>> config_params(const RespContext
   return {
       {"appendonly", "no"},
       {"bind", colon == std::string::npos ? ctx.bound : ctx.bound.substr(0, colon)},
+      {"client-output-buffer-limit", format_output_limits(ctx.limits.output_all())},
+      {"client-query-buffer-limit", std::to_string(ctx.limits.query_buffer_limit())},
       {"cluster-enabled", "no"},
       {"databases", "1"},
       {"io-threads", std::to_string(ctx.config.threads)},

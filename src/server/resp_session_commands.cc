@@ -8,6 +8,7 @@
 
 #include "server/resp/command_info.h"
 #include "server/resp_info.h"
+#include "server/resp_limits.h"
 
 namespace cairn::server {
 namespace {
@@ -129,11 +130,19 @@ void RespSession::run_session_command(const resp::CommandInfo& cmd, Argv argv,
       return resp::reply_command(argv, w);
     case CommandId::kConfigGet:
       return config_get(argv, w);
+    case CommandId::kConfigSet: {
+      std::vector<std::string> fixed;
+      for (auto& p : config_params(*ctx_))
+        fixed.push_back(std::move(p.first));
+      const std::string err = config_set(argv, ctx_->limits, fixed);
+      return err.empty() ? w.ok() : w.error(err);
+    }
     case CommandId::kConfigHelp:
       return help(
           w, {"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "GET <pattern>",
-              "    Return parameters matching the glob-like <pattern> and their values.", "HELP",
-              "    Print this help."});
+              "    Return parameters matching the glob-like <pattern> and their values.",
+              "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+              "HELP", "    Print this help."});
     default:
       return w.error("ERR unknown command '" + std::string(cmd.fullname) + "'");
   }
@@ -202,7 +211,7 @@ void RespSession::client_info(resp::ReplyWriter& w) const {
       " age=" + std::to_string(age) + " idle=" + std::to_string(idle) +
       " flags=" + (readonly_ ? "r" : "N") +
       " db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(in_end_ - in_begin_) +
-      " qbuf-free=0 argv-mem=0 multi-mem=0" + " rbs=" + std::to_string(in_.size()) +
+      " qbuf-free=0 argv-mem=0 multi-mem=0" + " rbs=" + std::to_string(in_cap_) +
       " rbp=0 obl=0 oll=" + std::to_string(slots_.size()) + " omem=" + std::to_string(out_.size()) +
       " tot-mem=0 events=r cmd=" + last_command_name_ +
       " user=default redir=-1 resp=" + std::to_string(static_cast<int>(proto_)) + "\n";

@@ -72,6 +72,9 @@ constexpr CommandInfo kConfigSubcommands[] = {
          "O(N) when N is the number of configuration parameters provided"),
     make(kConfigHelp, "config|help", 2, LOADING | STALE, 0, 0, 0, 0, "server", "5.0.0",
          "Show helpful text about the different subcommands", "O(1)"),
+    make(kConfigSet, "config|set", -4, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, 0, "server",
+         "2.0.0", "Set configuration parameters to the given values",
+         "O(N) when N is the number of configuration parameters provided"),
 };
 
 constexpr std::string_view kO1 = "O(1)";

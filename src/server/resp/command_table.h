@@ -88,6 +88,7 @@ enum class CommandId : uint16_t {
   kConfig,
   kConfigGet,
   kConfigHelp,
+  kConfigSet,
 };
 
 // Command flags as Redis names them in COMMAND INFO (flag_names() gives the text), in its order.

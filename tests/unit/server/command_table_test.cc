@@ -87,6 +87,7 @@ command|list -2 loading,stale, 0 0 0 @slow,@connection,
 config -2  0 0 0 @slow,
 config|get -3 admin,noscript,loading,stale, 0 0 0 @admin,@slow,@dangerous,
 config|help 2 loading,stale, 0 0 0 @slow,
+config|set -4 admin,noscript,loading,stale, 0 0 0 @admin,@slow,@dangerous,
 dbsize 1 readonly,fast, 0 0 0 @keyspace,@read,@fast,
 decr 2 write,denyoom,fast, 1 1 1 @write,@string,@fast,
 decrby 3 write,denyoom,fast, 1 1 1 @write,@string,@fast,
@@ -302,8 +303,8 @@ TEST(CommandTable, UnknownCommandTruncation) {
 TEST(CommandTable, UnknownSubcommandErrors) {
   EXPECT_EQ(resolve_error({"client", "kill", "x"}),
             "ERR unknown subcommand 'kill'. Try CLIENT HELP.");
-  EXPECT_EQ(resolve_error({"Config", "SET", "a", "b"}),
-            "ERR unknown subcommand 'SET'. Try CONFIG HELP.");
+  EXPECT_EQ(resolve_error({"Config", "RESETSTAT"}),
+            "ERR unknown subcommand 'RESETSTAT'. Try CONFIG HELP.");
   EXPECT_EQ(resolve_error({"command", std::string(200, 'z')}),
             "ERR unknown subcommand '" + std::string(128, 'z') + "'. Try COMMAND HELP.");
   EXPECT_EQ(unknown_subcommand_error("client", "a\r\nb"),
