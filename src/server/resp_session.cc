@@ -12,6 +12,7 @@
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <cstring>
 
 #include "net/address.h"
 
@@ -19,6 +20,10 @@ namespace cairn::server {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
+// Output buffers bigger than this are given back when the connection waits for input.
+constexpr size_t kKeepOutput = 1024;
+// Redis's PROTO_REPLY_CHUNK_BYTES: answers within it do not count toward output buffer limits.
+constexpr uint64_t kStaticReplyBuffer = 16 * 1024;
 // A large value is read in chunks up to this size, never sized from the client's claim alone.
 constexpr size_t kMaxReadChunk = 4 * 1024 * 1024;
 
@@ -100,18 +105,74 @@ void RespSession::start_drain_deadline() {
 
 bool RespSession::over_limits() const {
   return slots_.size() >= ctx_->config.max_in_flight ||
-         out_.size() >= ctx_->config.max_pending_output;
+         unsent_bytes() >= ctx_->config.max_pending_output;
+}
+
+bool RespSession::output_limit_reached() {
+  const OutputBufferLimit lim = ctx_->limits.output(ClientClass::kNormal);
+  if (lim.hard == 0 && lim.soft == 0) return false;
+  // As Redis, which counts only the reply list behind its 16 KiB static reply buffer.
+  const uint64_t unsent = unsent_bytes();
+  const uint64_t used = unsent > kStaticReplyBuffer ? unsent - kStaticReplyBuffer : 0;
+  if (lim.hard != 0 && used >= lim.hard) return true;
+  if (lim.soft != 0 && used >= lim.soft) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!soft_reached_) {
+      soft_reached_ = true;
+      soft_since_ = now;
+      return false;
+    }
+    // Whole seconds, strictly more than the limit's, as Redis counts them.
+    return std::chrono::duration_cast<std::chrono::seconds>(now - soft_since_).count() >
+           lim.soft_seconds;
+  }
+  soft_reached_ = false;
+  return false;
+}
+
+std::chrono::steady_clock::time_point RespSession::soft_limit_deadline() const {
+  const OutputBufferLimit lim = ctx_->limits.output(ClientClass::kNormal);
+  if (!soft_reached_ || lim.soft == 0) return std::chrono::steady_clock::time_point::max();
+  return soft_since_ + std::chrono::seconds(lim.soft_seconds + 1) + std::chrono::milliseconds(10);
+}
+
+void RespSession::close_for_limit(bool output) {
+  if (closed_) return;
+  auto& counter = output ? ctx_->counters.output_buffer_limit_disconnections
+                         : ctx_->counters.query_buffer_limit_disconnections;
+  counter.fetch_add(1, std::memory_order_relaxed);
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  int64_t last = ctx_->limit_logged_ms.load(std::memory_order_relaxed);
+  if (now_ms - last >= 1000 &&
+      ctx_->limit_logged_ms.compare_exchange_strong(last, now_ms, std::memory_order_relaxed)) {
+    if (output)
+      spdlog::warn(
+          "closing Redis client {} from {}: {} bytes of answers unsent, over "
+          "client-output-buffer-limit (at most one such line a second)",
+          id_, peer_, unsent_bytes());
+    else
+      spdlog::warn(
+          "closing Redis client {} from {}: {} bytes of query buffered, over "
+          "client-query-buffer-limit (at most one such line a second)",
+          id_, peer_, in_end_ - in_begin_);
+  }
+  close_now(output ? "client-output-buffer-limit" : "client-query-buffer-limit");
 }
 
 bool RespSession::finished() const {
-  return reading_done_ && slots_.empty() && blocked_.empty() && open_batch_.empty() && out_.empty();
+  return reading_done_ && slots_.empty() && blocked_.empty() && open_batch_.empty() &&
+         ready_reads_.empty() && out_.empty();
 }
 
 void RespSession::flush() {
+  if (closed_) return;
+  if (output_limit_reached()) return close_for_limit(true);
   // Answers that completed may have taken the connection back under its limits.
   if (reader_waiting_ && !over_limits()) reader_wake_.cancel();
-  if (out_.empty() || writing_now_ || closed_) {
-    if (finished()) writer_wake_.cancel();
+  if (out_.empty() || writing_now_) {
+    if (finished() || (!writing_now_ && !ready_reads_.empty())) writer_wake_.cancel();
     return;
   }
   std::error_code ec;
@@ -120,7 +181,7 @@ void RespSession::flush() {
     ctx_->counters.bytes_out.fetch_add(n, std::memory_order_relaxed);
     out_.erase(0, n);
   }
-  if (!out_.empty() || finished()) writer_wake_.cancel();
+  if (!out_.empty() || finished() || !ready_reads_.empty()) writer_wake_.cancel();
 }
 
 void RespSession::close_now(const char* why) {
@@ -134,24 +195,71 @@ void RespSession::close_now(const char* why) {
   drain_deadline_.cancel();
 }
 
-void RespSession::process_input() {
+size_t RespSession::parse_requests(std::string_view buf) {
+  size_t done = 0;
   while (!closing_ && !closed_) {
-    std::string_view buf(in_.data() + in_begin_, in_end_ - in_begin_);
-    auto r = parser_.parse(buf);
+    if (over_limits()) {
+      // Within one read too: the rest of the burst waits until the answers drain.
+      input_stalled_ = true;
+      break;
+    }
+    auto r = parser_.parse(buf.substr(done));
     if (r.status == resp::ParseStatus::kComplete) {
       // Drop the bytes only after the request is handled: its arguments point into them.
       handle_request(parser_.args());
-      in_begin_ += r.consumed;
+      done += r.consumed;
+      if (output_limit_reached()) close_for_limit(true);
       continue;
     }
-    in_begin_ += r.consumed;
+    done += r.consumed;
     if (r.status == resp::ParseStatus::kNeedMore) break;
     // As Redis: answer the error, then close once everything before it is answered.
     ctx_->counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
     resp::ReplyWriter(immediate_target(), proto_).error(parser_.error());
     closing_ = true;
   }
+  return done;
+}
+
+void RespSession::process_buffered() {
+  in_begin_ += parse_requests(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
   if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+}
+
+void RespSession::reserve_input(size_t bytes) {
+  const size_t unparsed = in_end_ - in_begin_;
+  if (in_cap_ >= bytes) {
+    if (in_begin_ > 0) {
+      std::memmove(in_.get(), in_.get() + in_begin_, unparsed);
+      in_begin_ = 0;
+      in_end_ = unparsed;
+    }
+    return;
+  }
+  // Not zero-filled: only bytes read from the socket are ever looked at.
+  std::unique_ptr<char[]> grown(new char[bytes]);
+  if (unparsed > 0) std::memcpy(grown.get(), in_.get() + in_begin_, unparsed);
+  in_ = std::move(grown);
+  in_cap_ = bytes;
+  in_begin_ = 0;
+  in_end_ = unparsed;
+}
+
+void RespSession::keep_input(std::string_view rest) {
+  if (rest.empty()) return;
+  reserve_input(std::max(kReadChunk, rest.size()));
+  std::memcpy(in_.get(), rest.data(), rest.size());
+  in_begin_ = 0;
+  in_end_ = rest.size();
+}
+
+void RespSession::release_idle_buffers() {
+  if (in_end_ == 0 && in_cap_ > 0) {
+    in_.reset();
+    in_cap_ = 0;
+  }
+  if (out_.empty() && out_.capacity() > kKeepOutput) std::string().swap(out_);
+  if (!writing_now_ && writing_.capacity() > kKeepOutput) std::string().swap(writing_);
 }
 
 asio::awaitable<void> RespSession::read_loop() {
@@ -159,37 +267,90 @@ asio::awaitable<void> RespSession::read_loop() {
   while (!closed_ && !stopping_ && !closing_) {
     while (over_limits() && !closed_ && !stopping_) {
       writer_wake_.cancel();
-      reader_wake_.expires_at(asio::steady_timer::time_point::max());
+      // Paused with the soft output limit reached: wake when its seconds are up, as a client
+      // that keeps sending would find them up at its next answer in Redis.
+      reader_wake_.expires_at(soft_limit_deadline());
       reader_waiting_ = true;
       co_await reader_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       reader_waiting_ = false;
+      if (!ec && !closed_ && output_limit_reached()) close_for_limit(true);
     }
     if (closed_ || stopping_) break;
-    // Room for the next read: keep unparsed bytes at the front, grow for a large bulk.
-    if (in_begin_ > 0) {
-      std::copy(in_.begin() + static_cast<ptrdiff_t>(in_begin_),
-                in_.begin() + static_cast<ptrdiff_t>(in_end_), in_.begin());
-      in_end_ -= in_begin_;
+    if (input_stalled_) {
+      // Requests a past read brought in, held back until the answers drained.
+      input_stalled_ = false;
+      process_buffered();
+    } else if (in_end_ > 0) {
+      // An incomplete request: read its rest into in_, keeping the unparsed bytes at the front. A
+      // large bulk is read in growing chunks: at most twice what has arrived so far, never sized
+      // from the announced length alone (a client announcing 512 MB and sending one byte costs a
+      // read chunk, not 4 MiB; a thousand of them cost no gigabytes).
+      reserve_input(in_end_ - in_begin_);  // moves the unparsed bytes to the front
+      const uint64_t pending = parser_.pending_bulk_bytes();
+      const uint64_t grown = std::max<uint64_t>(kReadChunk, 2 * uint64_t{in_end_});
+      const size_t want = std::clamp<size_t>(
+          static_cast<size_t>(std::min<uint64_t>({pending + 2, grown, kMaxReadChunk})), kReadChunk,
+          kMaxReadChunk);
+      reserve_input(in_end_ + want);
+      const size_t n =
+          co_await socket_.async_read_some(asio::buffer(in_.get() + in_end_, in_cap_ - in_end_),
+                                           asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      in_end_ += n;
+      ctx_->counters.bytes_in.fetch_add(n, std::memory_order_relaxed);
+      if (in_end_ - in_begin_ > ctx_->limits.query_buffer_limit()) {
+        close_for_limit(false);
+        break;
+      }
+      process_buffered();
+      if (in_end_ == 0 && in_cap_ > 2 * kMaxReadChunk) {
+        in_.reset();  // a buffer grown for a large value goes back once it is handled
+        in_cap_ = 0;
+      }
+    } else if (in_cap_ > 0) {
+      // Busy: the last read filled a buffer. Take what is there without waiting; once nothing
+      // is, give the buffers back before waiting.
+      const size_t n = socket_.read_some(asio::buffer(in_.get(), in_cap_), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        release_idle_buffers();
+        continue;
+      }
+      if (ec) break;
       in_begin_ = 0;
+      in_end_ = n;
+      ctx_->counters.bytes_in.fetch_add(n, std::memory_order_relaxed);
+      process_buffered();
+      if (in_end_ == 0 && n < in_cap_) release_idle_buffers();
+    } else {
+      // Waiting for input in the connection's small buffer. Requests parsed there are handled
+      // in place; only an incomplete request's bytes, or more input than fits, move to in_.
+      release_idle_buffers();
+      const size_t n = co_await socket_.async_read_some(
+          asio::buffer(idle_in_), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      ctx_->counters.bytes_in.fetch_add(n, std::memory_order_relaxed);
+      if (n == idle_in_.size()) {
+        // Probably more waiting: continue in a full-size buffer.
+        keep_input(std::string_view(idle_in_.data(), n));
+        const size_t more =
+            socket_.read_some(asio::buffer(in_.get() + in_end_, in_cap_ - in_end_), ec);
+        bool drained = true;
+        if (!ec) {
+          in_end_ += more;
+          drained = in_end_ < in_cap_;
+          ctx_->counters.bytes_in.fetch_add(more, std::memory_order_relaxed);
+        } else if (ec != asio::error::would_block && ec != asio::error::try_again) {
+          break;
+        }
+        ec = {};
+        process_buffered();
+        if (drained && in_end_ == 0) release_idle_buffers();
+      } else {
+        const std::string_view got(idle_in_.data(), n);
+        keep_input(got.substr(parse_requests(got)));
+      }
     }
-    // A large bulk is read in growing chunks: at most twice what has arrived so far, never sized
-    // from the announced length alone (a client announcing 512 MB and sending one byte costs a
-    // read chunk, not 4 MiB; a thousand of them cost no gigabytes).
-    const uint64_t pending = parser_.pending_bulk_bytes();
-    const uint64_t grown = std::max<uint64_t>(kReadChunk, 2 * uint64_t{in_end_});
-    const size_t want = std::clamp<size_t>(
-        static_cast<size_t>(std::min<uint64_t>({pending + 2, grown, kMaxReadChunk})), kReadChunk,
-        kMaxReadChunk);
-    if (in_.size() < in_end_ + want) in_.resize(in_end_ + want);
-    const size_t n =
-        co_await socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-                                         asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) break;
-    in_end_ += n;
-    ctx_->counters.bytes_in.fetch_add(n, std::memory_order_relaxed);
-    process_input();
-    // A buffer grown for a large value is given back once that value has been handled.
-    if (in_begin_ == in_end_ && in_.size() > 2 * kMaxReadChunk) std::vector<char>().swap(in_);
     close_batch();
     flush();
   }
@@ -202,8 +363,16 @@ asio::awaitable<void> RespSession::write_loop() {
   std::error_code ec;
   for (;;) {
     if (closed_) break;
+    if (out_.empty() && !ready_reads_.empty()) {
+      // The socket took everything: answer the reads held back for room.
+      serve_ready_reads();
+      unblock();
+      if (!closed_ && output_limit_reached()) close_for_limit(true);
+      if (closed_) break;
+    }
     if (out_.empty()) {
       if (finished()) break;
+      if (!over_limits()) reader_wake_.cancel();
       writer_wake_.expires_at(asio::steady_timer::time_point::max());
       co_await writer_wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;

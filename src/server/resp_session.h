@@ -19,6 +19,7 @@
 // and every translation unit must agree on them.
 #include <cstddef>
 
+#include <array>
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
@@ -62,6 +63,7 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
  private:
   struct Slot {
     std::string data;
+    size_t counted = 0;  // bytes of data counted in slot_bytes_
     bool ready = false;
     // A write's: how its answer is worded, fixed when it was received.
     resp::Protocol proto = resp::Protocol::kResp2;
@@ -97,8 +99,25 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   // resp_session.cc: I/O.
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
-  void process_input();
+  // Parses and handles the requests at the front of buf; returns the bytes consumed. Stops early
+  // (setting input_stalled_) when the connection is over its limits: the rest waits in in_.
+  size_t parse_requests(std::string_view buf);
+  void process_buffered();  // parse_requests() over in_
+  // Keeps buf's unconsumed bytes in in_ (an incomplete request, or requests held back).
+  void keep_input(std::string_view rest);
+  void reserve_input(size_t bytes);  // in_ holds at least this many bytes, unparsed ones kept
+  // About to wait for input: gives back buffers sized for past traffic, so an idle connection
+  // holds a few KiB, not its largest burst.
+  void release_idle_buffers();
+  // Answers produced and not yet sent: the output, the write in progress and answers waiting
+  // in their slots behind an earlier one.
+  size_t unsent_bytes() const { return out_.size() + writing_.size() + slot_bytes_; }
   bool over_limits() const;
+  // client-output-buffer-limit (normal class): the hard limit reached, or the soft limit held
+  // for more than its seconds, as Redis's checkClientOutputBufferLimits.
+  bool output_limit_reached();
+  std::chrono::steady_clock::time_point soft_limit_deadline() const;
+  void close_for_limit(bool output);
   void flush();
   void close_now(const char* why);
   void start_drain_deadline();
@@ -122,6 +141,9 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   // it is READONLY or the node can serve linearizable reads without a round (node thread only).
   bool can_serve_read_now() const;
   void serve_local(const ReadOp& op);
+  // Serves reads whose barrier has passed while the unsent answers are under
+  // max_pending_output; the rest wait in ready_reads_ for the socket to drain.
+  void serve_ready_reads();
   void close_batch();
   void unblock();
 
@@ -146,9 +168,14 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   asio::steady_timer reader_wake_;
   asio::steady_timer drain_deadline_;
 
-  // Input: bytes [in_begin_, in_end_) of in_ are unparsed.
-  std::vector<char> in_;
+  // Input: bytes [in_begin_, in_end_) of in_ are unparsed. in_ exists only while a request is
+  // incomplete, requests are held back by the limits, or reads keep finding more: a connection
+  // waiting for input reads into idle_in_, and what it parses there is never copied.
+  std::unique_ptr<char[]> in_;
+  size_t in_cap_ = 0;
   size_t in_begin_ = 0, in_end_ = 0;
+  bool input_stalled_ = false;  // in_ may hold complete requests not parsed yet (limits)
+  std::array<char, 2048> idle_in_;
   resp::RequestParser parser_;
 
   // Connection state (HELLO, CLIENT SETNAME, READONLY).
@@ -161,10 +188,15 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   std::string writing_;
   std::deque<Slot> slots_;
   uint64_t first_slot_ = 0;
+  size_t slot_bytes_ = 0;  // answers written into slots behind the front one
+  // When the soft output limit was first reached (soft_reached_), for its seconds.
+  bool soft_reached_ = false;
+  std::chrono::steady_clock::time_point soft_since_{};
 
   // Ordering (see the top of this file).
   std::deque<Op> blocked_;                  // requests waiting for earlier ones, in order
   std::vector<ReadOp> open_batch_;          // reads that will share the next read barrier
+  std::deque<ReadOp> ready_reads_;          // barrier passed, waiting for output room
   size_t writes_in_flight_ = 0;             // plans handed to the node, not yet answered
   std::shared_ptr<RespSession> keepalive_;  // this session, while writes_in_flight_ > 0
   size_t barriers_in_flight_ = 0;           // read barriers requested, not yet served
@@ -199,6 +231,8 @@ void RespSession::complete(uint64_t slot, resp::Protocol proto, Fn&& write) {
   resp::ReplyWriter w(s.data, proto);
   write(w);
   s.ready = true;
+  s.counted = s.data.size();
+  slot_bytes_ += s.counted;
 }
 
 }  // namespace cairn::server

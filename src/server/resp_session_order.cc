@@ -19,6 +19,7 @@ std::string& RespSession::immediate_target() {
 
 void RespSession::drain_slots() {
   while (!slots_.empty() && slots_.front().ready) {
+    slot_bytes_ -= slots_.front().counted;
     if (out_.empty())
       out_ = std::move(slots_.front().data);
     else
@@ -34,7 +35,7 @@ void RespSession::submit(Op op) {
 
 bool RespSession::try_dispatch(Op& op) {
   if (auto* w = std::get_if<WriteOp>(&op)) {
-    if (!open_batch_.empty() || barriers_in_flight_ > 0) return false;
+    if (!open_batch_.empty() || barriers_in_flight_ > 0 || !ready_reads_.empty()) return false;
     start_write(std::move(*w));
     return true;
   }
@@ -103,13 +104,20 @@ bool RespSession::can_serve_read_now() const {
   if (readonly_) return true;
   // Earlier reads waiting for a barrier are answered first; this one must not overtake them.
   return ctx_->on_node_thread && open_batch_.empty() && barriers_in_flight_ == 0 &&
-         ctx_->node.can_read_now();
+         ready_reads_.empty() && ctx_->node.can_read_now();
 }
 
 void RespSession::serve_local(const ReadOp& op) {
   auto argv = op.args.views();
   complete(op.slot, op.proto,
            [&](resp::ReplyWriter& w) { serve_read(op.id, argv, ctx_->node.engine(), w); });
+}
+
+void RespSession::serve_ready_reads() {
+  while (!ready_reads_.empty() && !closed_ && unsent_bytes() < ctx_->config.max_pending_output) {
+    serve_local(ready_reads_.front());
+    ready_reads_.pop_front();
+  }
 }
 
 // Requests one read barrier for the reads gathered since the last one.
@@ -122,14 +130,17 @@ void RespSession::close_batch() {
     asio::post(self->socket_.get_executor(), [self, batch, o] {
       --self->barriers_in_flight_;
       if (self->closed_) return;
-      for (const ReadOp& op : *batch) {
+      for (ReadOp& op : *batch) {
         if (!o.ok()) {
           self->complete(op.slot, op.proto,
                          [&](resp::ReplyWriter& w) { w.error(cluster_error(o.error)); });
         } else {
-          self->serve_local(op);
+          self->ready_reads_.push_back(std::move(op));
         }
       }
+      // Served as output room allows: a burst of reads of large values must not build all their
+      // answers at once.
+      self->serve_ready_reads();
       self->unblock();
       self->flush();
     });
