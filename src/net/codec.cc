@@ -120,6 +120,10 @@ struct Encoder {
     w.bytes(m.header);
     w.bytes(m.data);
   }
+  void operator()(const PeerHello& m) {
+    w.u64(m.cluster_id);
+    w.u64(m.node_id);
+  }
   void operator()(const SnapshotAck& m) {
     w.u64(m.from);
     w.u64(m.transfer_id);
@@ -286,6 +290,10 @@ bool decode_body(bincode::Reader& r, uint32_t tag, Message& out) {
     }
     case 11:
       return decode_snapshot_ack(r, out.emplace<SnapshotAck>());
+    case 12: {
+      auto& m = out.emplace<PeerHello>();
+      return r.u64(m.cluster_id) && r.u64(m.node_id);
+    }
     default:
       return unknown_tag<Message>(r, "Message", tag);
   }
@@ -335,10 +343,10 @@ NetResult<Message> decode_message(std::span<const uint8_t> payload) {
 }
 
 const char* message_kind_name(const Message& msg) {
-  static constexpr const char* kNames[] = {"Raft",         "ClientRequest", "ClientResponse",
-                                           "Ping",         "Pong",          "Forward",
-                                           "ForwardReply", "StatusRequest", "StatusResponse",
-                                           "AdminRequest", "SnapshotChunk", "SnapshotAck"};
+  static constexpr const char* kNames[] = {
+      "Raft",          "ClientRequest", "ClientResponse", "Ping",           "Pong",
+      "Forward",       "ForwardReply",  "StatusRequest",  "StatusResponse", "AdminRequest",
+      "SnapshotChunk", "SnapshotAck",   "PeerHello"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[msg.index()];
 }

@@ -44,6 +44,10 @@ class Responder {
   // Completes the request without an answer.
   void finish();
   bool done() const { return conn_.expired(); }
+  // A value kept with the request's connection, which later requests on it see (0 until set):
+  // the node layer keeps the cluster id a peer's hello named. Use before reply() or finish().
+  void set_connection_tag(uint64_t tag);
+  uint64_t connection_tag() const;
 
  private:
   std::weak_ptr<detail::ServerConnection> conn_;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -223,9 +224,29 @@ struct SnapshotAck {
   bool operator==(const SnapshotAck&) const = default;
 };
 
+// The first message on every connection a node opens to a peer: which cluster and node it is.
+// A node takes Raft, forwarding and snapshot traffic only on connections whose hello named its
+// own cluster (docs/node.md, "Identity of a data directory").
+struct PeerHello {
+  uint64_t cluster_id = 0;
+  NodeId node_id = 0;
+  bool operator==(const PeerHello&) const = default;
+};
+
 using Message = std::variant<RaftMessageWrapper, ClientRequest, ClientResponse, PingRequest,
                              PongResponse, ForwardRequest, ForwardReply, StatusRequest,
-                             StatusResponse, AdminRequest, SnapshotChunk, SnapshotAck>;
+                             StatusResponse, AdminRequest, SnapshotChunk, SnapshotAck, PeerHello>;
+
+// The variant index (wire tag) of message kind T.
+template <typename T, size_t I = 0>
+constexpr size_t message_index_of() {
+  if constexpr (std::is_same_v<std::variant_alternative_t<I, Message>, T>)
+    return I;
+  else
+    return message_index_of<T, I + 1>();
+}
+template <typename T>
+inline constexpr size_t message_index = message_index_of<T>();
 
 // Kind names for logs: "Raft", "ClientRequest", ...
 const char* message_kind_name(const Message& msg);

@@ -154,10 +154,15 @@ asio::awaitable<void> PeerLane::sender() {
       co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    if (!socket_.is_open() && !(co_await connect())) {
-      co_await back_off();
-      continue;
+    bool fresh = false;
+    if (!socket_.is_open()) {
+      if (!(co_await connect())) {
+        co_await back_off();
+        continue;
+      }
+      fresh = true;
     }
+    if (fresh && opt_.hello) batch.push_back(opt_.hello());
     {
       std::lock_guard lock(mu_);
       size_t bytes = 0;

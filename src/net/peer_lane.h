@@ -38,6 +38,7 @@ class PeerLane : public std::enable_shared_from_this<PeerLane> {
     size_t max_batch_bytes;
     std::chrono::milliseconds connect_timeout, backoff_initial, backoff_max;
     std::function<void(NodeId)> on_unreachable;
+    std::function<std::string()> hello;  // written first on each new connection
   };
 
   PeerLane(asio::io_context& io, Options options);

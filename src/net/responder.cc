@@ -26,6 +26,15 @@ void Responder::reply(const Message& msg) {
   conn->post_answer(std::move(frame));
 }
 
+void Responder::set_connection_tag(uint64_t tag) {
+  if (auto conn = conn_.lock()) conn->set_tag(tag);
+}
+
+uint64_t Responder::connection_tag() const {
+  auto conn = conn_.lock();
+  return conn ? conn->tag() : 0;
+}
+
 void Responder::finish() {
   auto conn = conn_.lock();
   conn_.reset();

@@ -8,6 +8,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,6 +43,9 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   void stop();
   // From a Responder on any thread: `frame` holds zero or one framed answers.
   void post_answer(std::string frame);
+  // See Responder::set_connection_tag.
+  void set_tag(uint64_t tag) { tag_.store(tag, std::memory_order_relaxed); }
+  uint64_t tag() const { return tag_.load(std::memory_order_relaxed); }
 
  private:
   asio::awaitable<void> read_loop();
@@ -60,6 +64,7 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   const std::shared_ptr<NetworkServer::Counters> counters_;
   const std::function<void(uint64_t)> on_closed_;
   std::string peer_;  // "ip:port" for logs
+  std::atomic<uint64_t> tag_{0};
 
   // Timers used as condition variables: cancel() wakes the coroutine waiting on them.
   asio::steady_timer writer_wake_;

@@ -71,7 +71,8 @@ NetStatus RaftTransport::add_peer(NodeId id, const std::string& addr) {
                                   config_.connect_timeout,
                                   config_.backoff_initial,
                                   config_.backoff_max,
-                                  config_.on_unreachable};
+                                  config_.on_unreachable,
+                                  config_.hello};
       peer.lanes[i] = std::make_shared<detail::PeerLane>(io_, std::move(o));
       peer.lanes[i]->start();
     }

@@ -41,6 +41,9 @@ struct TransportConfig {
   std::chrono::milliseconds backoff_initial{50};
   std::chrono::milliseconds backoff_max{1000};
   std::function<void(NodeId)> on_unreachable;  // called on the transport's thread
+  // A framed message written first on every connection made (the node's PeerHello); none if
+  // unset. Called on the transport's thread.
+  std::function<std::string()> hello;
 };
 
 enum class Lane { kControl = 0, kBulk = 1 };

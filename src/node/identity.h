@@ -24,11 +24,17 @@ struct Identity {
   bool operator==(const Identity&) const = default;
 };
 
-// The id of a cluster founded with these members (FNV-1a 64 of "id=addr," in id order).
-uint64_t founding_cluster_id(const std::map<net::NodeId, std::string>& peers);
+// The id of a cluster founded with these members: FNV-1a 64 of "id=addr," in id order, or, with a
+// `token` (--cluster-token, for founders that reach each other at different addresses: NAT,
+// proxies), of "id," in id order and the token.
+uint64_t founding_cluster_id(const std::map<net::NodeId, std::string>& peers,
+                             const std::string& token = {});
 
 // Records `mine` in `dir` if nothing is recorded yet; otherwise checks it: another node id, or
-// another founding membership, is an error saying what the directory holds.
-Status<std::string> check_identity(const std::string& dir, const Identity& mine);
+// another founding membership, is an error saying what the directory holds. Returns the identity
+// in force: the recorded cluster id when `mine` does not know it (a node that joined).
+Result<Identity, std::string> check_identity(const std::string& dir, const Identity& mine);
+// Records the cluster id a joined node learned from the cluster (replacing 0).
+Status<std::string> record_cluster(const std::string& dir, const Identity& learned);
 
 }  // namespace cairn::node

@@ -10,6 +10,7 @@
 #include "cache/codec.h"
 #include "cache/snapshot.h"
 #include "net/client_errors.h"
+#include "net/frame.h"
 #include "node/entry_batch.h"
 #include "node/identity.h"
 
@@ -50,8 +51,12 @@ Status<std::string> Node::init_raft() {
   if (!config_.data_dir.empty()) {
     auto file = HardStateFile::open(config_.data_dir);
     if (!file.ok()) return Err{file.error()};
-    const Identity mine{config_.join.empty() ? founding_cluster_id(config_.peers) : 0, config_.id};
-    if (auto st = check_identity(config_.data_dir, mine); !st.ok()) return Err{st.error()};
+    const Identity mine{
+        config_.join.empty() ? founding_cluster_id(config_.peers, config_.cluster_token) : 0,
+        config_.id};
+    auto identity = check_identity(config_.data_dir, mine);
+    if (!identity.ok()) return Err{identity.error()};
+    cluster_id_.store(identity->cluster);
     auto loaded = file->load();
     if (!loaded.ok()) return Err{loaded.error()};
     stored = *loaded;
@@ -146,6 +151,13 @@ Status<std::string> Node::init_raft() {
   tc.self_id = config_.id;
   tc.on_unreachable = [this](net::NodeId peer) {
     asio::post(io_, [this, peer] { raw_->report_unreachable(peer); });
+  };
+  // Every connection to a peer opens with this node's cluster and id, which the peer checks
+  // before it takes any Raft traffic from it (a joined node learns the id when admitted).
+  tc.hello = [this] {
+    std::string frame;
+    (void)net::append_frame(net::Message{net::PeerHello{cluster_id_.load(), config_.id}}, frame);
+    return frame;
   };
   transport_ = std::make_unique<net::RaftTransport>(tc);
   sync_transport_peers();

@@ -98,6 +98,8 @@ class Node {
   raft::Index log_first_index() const { return storage_.first_index(); }
 
   net::NodeId id() const { return config_.id; }
+  // The cluster this node belongs to (identity.h); 0 for a joining node not yet admitted.
+  uint64_t cluster_id() const { return cluster_id_.load(); }
   const std::string& listen_addr() const { return config_.listen; }
   net::NodeId leader_id() const { return leader_.load(std::memory_order_relaxed); }
   const cache::Engine& engine() const { return *engine_; }
@@ -224,6 +226,9 @@ class Node {
   // catch-up target from it if it came from the current leader (see recovering_).
   void note_recovery_target(raft::Term term, net::NodeId from, raft::Index commit);
   void start_join();
+  // What an AddNode answers: the cluster id and the members' addresses, which the new node needs
+  // before the leader's snapshot brings them ("cluster=<16 hex> 1=host:port,...").
+  std::string admission_answer() const;
 
   const NodeConfig config_;
   std::unique_ptr<cache::Engine> engine_;
@@ -299,6 +304,7 @@ class Node {
   raft::Index recovery_target_ = 0;
 
   std::atomic<net::NodeId> leader_{0};
+  std::atomic<uint64_t> cluster_id_{0};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> stop_requested_{false};
 };

@@ -21,6 +21,9 @@ struct NodeConfig {
   // Address of any member of a running cluster to ask for admission; the node then starts with
   // no membership of its own and learns it from the leader's snapshot.
   std::string join;
+  // Names the cluster instead of the founding members' addresses (identity.h), for founders that
+  // see each other at different addresses; every founder must be given the same one.
+  std::string cluster_token;
   // Holds the small Raft hard state (term and vote); see docs/node.md, "Restarts". With
   // `durable`, also the write-ahead log and snapshot files (docs/storage.md).
   std::string data_dir;

@@ -19,9 +19,41 @@ Respond reply_with_id(net::Responder responder, uint64_t request_id) {
 
 }  // namespace
 
+bool NodeHandler::from_our_cluster(const net::Responder& responder, const net::Message& msg) {
+  const uint64_t theirs = responder.connection_tag();
+  const uint64_t ours = node_.cluster_id();
+  if (theirs != 0 && theirs == ours) return true;
+  const uint64_t n = refused_.fetch_add(1) + 1;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  int64_t last = last_log_ms_.load();
+  if (now - last >= 10'000 && last_log_ms_.compare_exchange_strong(last, now))
+    spdlog::warn(
+        "node {}: refused a {} message from a connection {} (this node's cluster is {:016x}); {} "
+        "refused so far",
+        node_.id(), net::message_kind_name(msg),
+        theirs == 0 ? std::string("that did not say which cluster it is of")
+                    : fmt::format("of cluster {:016x}", theirs),
+        ours, n);
+  return false;
+}
+
 void NodeHandler::handle(net::Message msg, net::Responder responder) {
+  switch (msg.index()) {  // node-to-node traffic: only from this cluster's members
+    case net::message_index<net::RaftMessageWrapper>:
+    case net::message_index<net::ForwardRequest>:
+    case net::message_index<net::ForwardReply>:
+    case net::message_index<net::SnapshotChunk>:
+    case net::message_index<net::SnapshotAck>:
+      if (!from_our_cluster(responder, msg)) return;
+      break;
+    default:
+      break;
+  }
   std::visit(
-      Overloaded{[&](net::RaftMessageWrapper& m) {
+      Overloaded{[&](net::PeerHello& m) { responder.set_connection_tag(m.cluster_id); },
+                 [&](net::RaftMessageWrapper& m) {
                    auto raft = net::to_raft_message(m);
                    if (!raft.ok()) {
                      spdlog::warn("node {}: dropping a Raft message: {}", node_.id(),

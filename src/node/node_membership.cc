@@ -9,6 +9,7 @@
 #include "cache/snapshot.h"
 #include "common/overloaded.h"
 #include "net/client_errors.h"
+#include "node/identity.h"
 #include "node/join.h"
 #include "node/node.h"
 
@@ -101,7 +102,7 @@ void Node::admin_on_node(net::AdminCommand cmd, Done respond, uint32_t hops) {
               if (addr && *addr != c.addr)
                 return respond(
                     Outcome::fail(fmt::format("node {} is already a member, at {}", c.id, *addr)));
-              return respond(ok(book_.to_text()));
+              return respond(ok(admission_answer()));
             }
             if (c.id == 0 || c.addr.empty())
               return respond(Outcome::fail("a node needs an id of at least 1 and an address"));
@@ -190,7 +191,7 @@ void Node::apply_conf_change(const raft::Entry& e) {
   }
   sync_transport_peers();
   persist_members();
-  complete_proposal(e.index(), e.term(), ok(book_.to_text()));
+  complete_proposal(e.index(), e.term(), ok(admission_answer()));
 }
 
 void Node::sync_transport_peers() {
@@ -366,6 +367,10 @@ void Node::maybe_snapshot() {
 
 namespace cairn::node {
 
+std::string Node::admission_answer() const {
+  return fmt::format("cluster={:016x} {}", cluster_id_.load(), book_.to_text());
+}
+
 void Node::start_join() {
   join_thread_ = std::thread([this] {
     // Bounded: about ten minutes of attempts, then the operator is told to look.
@@ -373,11 +378,25 @@ void Node::start_join() {
       auto st = request_admission(config_.join, config_.id, config_.listen,
                                   std::chrono::milliseconds(3000));
       if (st.ok()) {
-        spdlog::info("node {}: admitted to the cluster through {}; members {}", config_.id,
-                     config_.join, *st);
+        spdlog::info("node {}: admitted to the cluster through {}: {}", config_.id, config_.join,
+                     *st);
+        std::string_view answer = *st;
+        uint64_t cluster = 0;
+        if (answer.starts_with("cluster=") && answer.size() >= 25) {
+          cluster = std::strtoull(std::string(answer.substr(8, 16)).c_str(), nullptr, 16);
+          answer.remove_prefix(25);
+        }
+        if (cluster != 0 && cluster != cluster_id_.load()) {
+          cluster_id_.store(cluster);
+          if (!config_.data_dir.empty()) {
+            if (auto rec = record_cluster(config_.data_dir, Identity{cluster, config_.id});
+                !rec.ok())
+              spdlog::error("node {}: cannot record the cluster id: {}", config_.id, rec.error());
+          }
+        }
         // Until the leader's snapshot brings the membership, these addresses let this node
         // answer the leader at all.
-        asio::post(io_, [this, members = AddressBook::from_text(*st)] {
+        asio::post(io_, [this, members = AddressBook::from_text(std::string(answer))] {
           for (const auto& [id, addr] : members.all())
             if (book_.find(id) == nullptr) book_.set(id, addr);
           sync_transport_peers();

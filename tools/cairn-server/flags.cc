@@ -95,6 +95,10 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   app.add_option("--join", n.join, "HOST:PORT of a member of a running cluster to join");
   app.add_option("--data-dir", n.data_dir,
                  "directory for the node's persistent state (default cairn-data/node-<id>)");
+  app.add_option("--cluster-token", n.cluster_token,
+                 "with --peers: names the cluster (its id is made from the member ids and this) "
+                 "instead of the members' addresses; needed when founders reach each other at "
+                 "different addresses (NAT, proxies), and then the same on every founder");
   app.add_option("--storage", storage,
                  "disk: the log and snapshots in --data-dir (a restart keeps the data); memory: "
                  "the log in memory (a restarted node recovers from the others; a single node "
@@ -182,6 +186,10 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   }
   if (!n.peers.empty() && !n.join.empty())
     return fail("--peers and --join cannot be used together");
+  if (!n.cluster_token.empty() && !n.join.empty())
+    return fail(
+        "--cluster-token names a cluster being founded; a node that joins learns the cluster's id "
+        "when it is admitted");
   auto bytes = parse_bytes(max_memory);
   if (!bytes)
     return fail(fmt::format("--max-memory {}: expected bytes or a size like 24mb", max_memory));

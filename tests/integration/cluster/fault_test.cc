@@ -13,8 +13,6 @@
 namespace cairn::itest {
 namespace {
 
-
-
 // Whether node `id` comes to hold `key` in its own state (a stale read there) within `timeout`.
 bool holds_eventually(LocalCluster& cluster, uint64_t id, const std::string& key,
                       std::chrono::milliseconds timeout) {
@@ -247,8 +245,7 @@ TEST(Faults, RestartedFollowerCatchesUpFromASnapshot) {
   // The log line may reach the file a little after the state it reports.
   EXPECT_TRUE(LocalCluster::eventually(
       [&] {
-        return cluster.process(f).log_tail(1 << 20).find("installed snapshot") !=
-               std::string::npos;
+        return cluster.process(f).log_tail(1 << 20).find("installed snapshot") != std::string::npos;
       },
       15s))
       << cluster.process(f).log_tail();

@@ -31,6 +31,7 @@ TEST(ServerFlags, InvalidValuesExitWithCodeTwoAndSayWhy) {
       {{"--peers=1=127.0.0.1:9001"}, "--listen is 127.0.0.1:9000"},
       {{"--peers=x=127.0.0.1:9000"}, "not a node id"},
       {{"--join=127.0.0.1:9001", "--peers=1=127.0.0.1:9000"}, "cannot be used together"},
+      {{"--join=127.0.0.1:9001", "--cluster-token=x"}, "--cluster-token"},
       {{"--id=0"}, "--id"},
       {{"--listen=nope"}, "--listen nope"},
       {{"--resp=1.2.3.4:99999"}, "--resp"},

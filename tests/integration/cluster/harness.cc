@@ -134,6 +134,8 @@ LocalCluster::LocalCluster(ClusterOptions options) : options_(std::move(options)
       }
     }
     args_[id] = args_for(id, "--peers=" + peers);
+    // Through proxies every node sees the others at other addresses: name the cluster instead.
+    if (options_.proxied) args_[id].push_back("--cluster-token=" + dir_.path());
     procs_[id] = std::make_unique<ServerProcess>(
         server_binary(), args_[id], dir_.path() + "/node-" + std::to_string(id) + ".log");
     procs_[id]->start();

@@ -194,6 +194,7 @@ TEST(Codec, KindNames) {
   EXPECT_STREQ(message_kind_name(AdminRequest{}), "AdminRequest");
   EXPECT_STREQ(message_kind_name(SnapshotChunk{}), "SnapshotChunk");
   EXPECT_STREQ(message_kind_name(SnapshotAck{}), "SnapshotAck");
+  EXPECT_STREQ(message_kind_name(PeerHello{}), "PeerHello");
 }
 
 TEST(Codec, EncodeAppendsToExistingBuffer) {
@@ -266,6 +267,7 @@ std::vector<Message> sample_messages() {
       SnapshotChunk{2, 3, 1 << 20, 3 << 20, 0, "", std::string(1000, 'x')},
       SnapshotAck{3, kMax, 0, SnapshotAckStatus::kResend, std::nullopt},
       SnapshotAck{3, 1, 99, SnapshotAckStatus::kFailed, "checksum mismatch"},
+      PeerHello{kMax, 3},
   };
 }
 
@@ -392,8 +394,8 @@ TEST(CodecRefuses, TruncatedErrorSaysWhatAndWhere) {
 }
 
 TEST(CodecRefuses, UnknownMessageTag) {
-  EXPECT_EQ(expect_refused(golden({12, 0, 0, 0}), "unknown Message variant tag 12"),
-            "unknown Message variant tag 12 (known: 0..11) (at byte 4)");
+  EXPECT_EQ(expect_refused(golden({13, 0, 0, 0}), "unknown Message variant tag 13"),
+            "unknown Message variant tag 13 (known: 0..12) (at byte 4)");
   expect_refused(golden({0xff, 0xff, 0xff, 0xff, 0, 0}), "unknown Message variant tag 4294967295");
   // A big-endian tag (a common client mistake) is an unknown little-endian one.
   expect_refused(golden({0, 0, 0, 3, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}),

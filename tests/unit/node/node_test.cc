@@ -3,6 +3,8 @@
 // that every request is answered exactly once, also when the node stops with work in flight.
 #include "node/node.h"
 
+#include "node/identity.h"
+
 #include <gtest/gtest.h>
 
 #include <asio/post.hpp>
@@ -173,11 +175,10 @@ TEST_F(SingleNode, AWriteFromTheNodeThreadIsQueuedWithoutAHandOff) {
   std::promise<Outcome> first, second;
   std::atomic<bool> called{false}, answered_inline{false};
   asio::post(node_->io_context(), [&] {
-    node_->execute(cache::Put{"t", "1", cache::PutCondition::kAlways, false, {}},
-                   [&](Outcome o) {
-                     called = true;
-                     first.set_value(std::move(o));
-                   });
+    node_->execute(cache::Put{"t", "1", cache::PutCondition::kAlways, false, {}}, [&](Outcome o) {
+      called = true;
+      first.set_value(std::move(o));
+    });
     answered_inline = called.load();
   });
   node_->execute(cache::Put{"t", "2", cache::PutCondition::kAlways, false, {}},
@@ -261,6 +262,17 @@ TEST(NodeIdentity, ADataDirectoryOfAnotherNodeOrClusterIsRefused) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("founded with other members"), std::string::npos) << r.error();
   std::filesystem::remove_all(dir);
+}
+
+// The cluster id founders compute alike: from ids and addresses, or, with a token, from ids and
+// the token alone (founders that see each other at different addresses still agree).
+TEST(NodeIdentity, TheClusterIdComesFromAddressesOrFromAToken) {
+  const std::map<net::NodeId, std::string> seen_by_1 = {{1, "10.0.0.1:1"}, {2, "10.0.0.2:1"}};
+  const std::map<net::NodeId, std::string> seen_by_2 = {{1, "192.168.0.1:1"}, {2, "10.0.0.2:1"}};
+  EXPECT_NE(founding_cluster_id(seen_by_1), founding_cluster_id(seen_by_2));
+  EXPECT_EQ(founding_cluster_id(seen_by_1, "prod"), founding_cluster_id(seen_by_2, "prod"));
+  EXPECT_NE(founding_cluster_id(seen_by_1, "prod"), founding_cluster_id(seen_by_1, "test"));
+  EXPECT_NE(founding_cluster_id(seen_by_1, "prod"), founding_cluster_id({{1, "x"}}, "prod"));
 }
 
 TEST(NodeConfig, InvalidConfigurationsAreRefusedWithAReason) {
