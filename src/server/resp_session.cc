@@ -331,21 +331,24 @@ asio::awaitable<void> RespSession::read_loop() {
       if (ec) break;
       ctx_->counters.bytes_in.fetch_add(n, std::memory_order_relaxed);
       if (n == idle_in_.size()) {
-        // Probably more waiting: continue in a full-size buffer.
-        keep_input(std::string_view(idle_in_.data(), n));
-        const size_t more =
-            socket_.read_some(asio::buffer(in_.get() + in_end_, in_cap_ - in_end_), ec);
-        bool drained = true;
+        // Probably more waiting: take it into this thread's scratch buffer and parse it there,
+        // without suspending (so no other session can use the buffer meanwhile); only what is
+        // left unparsed is copied to in_.
+        thread_local std::unique_ptr<char[]> scratch(new char[kReadChunk]);
+        std::memcpy(scratch.get(), idle_in_.data(), n);
+        const size_t more = socket_.read_some(asio::buffer(scratch.get() + n, kReadChunk - n), ec);
+        size_t total = n;
         if (!ec) {
-          in_end_ += more;
-          drained = in_end_ < in_cap_;
+          total += more;
           ctx_->counters.bytes_in.fetch_add(more, std::memory_order_relaxed);
         } else if (ec != asio::error::would_block && ec != asio::error::try_again) {
           break;
         }
         ec = {};
-        process_buffered();
-        if (drained && in_end_ == 0) release_idle_buffers();
+        const std::string_view got(scratch.get(), total);
+        keep_input(got.substr(parse_requests(got)));
+        // A full scratch buffer: more may be waiting, read on into in_ without waiting.
+        if (total == kReadChunk && in_end_ == 0) reserve_input(kReadChunk);
       } else {
         const std::string_view got(idle_in_.data(), n);
         keep_input(got.substr(parse_requests(got)));
