@@ -46,6 +46,9 @@ Result<std::unique_ptr<Node>, std::string> Node::create(NodeConfig config) {
 }
 
 Status<std::string> Node::init_raft() {
+  // Snapshots are built when a follower needs one (maybe_snapshot), and their data released
+  // once sent or written: a cache's snapshot is the size of the cache.
+  storage_.build_snapshots_on_demand(true);
   std::optional<TermAndVote> stored;
   std::optional<AddressBook> stored_members;
   if (!config_.data_dir.empty()) {
@@ -144,7 +147,6 @@ Status<std::string> Node::init_raft() {
   raw_ = std::move(*raw);
   // Committed batches are applied where storage holds them, not from a copy (handle_ready).
   raw_->lend_committed_entries(true);
-  storage_.build_snapshots_on_demand(true);
   soft_ = raw_->raft().soft_state();
 
   net::TransportConfig tc;
@@ -299,6 +301,7 @@ void Node::handle_ready() {
       std::abort();  // continuing would apply later entries to the wrong state
     }
     CAIRN_CHECK(storage_.apply_snapshot(*rd.snapshot).ok());
+    storage_.release_snapshot_data();  // installed (and on disk): no need to keep a copy
   }
   if (!rd.entries.empty()) storage_.append(std::move(rd.entries));
   if (rd.hard_state) {
@@ -346,9 +349,12 @@ void Node::send_messages(std::vector<raft::Message>& msgs, Which which) {
     }
     // A snapshot may be far larger than a frame: it goes in chunks, and the Raft core hears
     // how it went when the transfer ends.
-    if (m.msg_type() == eraftpb::MsgSnapshot)
+    if (m.msg_type() == eraftpb::MsgSnapshot) {
       snapshot_sender_->start(std::move(m), Clock::now());
-    else
+      // The sender holds its own copy until the transfer ends: storage's goes, and another
+      // follower needing one gets a fresh snapshot.
+      storage_.release_snapshot_data();
+    } else
       transport_->send(m);
   }
 }

@@ -196,9 +196,9 @@ class Node {
   // Stores `snap` as the node's newest snapshot (file, then its mark in the log).
   // `file_saved`: the file is written already, only its mark is missing.
   void persist_snapshot(const raft::Snapshot& snap, bool replaces_log, bool file_saved = false);
-  // At a compaction: a snapshot of the applied state to disk, and the log behind it released.
-  void snapshot_to_disk();
-  void store_snapshot_and_release(const raft::Snapshot& snap, bool file_saved = false);
+  // Writes `snap` (of the applied state) to disk unless it is there already, and releases the log
+  // behind it. A snapshot that does not fit is skipped (the log is kept).
+  void store_on_disk(const raft::Snapshot& snap);
   // Out of space (docs/storage.md): notices when the log's reserve is gone, and tries to get it
   // back (`retry`) once space may have been freed.
   void check_disk_space(bool retry);
@@ -218,6 +218,9 @@ class Node {
   // Forgets the estimates of writes applied through applied_ (or all, on losing leadership).
   void release_unapplied_writes(bool all);
   void maybe_snapshot();
+  // A snapshot of the applied state: the one storage holds if it is of that state and still has
+  // its data, else a new one. Held by storage, which may drop its data later (release).
+  const raft::Snapshot& snapshot_of_applied();
   std::string snapshot_data() const;
   Status<std::string> restore_snapshot(const raft::Snapshot& snap);
   void check_transfer();
@@ -280,7 +283,8 @@ class Node {
   // The log's disk has no reserve left: client writes and conf changes are refused, appends from
   // a leader are not taken, until space comes back (check_disk_space).
   bool disk_full_ = false;
-  raft::Index last_snapshot_index_ = 0;
+  raft::Index last_snapshot_index_ = 0;  // of the snapshot storage holds
+  raft::Index disk_snapshot_index_ = 0;  // of the newest snapshot file
   raft::Index last_compact_index_ = 0;
   uint64_t applied_bytes_since_compact_ = 0;
   Clock::time_point last_time_carried_{};

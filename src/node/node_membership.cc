@@ -321,27 +321,40 @@ Status<std::string> Node::restore_snapshot(const raft::Snapshot& snap) {
   return {};
 }
 
+const raft::Snapshot& Node::snapshot_of_applied() {
+  if (applied_ > last_snapshot_index_ || storage_.snapshot_data_released()) {
+    const auto started = Clock::now();
+    auto snap = storage_.create_snapshot(applied_, &conf_state_, snapshot_data());
+    // Storage's snapshot is never past applied_ (one installed from a leader is applied at
+    // once), and one at applied_ itself is rebuilt only once its data was released.
+    CAIRN_CHECK(snap.ok());
+    last_snapshot_index_ = applied_;
+    spdlog::info(
+        "node {}: snapshot at index {} ({} bytes) in {} ms", config_.id, applied_,
+        (*snap)->data().size(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+  }
+  return storage_.stored_snapshot();
+}
+
 void Node::maybe_snapshot() {
   // A follower needs a snapshot newer than the compacted log: build one of the applied state.
   // Raft retries sending it on the next round (MemStorage answered "temporarily unavailable").
-  if (storage_.take_snapshot_request() && applied_ > last_snapshot_index_) {
-    const auto started = Clock::now();
-    auto snap = storage_.create_snapshot(applied_, &conf_state_, snapshot_data());
-    if (snap.ok()) {
-      last_snapshot_index_ = applied_;
-      spdlog::info(
-          "node {}: snapshot at index {} ({} bytes) in {} ms", config_.id, applied_,
-          snap->data().size(),
-          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
-      if (wal_) store_snapshot_and_release(*snap);  // built anyway: the log behind it can go
-    }
+  if (storage_.take_snapshot_request()) {
+    const raft::Snapshot& snap = snapshot_of_applied();
+    if (wal_) store_on_disk(snap);  // built anyway: the log behind it can go
   }
   // The log is compacted by count or bytes without a snapshot: it costs a move of the tail. On
   // disk the log is only released behind a durable snapshot, so one is written first.
   if (applied_ < last_compact_index_ + config_.snapshot_entries &&
       applied_bytes_since_compact_ < config_.compact_bytes)
     return;
-  if (wal_) snapshot_to_disk();
+  if (wal_ && applied_ > disk_snapshot_index_) {
+    store_on_disk(snapshot_of_applied());
+    // Its data is the size of the cache: not kept in memory for a follower that may never
+    // need it (one is built again on demand).
+    storage_.release_snapshot_data();
+  }
   // The tail kept behind is bounded in entries and in bytes: under load one entry is a batch of up
   // to a MiB, and a thousand of them would keep most of the log.
   raft::Index keep_from =

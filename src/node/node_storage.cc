@@ -52,6 +52,8 @@ Status<std::string> Node::open_disk(raft::HardState* hs, bool* restored) {
                              st.error())};
     if (!storage_.apply_snapshot(snap).ok())
       return Err{fmt::format("snapshot at index {} refused", snap_index)};
+    storage_.release_snapshot_data();  // restored, and on disk
+    disk_snapshot_index_ = snap_index;
     *restored = true;
   } else if (log.snapshot_index != 0 || !log.entries.empty()) {
     return Err{fmt::format("{} holds a log but {} holds no snapshot to start it from", wal_dir,
@@ -91,6 +93,7 @@ void Node::persist_snapshot(const raft::Snapshot& snap, bool replaces_log, bool 
       !st.ok())
     stop_on_disk_error(config_.id, st.error());
   if (auto st = wal_->sync(); !st.ok()) stop_on_disk_error(config_.id, st.error());
+  disk_snapshot_index_ = std::max(disk_snapshot_index_, snap.metadata().index());
 }
 
 void Node::persist_ready(const raft::Ready& rd) {
@@ -135,28 +138,17 @@ Outcome Node::no_space() const {
                   net::errors::kNoSpace, config_.data_dir));
 }
 
-void Node::snapshot_to_disk() {
-  if (applied_ <= last_snapshot_index_) return;  // the newest snapshot is on disk already
-  const auto started = Clock::now();
-  auto snap = storage_.create_snapshot(applied_, &conf_state_, snapshot_data());
-  if (!snap.ok()) return;
-  last_snapshot_index_ = applied_;
+void Node::store_on_disk(const raft::Snapshot& snap) {
+  const raft::Index index = snap.metadata().index();
+  if (index <= disk_snapshot_index_) return;  // on disk already
   // A snapshot that does not fit on the disk costs nothing but the log it would have released:
   // the log behind it stays, and the next compaction tries again.
-  if (auto st = snap_files_->save(*snap); !st.ok()) {
+  if (auto st = snap_files_->save(snap); !st.ok()) {
     spdlog::error("node {}: cannot write a snapshot at index {}: {}; the log is kept", config_.id,
-                  applied_, st.error());
+                  index, st.error());
     return;
   }
-  store_snapshot_and_release(*snap, true);
-  spdlog::info(
-      "node {}: snapshot at index {} on disk ({} bytes) in {} ms", config_.id, applied_,
-      snap->data().size(),
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
-}
-
-void Node::store_snapshot_and_release(const raft::Snapshot& snap, bool file_saved) {
-  persist_snapshot(snap, false, file_saved);
+  persist_snapshot(snap, false, true);
   auto released = wal_->release();
   if (!released.ok()) stop_on_disk_error(config_.id, released.error());
   auto removed = snap_files_->remove_older();

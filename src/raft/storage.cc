@@ -48,7 +48,7 @@ RResult<Term> MemStorage::term(Index i) const {
 }
 
 RResult<Snapshot> MemStorage::snapshot(Index /*request_index*/) const {
-  if (on_demand_ && snapshot_.metadata().index() + 1 < first_index()) {
+  if (on_demand_ && (data_released_ || snapshot_.metadata().index() + 1 < first_index())) {
     // Entries after it were compacted away: it cannot bring a follower to the log. Ask for one.
     snapshot_requested_ = true;
     return Err(Error::kSnapshotTemporarilyUnavailable);
@@ -59,6 +59,7 @@ RResult<Snapshot> MemStorage::snapshot(Index /*request_index*/) const {
 RStatus MemStorage::apply_snapshot(const Snapshot& snap) {
   if (snapshot_.metadata().index() >= snap.metadata().index()) return Err(Error::kSnapOutOfDate);
   snapshot_ = snap;
+  data_released_ = false;
   conf_state_ = snap.metadata().conf_state();
   ents_.clear();
   Entry dummy;
@@ -72,15 +73,25 @@ RStatus MemStorage::apply_snapshot(const Snapshot& snap) {
   return {};
 }
 
-RResult<Snapshot> MemStorage::create_snapshot(Index i, const ConfState* cs, std::string data) {
-  if (i <= snapshot_.metadata().index()) return Err(Error::kSnapOutOfDate);
+void MemStorage::release_snapshot_data() {
+  if (!on_demand_) return;  // without on-demand snapshots nobody would build it again
+  snapshot_.clear_data();
+  snapshot_.mutable_data()->shrink_to_fit();
+  data_released_ = true;
+}
+
+RResult<const Snapshot*> MemStorage::create_snapshot(Index i, const ConfState* cs,
+                                                     std::string data) {
+  const Index last = snapshot_.metadata().index();
+  if (i < last || (i == last && !data_released_)) return Err(Error::kSnapOutOfDate);
   CAIRN_CHECK(i <= last_index());
   const Index offset = ents_.front().index();
   snapshot_.mutable_metadata()->set_index(i);
   snapshot_.mutable_metadata()->set_term(ents_[i - offset].term());
   if (cs != nullptr) *snapshot_.mutable_metadata()->mutable_conf_state() = *cs;
   snapshot_.set_data(std::move(data));
-  return snapshot_;
+  data_released_ = false;
+  return &snapshot_;
 }
 
 RStatus MemStorage::compact(Index compact_index) {

@@ -58,8 +58,9 @@ class MemStorage final : public Storage {
   const HardState& hard_state() const { return hard_state_; }
   // Replaces the whole log by the snapshot. kSnapOutOfDate if it is older than ours.
   RStatus apply_snapshot(const Snapshot& snap);
-  // Records a snapshot of the applied state at index i (<= last_index) and returns it.
-  RResult<Snapshot> create_snapshot(Index i, const ConfState* cs, std::string data);
+  // Records a snapshot of the applied state at index i (<= last_index) and returns it (held
+  // here: no copy of a state that may be gigabytes).
+  RResult<const Snapshot*> create_snapshot(Index i, const ConfState* cs, std::string data);
   // Discards entries before compact_index (which must be <= last_index). kCompacted if already.
   RStatus compact(Index compact_index);
   // Snapshots on demand: with this on, the log may be compacted past the last snapshot, and
@@ -68,6 +69,14 @@ class MemStorage final : public Storage {
   // its applied state (which is at or past the compaction point) with create_snapshot().
   void build_snapshots_on_demand(bool on) { on_demand_ = on; }
   bool take_snapshot_request() { return std::exchange(snapshot_requested_, false); }
+  // With snapshots on demand: drops the last snapshot's data (its metadata stays), which the
+  // owner holds elsewhere or can build again: snapshot() then asks for a fresh one, which
+  // create_snapshot() may make at the same index. A cache's snapshot is about the size of the
+  // cache; it should not stay in memory once it has been sent or written.
+  void release_snapshot_data();
+  bool snapshot_data_released() const { return data_released_; }
+  // The last snapshot, as held (its data empty once released).
+  const Snapshot& stored_snapshot() const { return snapshot_; }
   // Appends entries, truncating any conflicting suffix. Entries must be contiguous and must not
   // start beyond last_index()+1.
   void append(const std::vector<Entry>& ents);
@@ -83,6 +92,7 @@ class MemStorage final : public Storage {
   std::vector<Entry> ents_;
   bool on_demand_ = false;
   mutable bool snapshot_requested_ = false;
+  bool data_released_ = false;
 };
 
 }  // namespace cairn::raft

@@ -85,16 +85,17 @@ TEST(MemStorage, CreateAndApplySnapshot) {
   cs.add_voters(1);
   auto snap = s.create_snapshot(5, &cs, "state");
   ASSERT_TRUE(snap.ok());
-  EXPECT_EQ(snap->metadata().index(), 5u);
-  EXPECT_EQ(snap->metadata().term(), 5u);
+  EXPECT_EQ((*snap)->metadata().index(), 5u);
+  EXPECT_EQ((*snap)->metadata().term(), 5u);
   EXPECT_EQ(s.create_snapshot(4, &cs, "old").error(), Error::kSnapOutOfDate);
+  EXPECT_EQ(s.create_snapshot(5, &cs, "again").error(), Error::kSnapOutOfDate);
 
   MemStorage other;
-  ASSERT_TRUE(other.apply_snapshot(*snap).ok());
+  ASSERT_TRUE(other.apply_snapshot(**snap).ok());
   EXPECT_EQ(other.first_index(), 6u);
   EXPECT_EQ(other.last_index(), 5u);
   EXPECT_EQ(other.initial_state().conf_state.voters_size(), 1);
-  EXPECT_EQ(other.apply_snapshot(*snap).error(), Error::kSnapOutOfDate);
+  EXPECT_EQ(other.apply_snapshot(**snap).error(), Error::kSnapOutOfDate);
 }
 
 }  // namespace
@@ -119,6 +120,16 @@ TEST(MemStorage, SnapshotsOnDemandAfterCompactingPastTheLastOne) {
   ASSERT_TRUE(fresh.ok());
   EXPECT_EQ(fresh->metadata().index(), 5u);
   EXPECT_EQ(fresh->data(), "fresh");
+  // Its data released (sent, or written to disk), it is asked for again, at the same index.
+  s.release_snapshot_data();
+  auto released = s.snapshot(0);
+  ASSERT_FALSE(released.ok());
+  EXPECT_EQ(released.error(), Error::kSnapshotTemporarilyUnavailable);
+  EXPECT_TRUE(s.take_snapshot_request());
+  ASSERT_TRUE(s.create_snapshot(5, &cs, "rebuilt").ok());
+  auto rebuilt = s.snapshot(0);
+  ASSERT_TRUE(rebuilt.ok());
+  EXPECT_EQ(rebuilt->data(), "rebuilt");
   // Off (the default), the old behaviour: whatever snapshot there is.
   MemStorage plain = make_storage();
   ASSERT_TRUE(plain.compact(5).ok());
