@@ -16,7 +16,7 @@ cairn-server processes (each scenario its own, on 127.0.0.1 with its own --data-
             and another client is still served.
             Caught mutations: resp-output-hard-limit, resp-output-soft-limit, resp-query-buffer-limit
   idle      2000 idle connections, half of which first received a 64 KiB answer and half sent
-            a 4 KB request, cost at most 16 KiB of resident memory each (before: about 75 KB).
+            a 70 KB request, cost at most 16 KiB of resident memory each (before: about 75 KB).
             Caught mutations: resp-idle-read-buffer, resp-idle-output-released
 
     /usr/bin/python3 tests/integration/resp/client_buffers_test.py --server build/tools/cairn-server/cairn-server [--only burst|limits|idle]
@@ -265,16 +265,20 @@ def idle(server, problems):
         for i in range(conns):
             s = socket.create_connection(("127.0.0.1", port), timeout=30)
             # Each asks once, so every connection has been through the read and write paths:
-            # half get a 64 KiB answer, half send a request larger than the small buffer an
-            # idle connection reads into. All of it is read before the next connection opens.
-            s.sendall(b"GET v64\r\n" if i % 2 else b"GET %s\r\n" % (b"k" * 4000))
-            want_bytes = 64 * 1024 + 10 if i % 2 else 5
-            got = 0
-            while got < want_bytes:
-                chunk = s.recv(want_bytes - got)
+            # half get a 64 KiB answer, half send a 70 KB request (larger than any buffer an
+            # idle connection reads into). All of it is read before the next connection opens.
+            if i % 2:
+                s.sendall(b"GET v64\r\n")
+                want_bytes = 64 * 1024 + 10
+            else:
+                s.sendall(b"*2\r\n$3\r\nGET\r\n$70000\r\n%s\r\n" % (b"k" * 70000))
+                want_bytes = None  # one line: $-1 or an error
+            got = b""
+            while (len(got) < want_bytes) if want_bytes else not got.endswith(b"\r\n"):
+                chunk = s.recv(1 << 20)
                 if not chunk:
                     raise RuntimeError("connection %d closed" % i)
-                got += len(chunk)
+                got += chunk
             socks.append(s)
         if stat(port, "connected_clients", "clients") < conns:
             problems.append("idle: not all connections are open")
