@@ -12,6 +12,7 @@
 #include "net/client_errors.h"
 #include "net/frame.h"
 #include "node/entry_batch.h"
+#include "node/free_memory.h"
 #include "node/identity.h"
 
 namespace cairn::node {
@@ -173,6 +174,7 @@ Status<std::string> Node::init_raft() {
       },
       [this](net::NodeId to, bool delivered) {
         raw_->report_snapshot(to, delivered);
+        if (!snapshot_sender_->sending()) release_free_memory();  // the copy just sent
         kick();
       },
       incarnation_);
@@ -321,7 +323,12 @@ void Node::handle_ready() {
   }
   if (rd.committed_last >= rd.committed_first) finish_applying();
   on_read_states(rd.read_states);
+  const bool installed = rd.snapshot.has_value();
   raw_->advance(rd);
+  if (installed) {
+    rd = raft::Ready{};  // the Ready's copy of the snapshot goes before the purge
+    release_free_memory();
+  }
 }
 
 void Node::persist_hard_state(const raft::HardState& hs) {

@@ -63,6 +63,7 @@ class SnapshotSender {
   void cancel_all() { transfers_.clear(); }
 
   bool sending_to(net::NodeId to) const { return transfers_.count(to) != 0; }
+  bool sending() const { return !transfers_.empty(); }
   const Stats& stats() const { return stats_; }
 
  private:

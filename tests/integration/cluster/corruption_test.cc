@@ -349,7 +349,7 @@ TEST_F(Corruption, EveryDamageIsRecoveredWholeOrRefusedByFileAndOffset) {
           << "a cut of the last segment is a torn tail: the node must truncate it and start\n"
           << out;
       EXPECT_NE(out.find(damaged), std::string::npos)
-          << "the message does not name " << damaged << ":\n"
+          << "the message does not name " << damaged << " (exit code " << *exit_code << "):\n"
           << out;
       EXPECT_NE(out.find("offset"), std::string::npos) << "the message names no offset:\n" << out;
       // cairn-data says the same offline.
