@@ -2,6 +2,7 @@
 // (memtoull, updateClientOutputBufferLimit, configSetCommand) byte for byte in what it accepts
 // and the error texts it gives, checked against a live server.
 #include "server/resp_limits.h"
+#include "server/ascii.h"
 
 #include <cctype>
 #include <cerrno>
@@ -10,16 +11,6 @@
 
 namespace cairn::server {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 std::optional<ClientClass> class_by_name(std::string_view name) {
   if (iequals(name, "normal")) return ClientClass::kNormal;

@@ -1,6 +1,7 @@
 // RespSession: one request. Resolve it against the command table (unknown command and arity
 // errors), then route it: writes and reads to the ordering machinery, connection and server
 // commands answered here.
+#include "server/ascii.h"
 #include "server/resp_session.h"
 
 #include <asio/post.hpp>
@@ -14,16 +15,6 @@ namespace cairn::server {
 namespace {
 
 using resp::CommandId;
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 void help(resp::ReplyWriter& w, std::initializer_list<std::string_view> lines) {
   w.array(lines.size());

@@ -106,18 +106,6 @@ std::string error_line(const std::string& log) {
   return log.substr(at + 8, end == std::string::npos ? std::string::npos : end - at - 8);
 }
 
-// Output and exit status of a command.
-std::pair<std::string, int> run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return {"popen failed", -1};
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p))
-    out.append(buf, n);
-  const int rc = pclose(p);
-  return {out, WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
-}
-
 // Offsets at which records start in a segment (after its header), read with the record parser.
 std::vector<uint64_t> record_starts(const std::string& segment) {
   const std::string data = slurp(segment);
@@ -353,7 +341,7 @@ TEST_F(Corruption, EveryDamageIsRecoveredWholeOrRefusedByFileAndOffset) {
           << out;
       EXPECT_NE(out.find("offset"), std::string::npos) << "the message names no offset:\n" << out;
       // cairn-data says the same offline.
-      auto [report, rc] = run(std::string(CAIRN_DATA_BINARY) + " inspect " + data);
+      auto [report, rc] = run_command(std::string(CAIRN_DATA_BINARY) + " inspect " + data);
       EXPECT_EQ(rc, 1) << report;
       EXPECT_NE(report.find(damaged), std::string::npos) << report;
       std::printf("%s: refused: %s\n", describe(c).c_str(), error_line(out).c_str());

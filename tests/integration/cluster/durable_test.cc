@@ -88,18 +88,6 @@ TEST(Durable, ASingleNodeKeepsItsDataAcrossKill) {
   ASSERT_NO_FATAL_FAILURE(expect_keys(*c, "k", 200));
 }
 
-// Output and exit status of a command.
-std::pair<std::string, int> run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return {"popen failed", -1};
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p))
-    out.append(buf, n);
-  const int rc = pclose(p);
-  return {out, WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
-}
-
 // A damaged byte in the log (not a torn tail) is never repaired by dropping data: the node
 // refuses to start, its message names the file and offset, and cairn-data says the same offline.
 // Fails if recovery truncates at the first bad record wherever it is (tried: every kDamaged
@@ -123,7 +111,8 @@ TEST(Durable, ADamagedLogRefusesToStartNamingFileAndOffset) {
     c = static_cast<char>(c ^ 0x40);
     f.write(&c, 1);
   }
-  auto [report, rc] = run(std::string(CAIRN_DATA_BINARY) + " inspect " + cluster.data_dir(1));
+  auto [report, rc] =
+      run_command(std::string(CAIRN_DATA_BINARY) + " inspect " + cluster.data_dir(1));
   EXPECT_EQ(rc, 1) << report;
   EXPECT_NE(report.find(segment), std::string::npos) << report;
   EXPECT_NE(report.find("offset"), std::string::npos) << report;

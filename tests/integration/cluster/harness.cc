@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -343,6 +344,17 @@ void expect_keys(client::Client& c, const std::string& prefix, int n) {
     ASSERT_TRUE(v->has_value()) << prefix << i << " was acknowledged and is lost";
     EXPECT_EQ(**v, "v" + std::to_string(i));
   }
+}
+
+std::pair<std::string, int> run_command(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) return {"popen failed", -1};
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p))
+    out.append(buf, n);
+  const int rc = pclose(p);
+  return {out, WIFEXITED(rc) ? WEXITSTATUS(rc) : -1};
 }
 
 }  // namespace cairn::itest

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "client/client.h"
@@ -151,6 +152,9 @@ std::string write_and_read_through(LocalCluster& cluster, uint64_t id, const std
 void write_keys(client::Client& c, const std::string& prefix, int n);
 // Every key prefix0..prefix{n-1} reads back with its value through a linearizable read.
 void expect_keys(client::Client& c, const std::string& prefix, int n);
+
+// Output (stdout and stderr) and exit status of a shell command; -1 if it did not exit normally.
+std::pair<std::string, int> run_command(const std::string& cmd);
 
 // The cairn-server binary under test (set from the command line by main()).
 const std::string& server_binary();
