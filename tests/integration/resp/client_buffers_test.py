@@ -295,8 +295,14 @@ def idle(server, problems):
         per = grown / conns
         print("idle: %d connections: resident memory grew %.1f MB (%.1f KB each)" %
               (conns, grown / 1e6, per / 1e3))
-        if per > 16 * 1024:
-            problems.append("idle: %.0f bytes per idle connection (bound 16 KiB)" % per)
+        # Under ThreadSanitizer (scripts/test.sh tsan sets TSAN_OPTIONS) resident memory also
+        # holds the shadow memory TSan keeps for every byte the server touches, several times
+        # the bytes themselves (an idle connection measured 44 KB there, 8 KB without): the
+        # bound is scaled so the test still fails on a kept 64 KiB read buffer per connection.
+        bound = 16 * 1024 * (4 if "TSAN_OPTIONS" in os.environ else 1)
+        if per > bound:
+            problems.append("idle: %.0f bytes per idle connection (bound %d KiB)"
+                            % (per, bound // 1024))
         if cairn_proc.resp_command(port, "PING") != b"+PONG\r\n":
             problems.append("idle: another client was not served")
     finally:
