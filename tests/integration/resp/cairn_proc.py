@@ -58,6 +58,15 @@ def info_fields(port, section="replication"):
     return fields
 
 
+
+def rss_bytes(pid):
+    """Resident memory of process `pid`, from /proc."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS for %d" % pid)
+
 class Node:
     # Short ticks keep start-up and shutdown quick; the election timeout (1-2 s) is long because
     # these tests are about the Redis protocol, not elections: on a loaded machine under

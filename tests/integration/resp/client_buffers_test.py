@@ -35,14 +35,6 @@ import cairn_proc  # noqa: E402
 MIB = 1 << 20
 
 
-def rss_bytes(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS for %d" % pid)
-
-
 def stat(port, field, section="stats"):
     return int(cairn_proc.info_fields(port, section)[field])
 
@@ -90,7 +82,7 @@ def burst(server, problems):
         node = cluster.nodes[0]
         port, pid = node.resp_port, node.proc.pid
         value = set_big(port, MIB)
-        before = rss_bytes(pid)
+        before = cairn_proc.rss_bytes(pid)
         inbound = stat(port, "total_net_input_bytes")
         packet = b"GET big\r\n" * gets
         s = slow_reader(port)
@@ -102,7 +94,7 @@ def burst(server, problems):
         for _ in range(20):
             if cairn_proc.resp_command(port, "PING", timeout=30) != b"+PONG\r\n":
                 problems.append("burst: another client's PING was not answered")
-            peak = max(peak, rss_bytes(pid))
+            peak = max(peak, cairn_proc.rss_bytes(pid))
         got = cairn_proc.resp_command(port, "GET", "big", timeout=30)
         if got != b"$%d\r\n%s\r\n" % (len(value), value):
             problems.append("burst: another client's GET got %d bytes" % len(got))
@@ -270,7 +262,7 @@ def idle(server, problems):
         # INFO's own connection is the one left.
         wait_for("the warm-up connections to close",
                  lambda: stat(port, "connected_clients", "clients") == 1)
-        before = rss_bytes(pid)
+        before = cairn_proc.rss_bytes(pid)
         for i in range(conns):
             s = socket.create_connection(("127.0.0.1", port), timeout=30)
             # Each asks once, so every connection has been through the read and write paths:
@@ -291,7 +283,7 @@ def idle(server, problems):
             socks.append(s)
         if stat(port, "connected_clients", "clients") < conns:
             problems.append("idle: not all connections are open")
-        grown = rss_bytes(pid) - before
+        grown = cairn_proc.rss_bytes(pid) - before
         per = grown / conns
         print("idle: %d connections: resident memory grew %.1f MB (%.1f KB each)" %
               (conns, grown / 1e6, per / 1e3))

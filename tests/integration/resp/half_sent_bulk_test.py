@@ -21,14 +21,6 @@ CONNECTIONS = 300
 BOUND_PER_CONNECTION = 1 << 20
 
 
-def rss_bytes(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS for %d" % pid)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
@@ -41,7 +33,7 @@ def main():
         port = cluster.nodes[0].resp_port
         request = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$536870912\r\nx"
         input_before = int(cairn_proc.info_fields(port, "stats")["total_net_input_bytes"])
-        before = rss_bytes(pid)
+        before = cairn_proc.rss_bytes(pid)
         for _ in range(CONNECTIONS):
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
             s.sendall(request)
@@ -59,7 +51,7 @@ def main():
             time.sleep(0.05)
         if cairn_proc.resp_command(port, "PING", timeout=10) != b"+PONG\r\n":
             problems.append("another client was not answered")
-        grown = rss_bytes(pid) - before
+        grown = cairn_proc.rss_bytes(pid) - before
         print("%d half-sent 512 MB bulks: resident memory grew %.1f MB (%.0f KB each)" %
               (CONNECTIONS, grown / 1e6, grown / CONNECTIONS / 1e3))
         if grown > CONNECTIONS * BOUND_PER_CONNECTION:
