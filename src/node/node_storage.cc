@@ -128,7 +128,7 @@ void Node::check_disk_space(bool retry) {
   spdlog::error(
       "node {}: the disk holding {} is full: {}; writes are refused (reads go on) until space is "
       "freed",
-      config_.id, config_.data_dir, wal_->reserve().error());
+      config_.id, config_.data_dir, wal_->reserve_error());
 }
 
 Outcome Node::no_space() const {

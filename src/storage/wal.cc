@@ -220,16 +220,22 @@ Status<std::string> Wal::reserve() {
   if (reserve_ready_) return {};
   const std::string path = reserve_path();
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Err{fmt::format("cannot create {}: {}", path, errno_text())};
+  if (fd < 0) {
+    reserve_error_ = fmt::format("cannot create {}: {}", path, errno_text());
+    return Err{reserve_error_};
+  }
   const bool ok = allocate(fd);
   const std::string why = ok ? std::string() : errno_text();
   ::close(fd);
   if (!ok || !reserve_supported_) {
     ::unlink(path.c_str());  // a partial allocation would only hold space nobody can use
-    if (!ok)
-      return Err{fmt::format("cannot allocate {} bytes for the next log segment in {}: {}",
-                             segment_allocation(), options_.dir, why)};
+    if (!ok) {
+      reserve_error_ = fmt::format("cannot allocate {} bytes for the next log segment in {}: {}",
+                                   segment_allocation(), options_.dir, why);
+      return Err{reserve_error_};
+    }
   }
+  reserve_error_.clear();
   reserve_ready_ = true;
   return {};
 }

@@ -98,8 +98,10 @@ class Wal {
   // succeeds again, after space was freed. On a filesystem without fallocate() there is no
   // reserve and has_reserve() stays true.
   bool has_reserve() const { return reserve_ready_; }
-  // Allocates the reserve if it is missing; an error says why (no space, most likely).
+  // Allocates the reserve if it is missing; an error says why (no space, most likely), and stays
+  // in reserve_error() until an allocation succeeds.
   Status<std::string> reserve();
+  const std::string& reserve_error() const { return reserve_error_; }
 
   raft::Index last_index() const { return last_index_; }
   size_t segment_count() const { return segments_.size(); }
@@ -135,8 +137,10 @@ class Wal {
   raft::Index last_index_ = 0;
   raft::Index snapshot_index_ = 0;
   std::string scratch_;
-  bool reserve_ready_ = false;     // the reserve file is allocated (or reservation is off)
-  bool reserve_supported_ = true;  // the filesystem supports fallocate(FALLOC_FL_KEEP_SIZE)
+  bool reserve_ready_ = false;  // the reserve file is allocated (or reservation is off)
+  bool reserve_supported_ = true;
+  std::string reserve_error_;  // why the last reserve() failed  // the filesystem supports
+                               // fallocate(FALLOC_FL_KEEP_SIZE)
 };
 
 }  // namespace cairn::storage
