@@ -3,7 +3,7 @@
 // Threading rule: apply() (and restore_snapshot, eviction_candidates, cancel_evictions) is called
 // by one apply thread at a time and takes the exclusive lock; the read methods may be called from
 // any number of threads concurrently with apply and with each other and take the shared lock
-// (writer-preferring, see rwlock.h, so readers cannot starve apply). write_snapshot may run on
+// (writer-preferring, see rwlock.h, so readers cannot starve apply). A snapshot may stream on
 // another thread while apply goes on (snapshot.h). Readers never modify the keyspace: an expired
 // key is simply invisible to them, and the apply thread reclaims it.
 //
@@ -22,6 +22,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -232,7 +233,10 @@ class Engine {
   // which is why the snapshot captures key length and expiry up front.
   mutable std::atomic<bool> snapshot_active_{false};
   mutable std::vector<Entry*> retired_;  // guarded by mu_
-  mutable std::mutex snapshot_mu_;       // one snapshot writer at a time
+  // One capture at a time: a second waits for the first to end (possibly on another thread).
+  mutable std::mutex snapshot_mu_;
+  mutable std::condition_variable snapshot_free_;
+  mutable bool snapshot_taken_ = false;  // guarded by snapshot_mu_
   int64_t clock_ms_ = 0;
   uint64_t evictions_ = 0;
   uint64_t expirations_ = 0;

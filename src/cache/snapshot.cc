@@ -294,45 +294,50 @@ class BlockReader {
 // Friend of Engine: reads and rebuilds its private state.
 class SnapshotWriter {
  public:
-  // Captures (entry, key length, expiry) for every entry under the shared lock, a pointer copy,
-  // then streams without any lock while apply continues; see Engine::snapshot_active_.
-  static Result<SnapshotInfo, SnapshotError> write(const Engine& engine, SnapshotSink& sink) {
-    const Engine& self = engine;
-    std::lock_guard one_at_a_time(self.snapshot_mu_);
-    struct View {
-      const Entry* entry;
-      int64_t expire_ms;
-      size_t key_len;
-    };
-    std::vector<View> view;
-    int64_t clock = 0;
+  // Waits for any other snapshot to end, then captures (entry, key length, expiry) for every
+  // entry under the shared lock, a pointer copy; from then on apply frees no entry and rewrites no
+  // value in place (Engine::snapshot_active_) until the capture is destroyed.
+  static void capture(const Engine& engine, SnapshotCapture& c) {
     {
-      std::shared_lock lock(self.mu_);
-      view.reserve(self.table_.size());
-      self.table_.for_each([&](const Entry* e) {
-        view.push_back({e, e->expire_ms(), e->key_len()});
-      });
-      clock = self.clock_ms_;
-      self.snapshot_active_.store(true, std::memory_order_relaxed);
+      std::unique_lock slot(engine.snapshot_mu_);
+      engine.snapshot_free_.wait(slot, [&] { return !engine.snapshot_taken_; });
+      engine.snapshot_taken_ = true;
     }
-    struct End {  // frees what apply retired meanwhile, on every path out
-      const Engine& engine;
-      ~End() {
-        std::unique_lock lock(engine.mu_);
-        engine.snapshot_active_.store(false, std::memory_order_relaxed);
-        for (Entry* e : engine.retired_)
-          entry_free(e);
-        engine.retired_ = std::vector<Entry*>();
-      }
-    } end{self};
+    std::shared_lock lock(engine.mu_);
+    c.view_.reserve(engine.table_.size());
+    engine.table_.for_each([&](const Entry* e) {
+      c.view_.push_back({e, e->expire_ms(), e->key_len()});
+    });
+    c.clock_ms_ = engine.clock_ms_;
+    engine.snapshot_active_.store(true, std::memory_order_relaxed);
+  }
+
+  // Frees what apply retired while the capture was alive, and lets the next snapshot begin.
+  static void end(const Engine& engine) {
+    {
+      std::unique_lock lock(engine.mu_);
+      engine.snapshot_active_.store(false, std::memory_order_relaxed);
+      for (Entry* e : engine.retired_)
+        entry_free(e);
+      engine.retired_ = std::vector<Entry*>();
+    }
+    {
+      std::lock_guard slot(engine.snapshot_mu_);
+      engine.snapshot_taken_ = false;
+    }
+    engine.snapshot_free_.notify_one();
+  }
+
+  // Streams a capture without any lock while apply goes on.
+  static Result<SnapshotInfo, SnapshotError> stream(const SnapshotCapture& c, SnapshotSink& sink) {
     BlockWriter out(sink);
     out.header();
-    out.append_u64(static_cast<uint64_t>(clock));
-    out.append_u64(view.size());
-    for (const View& v : view) {
+    out.append_u64(static_cast<uint64_t>(c.clock_ms_));
+    out.append_u64(c.view_.size());
+    for (const SnapshotCapture::View& v : c.view_) {
       const bool expiry = v.expire_ms != kNoExpiry;
       const char flags = expiry ? 1 : 0;
-      // The key and value bytes and value_len are immutable while the snapshot is active.
+      // The key and value bytes and value_len are immutable while the capture lives.
       const char* key = reinterpret_cast<const char*>(v.entry + 1);
       out.append(&flags, 1);
       out.append_varint(v.key_len);
@@ -342,11 +347,19 @@ class SnapshotWriter {
       out.append(key + v.key_len, v.entry->value_len);
       if (!out.ok()) break;
     }
-    out.finish(view.size());
+    out.finish(c.view_.size());
     if (!out.ok()) return fail("the sink failed while writing");
-    return SnapshotInfo{view.size(), out.raw_bytes(), out.written(), clock};
+    return SnapshotInfo{c.view_.size(), out.raw_bytes(), out.written(), c.clock_ms_};
   }
 };
+
+SnapshotCapture::SnapshotCapture(const Engine& engine) : engine_(engine) {
+  SnapshotWriter::capture(engine, *this);
+}
+
+SnapshotCapture::~SnapshotCapture() {
+  SnapshotWriter::end(engine_);
+}
 
 class SnapshotLoader {
  public:
@@ -436,7 +449,17 @@ class SnapshotLoader {
 };
 
 Result<SnapshotInfo, SnapshotError> write_snapshot(const Engine& engine, SnapshotSink& sink) {
-  return SnapshotWriter::write(engine, sink);
+  const SnapshotCapture capture(engine);
+  return SnapshotWriter::stream(capture, sink);
+}
+
+std::unique_ptr<SnapshotCapture> capture_snapshot(const Engine& engine) {
+  return std::make_unique<SnapshotCapture>(engine);
+}
+
+Result<SnapshotInfo, SnapshotError> write_captured(const SnapshotCapture& capture,
+                                                   SnapshotSink& sink) {
+  return SnapshotWriter::stream(capture, sink);
 }
 
 Result<SnapshotInfo, SnapshotError> verify_snapshot(SnapshotSource& source) {

@@ -2,11 +2,13 @@
 // source, versioned, LZ4-compressed block by block, checksummed with XXH64 per block and XXH3 over
 // the whole stream. The byte format is in docs/cache.md ("Snapshot format").
 //
-// Threading: write_snapshot may run on any thread. It holds the shared lock only to capture the
-// list of entries (a pointer copy), then streams without the lock while apply goes on: until it
-// ends, apply frees no entry and rewrites no value in place (Engine::release, block_for), so the
-// captured entries stay intact. One snapshot is written at a time. restore_snapshot verifies
-// without any lock, then loads under the exclusive lock.
+// Threading: a snapshot is a capture of the list of entries, taken under the shared lock (a
+// pointer copy), then streamed without the lock while apply goes on: until the capture is
+// destroyed, apply frees no entry and rewrites no value in place (Engine::release, block_for), so
+// the captured entries stay intact. The two steps may run on different threads: the node captures
+// between two applies (so the capture is exactly the applied state) and streams on a thread of its
+// own. One capture lives at a time; a second waits for the first to end. restore_snapshot
+// verifies without any lock, then loads under the exclusive lock.
 //
 // Memory: neither direction materializes the snapshot: the writer holds the captured list
 // (24 bytes per key), one raw and one compressed block (1 MiB each at most), and the entries apply
@@ -21,12 +23,14 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
 namespace cairn::cache {
 
 class Engine;
+struct Entry;
 
 inline constexpr char kSnapshotMagic[8] = {'C', 'A', 'I', 'R', 'N', 'S', 'N', 'P'};
 inline constexpr char kSnapshotEndMagic[8] = {'C', 'A', 'I', 'R', 'N', 'E', 'N', 'D'};
@@ -77,8 +81,38 @@ struct SnapshotInfo {
   int64_t clock_ms = 0;
 };
 
-// Streams the engine's state (entries, expiries, replicated clock) to the sink.
+// Streams the engine's state (entries, expiries, replicated clock) to the sink: a capture, then
+// write_captured.
 Result<SnapshotInfo, SnapshotError> write_snapshot(const Engine& engine, SnapshotSink& sink);
+
+// The engine's state at one moment, for write_captured. Taken on any thread (waiting while another
+// capture lives); the engine must outlive it.
+class SnapshotCapture {
+ public:
+  explicit SnapshotCapture(const Engine& engine);
+  ~SnapshotCapture();
+  SnapshotCapture(const SnapshotCapture&) = delete;
+  SnapshotCapture& operator=(const SnapshotCapture&) = delete;
+
+  size_t entries() const { return view_.size(); }
+
+ private:
+  friend class SnapshotWriter;
+  struct View {
+    const Entry* entry;
+    int64_t expire_ms;  // captured: a set_expiry may rewrite the entry's own while it streams
+    size_t key_len;
+  };
+  const Engine& engine_;
+  std::vector<View> view_;
+  int64_t clock_ms_ = 0;
+};
+
+std::unique_ptr<SnapshotCapture> capture_snapshot(const Engine& engine);
+// Streams a capture to the sink; any thread, while apply goes on. A capture may be written more
+// than once.
+Result<SnapshotInfo, SnapshotError> write_captured(const SnapshotCapture& capture,
+                                                   SnapshotSink& sink);
 
 // Checks a whole snapshot stream (format, every checksum, record structure) without loading it.
 Result<SnapshotInfo, SnapshotError> verify_snapshot(SnapshotSource& source);

@@ -165,6 +165,14 @@ Status<std::string> Node::init_raft() {
   transport_ = std::make_unique<net::RaftTransport>(tc);
   sync_transport_peers();
 
+  snapshot_builder_ = std::make_unique<SnapshotBuilder>(
+      snap_files_ ? &*snap_files_ : nullptr,
+      [this](SnapshotBuilder::Built built) {
+        asio::post(io_, [this, built = std::move(built)]() mutable {
+          on_snapshot_built(std::move(built));
+        });
+      },
+      config_.snapshot_build_started);
   SnapshotSenderOptions so;
   so.chunk_bytes = config_.snapshot_chunk_bytes;
   snapshot_sender_.emplace(

@@ -37,6 +37,7 @@
 #include "node/hard_state_file.h"
 #include "node/node_config.h"
 #include "node/outcome.h"
+#include "node/snapshot_builder.h"
 #include "node/snapshot_receiver.h"
 #include "node/snapshot_sender.h"
 #include "raft/raw_node.h"
@@ -196,8 +197,8 @@ class Node {
   // Stores `snap` as the node's newest snapshot (file, then its mark in the log).
   // `file_saved`: the file is written already, only its mark is missing.
   void persist_snapshot(const raft::Snapshot& snap, bool replaces_log, bool file_saved = false);
-  // Writes `snap` (of the applied state) to disk unless it is there already, and releases the log
-  // behind it. A snapshot that does not fit is skipped (the log is kept).
+  // Marks `snap`, whose file the builder wrote, as the newest snapshot on disk (unless a newer one
+  // is), and releases the log and snapshot files behind it.
   void store_on_disk(const raft::Snapshot& snap);
   // Out of space (docs/storage.md): notices when the log's reserve is gone, and tries to get it
   // back (`retry`) once space may have been freed.
@@ -217,10 +218,17 @@ class Node {
   void make_room_for(uint64_t incoming);
   // Forgets the estimates of writes applied through applied_ (or all, on losing leadership).
   void release_unapplied_writes(bool all);
+  // Starts a snapshot when a follower needs one or the log is due for compaction (on disk the log
+  // is released only behind a durable snapshot); compacts the log in memory.
   void maybe_snapshot();
-  // A snapshot of the applied state: the one storage holds if it is of that state and still has
-  // its data, else a new one. Held by storage, which may drop its data later (release).
-  const raft::Snapshot& snapshot_of_applied();
+  // Captures the applied state and hands it to the builder's thread (snapshot_builder.h).
+  void start_snapshot();
+  // Back on the node thread: keeps the built snapshot in storage for followers, marks its file
+  // in the log and releases the log behind it.
+  void on_snapshot_built(SnapshotBuilder::Built built);
+  // Drops the in-memory log behind applied_, but for a bounded tail.
+  void compact_log();
+  // The bootstrap snapshot's data (built on the calling thread: the state is empty).
   std::string snapshot_data() const;
   Status<std::string> restore_snapshot(const raft::Snapshot& snap);
   void check_transfer();
@@ -252,6 +260,9 @@ class Node {
   asio::steady_timer tick_timer_;
   std::thread thread_;
   std::thread join_thread_;
+  // After io_ (its results are posted there) and the engine and files it reads: destroyed, and
+  // its thread joined, before them.
+  std::unique_ptr<SnapshotBuilder> snapshot_builder_;
 
   // Node thread only.
   bool process_scheduled_ = false;
@@ -284,6 +295,7 @@ class Node {
   // a leader are not taken, until space comes back (check_disk_space).
   bool disk_full_ = false;
   raft::Index last_snapshot_index_ = 0;  // of the snapshot storage holds
+  bool snapshot_wanted_ = false;         // a follower needs one: build it and keep its data
   raft::Index disk_snapshot_index_ = 0;  // of the newest snapshot file
   raft::Index last_compact_index_ = 0;
   uint64_t applied_bytes_since_compact_ = 0;

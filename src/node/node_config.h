@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -48,9 +49,10 @@ struct NodeConfig {
   size_t max_batch_bytes = 1 << 20;
   // Requests waiting for the log (queued or proposed, unapplied) before new ones get "busy".
   size_t max_pending = 100'000;
-  // Compact the log (the log is in memory) once this many entries, or this many bytes of them,
-  // are applied past the last compaction. A snapshot of the state is built only when a follower
-  // needs one (it lags behind the compacted log, or joins).
+  // Compact the log once this many entries, or this many bytes of them, are applied past the last
+  // compaction. With the log in memory a snapshot of the state is built only when a follower
+  // needs one (it lags behind the compacted log, or joins); on disk one is built first, and the
+  // log released behind it. Either way on a thread of its own (snapshot_builder.h).
   uint64_t snapshot_entries = 100'000;
   uint64_t compact_bytes = 64u << 20;
   // Entries kept behind a compaction so slightly lagging followers still catch up from the log
@@ -63,6 +65,10 @@ struct NodeConfig {
   std::chrono::milliseconds clock_tick{500};
 
   cache::Config cache;
+
+  // Testing knob, unset in production: called on the snapshot builder's thread once it holds the
+  // capture, before it streams. Tests hold a build there to show the node goes on meanwhile.
+  std::function<void()> snapshot_build_started;
 };
 
 }  // namespace cairn::node

@@ -293,10 +293,10 @@ std::string Node::snapshot_data() const {
   std::string out;
   book_.encode(out);
   cache::StringSink sink;
+  sink.out = std::move(out);  // the engine's stream follows the address book, without a copy
   auto info = cache::write_snapshot(*engine_, sink);
   CAIRN_CHECK(info.ok());  // a string sink cannot fail
-  out += sink.out;
-  return out;
+  return std::move(sink.out);
 }
 
 Status<std::string> Node::restore_snapshot(const raft::Snapshot& snap) {
@@ -314,6 +314,8 @@ Status<std::string> Node::restore_snapshot(const raft::Snapshot& snap) {
   last_compact_index_ = applied_;
   applied_bytes_since_compact_ = 0;
   drop_proposals_through(applied_);
+  // A snapshot being built of the state this replaces would be of no use (none at start-up).
+  if (snapshot_builder_) snapshot_builder_->cancel();
   sync_transport_peers();
   persist_members();
   spdlog::info("node {}: installed snapshot at index {} ({} keys)", config_.id, applied_,
@@ -321,40 +323,78 @@ Status<std::string> Node::restore_snapshot(const raft::Snapshot& snap) {
   return {};
 }
 
-const raft::Snapshot& Node::snapshot_of_applied() {
-  if (applied_ > last_snapshot_index_ || storage_.snapshot_data_released()) {
-    const auto started = Clock::now();
-    auto snap = storage_.create_snapshot(applied_, &conf_state_, snapshot_data());
-    // Storage's snapshot is never past applied_ (one installed from a leader is applied at
-    // once), and one at applied_ itself is rebuilt only once its data was released.
-    CAIRN_CHECK(snap.ok());
-    last_snapshot_index_ = applied_;
-    spdlog::info(
-        "node {}: snapshot at index {} ({} bytes) in {} ms", config_.id, applied_,
-        (*snap)->data().size(),
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+void Node::maybe_snapshot() {
+  // A follower needs a snapshot newer than the compacted log: storage answered "temporarily
+  // unavailable", and Raft asks again on its next round, when one may be ready.
+  if (storage_.take_snapshot_request()) snapshot_wanted_ = true;
+  const bool log_full = applied_ >= last_compact_index_ + config_.snapshot_entries ||
+                        applied_bytes_since_compact_ >= config_.compact_bytes;
+  // One build at a time, and no compaction meanwhile: the log must still reach back to the
+  // snapshot being built. Its end brings the node back here.
+  if (snapshot_builder_->busy()) return;
+  // On disk the log is only released behind a durable snapshot, so one is built first; in memory
+  // the log is compacted by count or bytes without one (a follower that needs one asks).
+  if (snapshot_wanted_ || (log_full && wal_ && applied_ > disk_snapshot_index_)) {
+    start_snapshot();
+    return;
   }
-  return storage_.stored_snapshot();
+  if (log_full) compact_log();
 }
 
-void Node::maybe_snapshot() {
-  // A follower needs a snapshot newer than the compacted log: build one of the applied state.
-  // Raft retries sending it on the next round (MemStorage answered "temporarily unavailable").
-  if (storage_.take_snapshot_request()) {
-    const raft::Snapshot& snap = snapshot_of_applied();
-    if (wal_) store_on_disk(snap);  // built anyway: the log behind it can go
+void Node::start_snapshot() {
+  SnapshotBuilder::Job job;
+  job.meta.set_index(applied_);
+  job.meta.set_term(applied_term_);
+  *job.meta.mutable_conf_state() = conf_state_;
+  book_.encode(job.prefix);
+  // Between two applies: the capture is exactly the state at applied_.
+  job.capture = cache::capture_snapshot(*engine_);
+  snapshot_builder_->start(std::move(job));
+}
+
+void Node::on_snapshot_built(SnapshotBuilder::Built built) {
+  snapshot_builder_->finished();
+  raft::Snapshot& snap = built.snapshot;
+  const raft::Index index = snap.metadata().index();
+  // Of no use any more if it was cancelled, or a leader's snapshot was installed meanwhile.
+  const bool stale = built.cancelled || index < storage_.stored_snapshot().metadata().index() ||
+                     index < storage_.first_index() - 1;
+  const raft::Snapshot* held = nullptr;
+  if (!stale) {
+    auto created = storage_.create_snapshot(index, &snap.metadata().conf_state(),
+                                            std::move(*snap.mutable_data()));
+    if (created.ok()) held = *created;
   }
-  // The log is compacted by count or bytes without a snapshot: it costs a move of the tail. On
-  // disk the log is only released behind a durable snapshot, so one is written first.
-  if (applied_ < last_compact_index_ + config_.snapshot_entries &&
-      applied_bytes_since_compact_ < config_.compact_bytes)
+  if (held == nullptr) {
+    if (built.on_disk) (void)snap_files_->remove_older();  // a newer snapshot is on disk
+    spdlog::info("node {}: snapshot at index {} dropped: {}", config_.id, index,
+                 built.cancelled ? "cancelled" : "a newer one is in place");
+    kick();
     return;
-  if (wal_ && applied_ > disk_snapshot_index_) {
-    store_on_disk(snapshot_of_applied());
-    // Its data is the size of the cache: not kept in memory for a follower that may never
-    // need it (one is built again on demand).
+  }
+  last_snapshot_index_ = index;
+  spdlog::info("node {}: snapshot at index {} ({} bytes) built in {} ms, {}", config_.id, index,
+               held->data().size(), built.took.count(),
+               built.on_disk ? "on disk" : (wal_ ? "not on disk" : "in memory"));
+  if (!built.error.empty()) {
+    // A snapshot that does not fit on the disk costs nothing but the log it would have released:
+    // the log behind it stays, and the next compaction tries again.
+    spdlog::error("node {}: cannot write a snapshot at index {}: {}; the log is kept", config_.id,
+                  index, built.error);
+  }
+  if (built.on_disk) store_on_disk(*held);
+  if (snapshot_wanted_) {
+    snapshot_wanted_ = false;  // kept for Raft to send: the sender takes it, storage drops it
+  } else {
+    // Built to release the log: its data is the size of the cache, not kept in memory for a
+    // follower that may never need it (one is built again on demand).
     storage_.release_snapshot_data();
   }
+  if (built.on_disk) compact_log();
+  kick();
+}
+
+void Node::compact_log() {
   // The tail kept behind is bounded in entries and in bytes: under load one entry is a batch of up
   // to a MiB, and a thousand of them would keep most of the log.
   raft::Index keep_from =

@@ -139,15 +139,9 @@ Outcome Node::no_space() const {
 }
 
 void Node::store_on_disk(const raft::Snapshot& snap) {
-  const raft::Index index = snap.metadata().index();
-  if (index <= disk_snapshot_index_) return;  // on disk already
-  // A snapshot that does not fit on the disk costs nothing but the log it would have released:
-  // the log behind it stays, and the next compaction tries again.
-  if (auto st = snap_files_->save(snap); !st.ok()) {
-    spdlog::error("node {}: cannot write a snapshot at index {}: {}; the log is kept", config_.id,
-                  index, st.error());
-    return;
-  }
+  // The file is written and synced (SnapshotBuilder): its mark in the log makes the log behind
+  // it releasable.
+  if (snap.metadata().index() <= disk_snapshot_index_) return;
   persist_snapshot(snap, false, true);
   auto released = wal_->release();
   if (!released.ok()) stop_on_disk_error(config_.id, released.error());

@@ -12,7 +12,9 @@
 // file (never a silent fall-back to an older one: the log behind the newest may be gone). Stray
 // `.tmp` files are what a crash mid-write leaves: removed at open.
 //
-// Threading: not synchronized; one owner.
+// Threading: not synchronized; one owner, except that save() may run on another thread (the
+// node's snapshot builder) while the owner calls the rest: it writes only its own `.tmp`, which
+// list() does not show, and a final name appears whole, by rename.
 #pragma once
 
 #include <optional>
