@@ -143,6 +143,8 @@ Status<std::string> Node::init_raft() {
   // Raft: the node forwards writes itself (forward()) and must know where each one went, or it
   // would wait for the write at an index the new leader fills with another entry.
   rc.disable_proposal_forwarding = true;
+  // The log syncer's thread makes the log durable: the leader's own entries count once it says.
+  rc.async_persist = syncer_ != nullptr;
   auto raw = raft::RawNode::create(rc, &storage_);
   if (!raw.ok()) return Err{std::string(raft::to_string(raw.error()))};
   raw_ = std::move(*raw);
@@ -295,12 +297,18 @@ void Node::handle_ready() {
   raft::Ready rd = raw_->ready();
   if (rd.soft_state) on_soft_state(*rd.soft_state);
   raft::Index applied_early = rd.committed_first - 1;
+  uint64_t hold_for = 0;  // with the log syncer: the sync this Ready's messages wait for
+  const raft::Index last_new = rd.entries.empty() ? 0 : rd.entries.back().index();
+  const raft::Term last_new_term = rd.entries.empty() ? 0 : rd.entries.back().term();
   if (wal_) {
     // A leader's appends may leave before its own copy is durable (thesis §10.2.1), so the
-    // followers' writes overlap the leader's: the leader still counts toward no commit before
-    // its sync returns, since acknowledgements are only stepped after this Ready is handled.
-    // Everything else (votes, acknowledgements) waits for the sync.
+    // followers' writes overlap the leader's: the leader counts toward no commit before its
+    // sync returns (with the log syncer, Raft counts it only when told; without, acknowledgements
+    // are only stepped after this Ready is handled). Everything else (votes, acknowledgements)
+    // waits for the sync.
     send_messages(rd.messages, Which::kAppends);
+  }
+  if (wal_ && !syncer_) {
     // Committed entries that storage already holds (written and synced with an earlier Ready)
     // are applied, and their clients answered, before this Ready's own entries are synced: they
     // need not wait for the next batch's fdatasync, so an answer costs one sync, not two. Entries
@@ -317,6 +325,10 @@ void Node::handle_ready() {
       }
     }
     persist_ready(rd);
+  } else if (wal_) {
+    // The sync happens on the log syncer's thread: committed entries are applied below without
+    // waiting for it (they are durable on a majority already), the rest waits in held_.
+    hold_for = persist_ready_async(rd);
   }
   if (rd.snapshot) {
     // Install before anything else: the entries and commit of this Ready follow it.
@@ -337,7 +349,14 @@ void Node::handle_ready() {
   // Our log and vote are safe (in memory, term and vote on disk; with config.durable the whole
   // Ready synced): messages may now go out. (With the log in memory the append costs less than
   // the send, so sending appends first would gain nothing.)
-  send_messages(rd.messages, wal_ ? Which::kAllButAppends : Which::kAll);
+  if (hold_for != 0) {
+    Held h{hold_for, {}, last_new, last_new_term};
+    for (auto& m : rd.messages)
+      if (m.msg_type() != eraftpb::MsgAppend) h.messages.push_back(std::move(m));
+    held_.push_back(std::move(h));
+  } else {
+    send_messages(rd.messages, wal_ ? Which::kAllButAppends : Which::kAll);
+  }
   apply_entries(rd.committed_entries);
   // Lent entries are read where storage holds them (the entries above were appended first).
   for (raft::Index i = applied_early + 1; i <= rd.committed_last; ++i) {

@@ -35,6 +35,7 @@
 #include "node/address_book.h"
 #include "node/command_mapping.h"
 #include "node/hard_state_file.h"
+#include "node/log_syncer.h"
 #include "node/node_config.h"
 #include "node/outcome.h"
 #include "node/snapshot_builder.h"
@@ -194,6 +195,15 @@ class Node {
   // Writes a Ready's snapshot, entries and hard state, and syncs them when Raft requires it,
   // before any of its messages leave. A failed write or sync stops the process.
   void persist_ready(const raft::Ready& rd);
+  // Writes a Ready's snapshot (synced), entries and hard state; true when Raft needs them synced.
+  bool write_ready(const raft::Ready& rd);
+  // With the log syncer (--fsync always): writes the Ready's records and asks the syncer to make
+  // them durable, without waiting. Returns the ticket of the sync its messages must wait for
+  // (0: none pending).
+  uint64_t persist_ready_async(const raft::Ready& rd);
+  // Back on the node thread: every sync up to `ticket` is done. Tells Raft the leader's entries
+  // are durable and sends the messages that waited.
+  void on_synced(uint64_t ticket);
   // Stores `snap` as the node's newest snapshot (file, then its mark in the log).
   // `file_saved`: the file is written already, only its mark is missing.
   void persist_snapshot(const raft::Snapshot& snap, bool replaces_log, bool file_saved = false);
@@ -263,6 +273,7 @@ class Node {
   // After io_ (its results are posted there) and the engine and files it reads: destroyed, and
   // its thread joined, before them.
   std::unique_ptr<SnapshotBuilder> snapshot_builder_;
+  std::unique_ptr<LogSyncer> syncer_;  // config.durable and config.fsync only
 
   // Node thread only.
   bool process_scheduled_ = false;
@@ -296,6 +307,16 @@ class Node {
   bool disk_full_ = false;
   raft::Index last_snapshot_index_ = 0;  // of the snapshot storage holds
   bool snapshot_wanted_ = false;         // a follower needs one: build it and keep its data
+  // With the log syncer: what each Ready left waiting for its sync, in order.
+  struct Held {
+    uint64_t ticket = 0;
+    std::vector<raft::Message> messages;
+    raft::Index last_index = 0;  // the Ready's last new entry (0: none), for Raft once durable
+    raft::Term last_term = 0;
+  };
+  std::deque<Held> held_;
+  uint64_t sync_requested_ = 0;          // the last ticket asked of the syncer
+  uint64_t synced_ = 0;                  // the last ticket it reported
   raft::Index disk_snapshot_index_ = 0;  // of the newest snapshot file
   raft::Index last_compact_index_ = 0;
   uint64_t applied_bytes_since_compact_ = 0;

@@ -69,6 +69,8 @@ struct NodeConfig {
   // Testing knob, unset in production: called on the snapshot builder's thread once it holds the
   // capture, before it streams. Tests hold a build there to show the node goes on meanwhile.
   std::function<void()> snapshot_build_started;
+  // Testing knob, unset in production: called on the log syncer's thread before each sync.
+  std::function<void()> log_sync_started;
 };
 
 }  // namespace cairn::node

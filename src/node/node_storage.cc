@@ -3,6 +3,8 @@
 // behind can be released. Node thread only (and create(), before the thread starts).
 #include <spdlog/spdlog.h>
 
+#include <asio/post.hpp>
+
 #include <filesystem>
 
 #include "net/client_errors.h"
@@ -32,6 +34,12 @@ Status<std::string> Node::open_disk(raft::HardState* hs, bool* restored) {
       storage::WalOptions{wal_dir, config_.wal_segment_bytes, config_.fsync}, &log);
   if (!wal.ok()) return Err{wal.error()};
   wal_ = std::move(*wal);
+  if (config_.fsync) {
+    syncer_ = std::make_unique<LogSyncer>(
+        [this](uint64_t ticket) { asio::post(io_, [this, ticket] { on_synced(ticket); }); },
+        [id = config_.id](const std::string& error) { stop_on_disk_error(id, error); },
+        config_.log_sync_started);
+  }
   warnings.insert(warnings.end(), log.warnings.begin(), log.warnings.end());
   for (const auto& w : warnings)
     spdlog::warn("node {}: {}", config_.id, w);
@@ -96,7 +104,8 @@ void Node::persist_snapshot(const raft::Snapshot& snap, bool replaces_log, bool 
   disk_snapshot_index_ = std::max(disk_snapshot_index_, snap.metadata().index());
 }
 
-void Node::persist_ready(const raft::Ready& rd) {
+bool Node::write_ready(const raft::Ready& rd) {
+  // A snapshot from the leader is rare and replaces the log: written and synced at once.
   if (rd.snapshot) persist_snapshot(*rd.snapshot, true);
   bool wrote = false;
   if (!rd.entries.empty()) {
@@ -108,12 +117,38 @@ void Node::persist_ready(const raft::Ready& rd) {
       stop_on_disk_error(config_.id, st.error());
     wrote = true;
   }
+  if (!disk_full_ && !wal_->has_reserve()) check_disk_space(false);
   // One sync for the whole Ready (group commit), and only when Raft needs it: new entries, a new
   // term or vote. A commit index that moved may be lost; it is learned again from the leader.
-  if (wrote && rd.must_sync) {
+  return wrote && rd.must_sync;
+}
+
+void Node::persist_ready(const raft::Ready& rd) {
+  if (write_ready(rd)) {
     if (auto st = wal_->sync(); !st.ok()) stop_on_disk_error(config_.id, st.error());
   }
-  if (!disk_full_ && !wal_->has_reserve()) check_disk_space(false);
+}
+
+uint64_t Node::persist_ready_async(const raft::Ready& rd) {
+  if (write_ready(rd)) {
+    auto target = wal_->take_sync_target();
+    if (!target.ok()) stop_on_disk_error(config_.id, target.error());
+    sync_requested_ = syncer_->request(std::move(*target));
+  }
+  // A Ready that needs no sync of its own still waits for one under way: its messages may
+  // depend on what that sync covers (an acknowledgement of entries already written, say).
+  return sync_requested_ > synced_ ? sync_requested_ : 0;
+}
+
+void Node::on_synced(uint64_t ticket) {
+  synced_ = std::max(synced_, ticket);
+  while (!held_.empty() && held_.front().ticket <= synced_) {
+    Held h = std::move(held_.front());
+    held_.pop_front();
+    if (h.last_index != 0) raw_->persisted(h.last_index, h.last_term);
+    send_messages(h.messages, Which::kAll);
+  }
+  kick();
 }
 
 void Node::check_disk_space(bool retry) {

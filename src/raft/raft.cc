@@ -34,6 +34,7 @@ Raft::Raft(const Config& c, const Storage* storage)
       check_quorum_(c.check_quorum),
       pre_vote_(c.pre_vote),
       disable_proposal_forwarding_(c.disable_proposal_forwarding),
+      async_persist_(c.async_persist),
       max_msg_size_(c.max_size_per_msg),
       max_uncommitted_size_(c.max_uncommitted_entries_size),
       rng_(mix64(c.seed ^ mix64(c.id))) {

@@ -44,6 +44,10 @@ class Raft {
   // The caller applied everything up to `index` (called from RawNode::advance).
   void applied_to(Index index);
   void reduce_uncommitted_size(std::uint64_t bytes);
+  // With Config::async_persist: the log up to `index`, whose entry there has term `term`, is
+  // durable here. A leader counts it toward commitment (and tells the followers if the commit
+  // index moved); an entry since overwritten (another term at that index) is ignored.
+  void persisted(Index index, Term term);
 
   // Read access for RawNode, tests and the simulator's invariant checks.
   NodeId id() const { return id_; }
@@ -186,6 +190,7 @@ class Raft {
   bool check_quorum_;
   bool pre_vote_;
   bool disable_proposal_forwarding_;
+  bool async_persist_;
   std::uint64_t max_msg_size_;
   std::uint64_t max_uncommitted_size_;
   std::uint64_t rng_;  // splitmix64 state: deterministic per (seed, id)

@@ -28,11 +28,25 @@ bool Raft::append_entry(std::vector<Entry> es) {
   }
   if (!increase_uncommitted_size(es)) return false;
   li = log_.append(std::move(es));
-  // The leader's own entries count toward commitment: they are persisted before any message
-  // carrying them leaves (the Ready contract), §10.2.1.
-  trk_.get(id_)->maybe_update(li);
-  maybe_commit();
+  // The leader's own entries count toward commitment once durable (§10.2.1): with the classic
+  // contract they are synced before the next Ready, so at once; with async_persist when the
+  // owner says so (persisted()).
+  if (!async_persist_) {
+    trk_.get(id_)->maybe_update(li);
+    maybe_commit();
+  }
   return true;
+}
+
+void Raft::persisted(Index index, Term term) {
+  if (role_ != Role::kLeader || !log_.match_term(index, term)) return;
+  Progress* self = trk_.get(id_);
+  if (self == nullptr || !self->maybe_update(index)) return;
+  // As for a follower's acknowledgement: a commit index that moved is spread at once.
+  if (maybe_commit()) {
+    release_pending_read_index_messages();
+    bcast_append();
+  }
 }
 
 bool Raft::maybe_commit() {

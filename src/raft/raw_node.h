@@ -88,6 +88,8 @@ class RawNode {
   // Asks the leader to hand leadership to `transferee` (§3.10).
   RStatus transfer_leader(NodeId transferee);
   void report_unreachable(NodeId id);
+  // With Config::async_persist: the log through `index` (whose entry has term `term`) is synced.
+  void persisted(Index index, Term term) { raft_.persisted(index, term); }
   void report_snapshot(NodeId id, bool success);
 
   bool has_ready() const;

@@ -130,6 +130,12 @@ struct Config {
   bool pre_vote = false;
   ReadOnlyOption read_only_option = ReadOnlyOption::kSafe;
   bool disable_proposal_forwarding = false;
+  // The owner syncs its log off the Raft thread (etcd-raft's AsyncStorageWrites): the leader's
+  // own entries count toward commitment only once the owner reports them durable
+  // (RawNode::persisted), not when they are appended. Off: they count at once, and the owner
+  // must sync each Ready before its messages leave and before the next Ready (the classic
+  // contract, raw_node.h).
+  bool async_persist = false;
   std::uint64_t seed = 0;  // seeds the election-timeout randomness (mixed with id)
 
   RStatus validate() const {

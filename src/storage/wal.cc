@@ -339,6 +339,28 @@ Status<std::string> Wal::sync() {
   return {};
 }
 
+Result<Wal::SyncTarget, std::string> Wal::take_sync_target() {
+  SyncTarget t;
+  t.fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+  if (t.fd < 0)
+    return Err{fmt::format("cannot duplicate the descriptor of {}: {}", segments_.back().path,
+                           errno_text())};
+  t.path = segments_.back().path;
+  if (dir_dirty_) t.dir = options_.dir;
+  dir_dirty_ = false;
+  unsynced_ = 0;
+  return t;
+}
+
+Status<std::string> Wal::sync_target(SyncTarget target) {
+  const bool ok = ::fdatasync(target.fd) == 0;
+  const std::string err = ok ? std::string() : errno_text();
+  ::close(target.fd);
+  if (!ok) return Err{fmt::format("cannot sync {}: {}", target.path, err)};
+  if (!target.dir.empty()) return sync_dir(target.dir);
+  return {};
+}
+
 Result<size_t, std::string> Wal::release() {
   size_t removed = 0;
   while (segments_.size() > 1 && segments_.front().max_entry <= snapshot_index_) {

@@ -24,7 +24,8 @@
 // checksum, an unknown type, a missing segment, an entry that leaves a gap - is an error naming
 // the file and offset, and nothing is truncated: committed data is never dropped silently.
 //
-// Threading: not synchronized; one owner (the node thread) makes every call.
+// Threading: not synchronized; one owner (the node thread) makes every call, but for
+// sync_target(), which works on a SyncTarget alone.
 #pragma once
 
 #include <cstdint>
@@ -86,6 +87,19 @@ class Wal {
   // Makes everything appended so far durable (fdatasync; fsync of the directory after a new
   // segment was created). An error means the data may not be on disk: the caller must stop.
   Status<std::string> sync();
+  // Syncing on another thread (the node's LogSyncer): take_sync_target() says what sync() would
+  // make durable now - a duplicate of the current segment's descriptor, and whether the directory
+  // changed - and counts it as handed over; sync_target() then syncs it on any thread, and closes
+  // the descriptor. A segment left behind by a roll is synced by the roll itself, so the current
+  // one is all a target needs.
+  struct SyncTarget {
+    int fd = -1;
+    std::string path;  // for error messages
+    std::string dir;   // set when the directory must be synced too
+  };
+  Result<SyncTarget, std::string> take_sync_target();
+  static Status<std::string> sync_target(SyncTarget target);
+
   // Deletes the segments (never the current one) whose entries all lie at or below the last
   // snapshot mark. Returns how many were deleted.
   Result<size_t, std::string> release();

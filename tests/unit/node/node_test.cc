@@ -325,6 +325,72 @@ TEST(NodeSnapshot, IsBuiltOnAThreadOfItsOwnWhileWritesGoOn) {
   std::filesystem::remove_all(dir);
 }
 
+// With --fsync always the log is synced on a thread of its own, and a leader counts its own
+// entries toward commitment only once that sync returns: a single node, whose own copy is its
+// quorum, must not apply or answer a write whose sync is held back, and answers it once the sync
+// is let go. (Counted at append, as before the log syncer, the write would be answered at once.)
+TEST(NodeLogSync, ASingleNodeAnswersAWriteOnlyOnceItsSyncReturns) {
+  const std::string dir = temp_dir();
+  NodeConfig c = test_config(dir);
+  c.durable = true;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hold = false;
+  bool held = false;
+  c.log_sync_started = [&] {
+    std::unique_lock lock(mu);
+    if (!hold) return;
+    held = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return !hold; });
+  };
+  auto n = Node::create(c);
+  ASSERT_TRUE(n.ok()) << n.error();
+  Node& node = **n;
+  struct Release {  // before the node is destroyed, on every way out of the test
+    std::mutex& mu;
+    std::condition_variable& cv;
+    bool& hold;
+    void operator()() {
+      std::lock_guard lock(mu);
+      hold = false;
+      cv.notify_all();
+    }
+    ~Release() { (*this)(); }
+  } release{mu, cv, hold};
+  node.start();
+  auto put = [&](const std::string& key) {
+    auto p = std::make_shared<std::promise<Outcome>>();
+    node.execute(cache::Put{key, "v", cache::PutCondition::kAlways, false, {}},
+                 [p](Outcome o) { p->set_value(std::move(o)); });
+    return p->get_future();
+  };
+  auto first = put("before");  // a leader, and its no-op committed
+  ASSERT_EQ(first.wait_for(10s), std::future_status::ready);
+  ASSERT_TRUE(first.get().ok());
+  {
+    std::lock_guard lock(mu);
+    hold = true;
+  }
+  auto answer = put("k");
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return held; })) << "no sync was started";
+  }
+  // The write is in the log (its sync started after it was written) but not durable: a few turns
+  // of the node's loop must neither apply nor answer it.
+  for (int turn = 0; turn < 20; ++turn)
+    (void)on_node_thread(node, [] { return 0; });
+  EXPECT_NE(answer.wait_for(0s), std::future_status::ready);
+  EXPECT_EQ(node.engine().get("k"), std::nullopt);
+  release();
+  ASSERT_EQ(answer.wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(answer.get().ok());
+  EXPECT_EQ(node.engine().get("k"), "v");
+  n->reset();
+  std::filesystem::remove_all(dir);
+}
+
 // A data directory belongs to one node of one cluster: started as another node, or as a founder
 // of a cluster with other members, the node refuses with a message saying what the directory
 // holds; restarted as itself it starts.

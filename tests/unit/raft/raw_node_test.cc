@@ -163,5 +163,58 @@ TEST(RawNode, ProposeBatch) {
   EXPECT_EQ(c.raft(1).log().last_index(), 5u);  // neither y nor z was appended
 }
 
+// With async_persist the owner syncs its log off the Raft thread, so the leader's own entries
+// count toward commitment only once reported durable: a single voter commits nothing before
+// persisted(), then everything through the index it names; a report for an entry since
+// overwritten (another term at that index) counts for nothing.
+TEST(RawNode, AsyncPersistCountsTheLeadersEntriesOnlyOncePersisted) {
+  MemStorage s;
+  Config cfg;
+  cfg.async_persist = true;
+  auto rn = single_voter(s, cfg);
+  rn->campaign();
+  Ready rd = rn->ready();
+  ASSERT_EQ(rd.entries.size(), 1u);           // the no-op
+  EXPECT_TRUE(rd.committed_entries.empty());  // not durable yet: not counted
+  s.append(std::move(rd.entries));
+  s.set_hard_state(*rd.hard_state);
+  rn->advance(rd);
+  ASSERT_TRUE(rn->propose("x").ok());
+  rd = rn->ready();
+  ASSERT_EQ(rd.entries.size(), 1u);
+  EXPECT_TRUE(rd.committed_entries.empty());
+  s.append(std::move(rd.entries));
+  rn->advance(rd);
+  EXPECT_EQ(rn->raft().log().committed(), 0u);
+  rn->persisted(2, 7);  // no entry of term 7 at index 2: ignored
+  EXPECT_EQ(rn->raft().log().committed(), 0u);
+  rn->persisted(1, 1);
+  EXPECT_EQ(rn->raft().log().committed(), 1u);
+  rn->persisted(2, 1);
+  EXPECT_EQ(rn->raft().log().committed(), 2u);
+  rd = rn->ready();
+  ASSERT_EQ(rd.committed_entries.size(), 2u);
+  EXPECT_EQ(rd.committed_entries[1].data(), "x");
+  rn->advance(rd);
+}
+
+// The point of async_persist (thesis §10.2.1): two followers' acknowledgements commit an entry of
+// three voters while the leader's own copy is still being synced.
+TEST(RawNode, AsyncPersistCommitsOnTheFollowersWhileTheLeaderSyncs) {
+  Cluster c({1, 2, 3}, [](Config& cfg) { cfg.async_persist = true; });
+  c.campaign(1);  // the harness never calls persisted(): the leader never counts itself
+  ASSERT_TRUE(c.propose(1, "a").ok());
+  EXPECT_EQ(c.raft(1).log().committed(), 2u);  // no-op and "a", on 2 and 3's word alone
+  for (NodeId id : c.ids())
+    EXPECT_EQ(c.peer(id).applied, std::vector<std::string>{"a"}) << id;
+  // One follower cut off: the leader's word is missing, so nothing more commits until it comes.
+  c.isolate(3);
+  ASSERT_TRUE(c.propose(1, "b").ok());
+  EXPECT_EQ(c.raft(1).log().committed(), 2u);
+  c.node(1).persisted(3, c.raft(1).term());
+  c.stabilize();
+  EXPECT_EQ(c.raft(1).log().committed(), 3u);
+}
+
 }  // namespace
 }  // namespace cairn::raft::test
