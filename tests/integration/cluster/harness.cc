@@ -10,11 +10,15 @@
 #include <algorithm>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -26,16 +30,23 @@ const std::string& server_binary() {
 }
 
 uint16_t free_port() {
+  static std::mutex mu;
+  static std::set<uint16_t> given;
   static std::mt19937 rng(static_cast<unsigned>(getpid()) * 7919u +
                           static_cast<unsigned>(Clock::now().time_since_epoch().count()));
+  std::lock_guard lock(mu);
   asio::io_context io;
   for (int attempt = 0; attempt < 1000; ++attempt) {
     const auto port = static_cast<uint16_t>(20000 + rng() % 12000);
+    if (given.count(port) != 0) continue;
     asio::ip::tcp::acceptor a(io);
     std::error_code ec;
     a.open(asio::ip::tcp::v4(), ec);
     a.bind({asio::ip::make_address("127.0.0.1"), port}, ec);
-    if (!ec) return port;
+    if (!ec) {
+      given.insert(port);
+      return port;
+    }
   }
   std::abort();
 }
@@ -77,7 +88,19 @@ void ServerProcess::start() {
       ::dup2(fd, 2);
     }
     ::execv(binary_.c_str(), argv.data());
+    // Only async-signal-safe calls here (the parent may have threads): a fixed line, so that a
+    // node that never ran does not leave an empty log and a wait that merely times out.
+    static constexpr char kExecFailed[] = "cairn-itest: execv of the server binary failed\n";
+    if (fd >= 0) {
+      const ssize_t n = ::write(fd, kExecFailed, sizeof kExecFailed - 1);
+      (void)n;
+    }
     _exit(127);
+  }
+  if (pid < 0) {
+    const int error = errno;
+    std::ofstream(log_, std::ios::app)
+        << "cairn-itest: fork failed: " << std::strerror(error) << "\n";
   }
   pid_ = pid;
 }
@@ -112,8 +135,10 @@ std::string ServerProcess::log_tail(size_t bytes) const {
 }
 
 LocalCluster::LocalCluster(ClusterOptions options) : options_(std::move(options)) {
-  for (int i = 1; i <= options_.nodes; ++i)
+  for (int i = 1; i <= options_.nodes; ++i) {
     ports_[static_cast<uint64_t>(i)] = free_port();
+    resp_ports_[static_cast<uint64_t>(i)] = free_port();
+  }
   for (const auto& [id, port] : ports_) {
     if (!peers_.empty()) peers_ += ",";
     peers_ += std::to_string(id) + "=127.0.0.1:" + std::to_string(port);
@@ -174,7 +199,7 @@ std::string LocalCluster::data_dir(uint64_t id) const {
 std::vector<std::string> LocalCluster::args_for(uint64_t id, const std::string& membership) const {
   std::vector<std::string> a = {"--id=" + std::to_string(id),
                                 "--listen=127.0.0.1:" + std::to_string(ports_.at(id)),
-                                "--resp=127.0.0.1:0",
+                                "--resp=" + resp_addr(id),
                                 membership,
                                 "--data-dir=" + data_dir(id),
                                 "--tick-ms=" + std::to_string(options_.tick_ms),
@@ -216,6 +241,7 @@ void LocalCluster::restart(uint64_t id) {
 
 void LocalCluster::start_joiner(uint64_t id, uint64_t via) {
   ports_[id] = free_port();
+  resp_ports_[id] = free_port();
   args_[id] = args_for(id, "--join=" + addr(via));
   procs_[id] = std::make_unique<ServerProcess>(
       server_binary(), args_[id], dir_.path() + "/node-" + std::to_string(id) + ".log");
@@ -325,8 +351,14 @@ std::string write_and_read_through(LocalCluster& cluster, uint64_t id, const std
 
 std::string LocalCluster::logs() const {
   std::string out;
-  for (const auto& [id, p] : procs_)
+  for (const auto& [id, p] : procs_) {
     out += "---- node " + std::to_string(id) + " ----\n" + p->log_tail() + "\n";
+    // A node that died on its own, perhaps before it wrote a line (127: the binary could not be
+    // run), says so here; one the test killed and reaped is not reported again.
+    if (!p->running()) continue;
+    if (auto code = p->wait_exit(0ms))
+      out += "(node " + std::to_string(id) + " has exited, status " + std::to_string(*code) + ")\n";
+  }
   return out;
 }
 

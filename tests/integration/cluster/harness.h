@@ -24,7 +24,9 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 // A port nothing listens on now, below the kernel's ephemeral range (so outgoing connections
-// cannot take it) and spread by PID so tests running side by side rarely meet.
+// cannot take it) and spread by PID so tests running side by side rarely meet. Never the same
+// port twice in one process: a node's ports are bound only once its process starts, so a port
+// that is free now may already be promised to another node.
 uint16_t free_port();
 
 // A fresh directory under $TMPDIR, removed with everything in it on destruction.
@@ -83,6 +85,12 @@ class LocalCluster {
   ~LocalCluster();
 
   std::string addr(uint64_t id) const { return "127.0.0.1:" + std::to_string(ports_.at(id)); }
+  // Node `id`'s RESP (Redis protocol) port: fixed when the node is first started and kept across
+  // restart(), so a Redis client can reconnect to a node that was killed and started again.
+  uint16_t resp_port(uint64_t id) const { return resp_ports_.at(id); }
+  std::string resp_addr(uint64_t id) const {
+    return "127.0.0.1:" + std::to_string(resp_ports_.at(id));
+  }
   std::vector<std::string> addrs() const;
   ServerProcess& process(uint64_t id) { return *procs_.at(id); }
   // Node `id`'s --data-dir.
@@ -128,7 +136,7 @@ class LocalCluster {
   void partition(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);
   void heal();
 
-  // Logs of every node, for a failure message.
+  // Logs of every node, for a failure message; a node that died on its own adds its exit status.
   std::string logs() const;
 
  private:
@@ -138,6 +146,7 @@ class LocalCluster {
   TempDir dir_;
   std::string peers_;
   std::map<uint64_t, uint16_t> ports_;
+  std::map<uint64_t, uint16_t> resp_ports_;
   std::map<uint64_t, std::vector<std::string>> args_;
   std::map<uint64_t, std::unique_ptr<ServerProcess>> procs_;
   std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<FaultProxy>> proxies_;
