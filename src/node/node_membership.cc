@@ -334,7 +334,11 @@ void Node::maybe_snapshot() {
   if (snapshot_builder_->busy()) return;
   // On disk the log is only released behind a durable snapshot, so one is built first; in memory
   // the log is compacted by count or bytes without one (a follower that needs one asks).
-  if (snapshot_wanted_ || (log_full && wal_ && applied_ > disk_snapshot_index_)) {
+  // A snapshot that could not be written (a full disk) is tried again only after a pause: each
+  // attempt costs a whole build.
+  const bool disk_due =
+      log_full && wal_ && applied_ > disk_snapshot_index_ && Clock::now() >= snapshot_retry_at_;
+  if (snapshot_wanted_ || disk_due) {
     start_snapshot();
     return;
   }
@@ -379,8 +383,11 @@ void Node::on_snapshot_built(SnapshotBuilder::Built built) {
   if (!built.error.empty()) {
     // A snapshot that does not fit on the disk costs nothing but the log it would have released:
     // the log behind it stays, and the next compaction tries again.
-    spdlog::error("node {}: cannot write a snapshot at index {}: {}; the log is kept", config_.id,
-                  index, built.error);
+    spdlog::error(
+        "node {}: cannot write a snapshot at index {}: {}; the log is kept, and the "
+        "next attempt is in {} s",
+        config_.id, index, built.error, kSnapshotRetryDelay.count());
+    snapshot_retry_at_ = Clock::now() + kSnapshotRetryDelay;
   }
   if (built.on_disk) store_on_disk(*held);
   if (snapshot_wanted_) {
