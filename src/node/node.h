@@ -98,6 +98,8 @@ class Node {
   bool can_read_now() const;
   // Node thread only: the first index the in-memory log still holds (compaction moves it up).
   raft::Index log_first_index() const { return storage_.first_index(); }
+  // Node thread only: a snapshot is being built, or its result not yet taken (tests).
+  bool snapshot_building() const { return snapshot_builder_->busy(); }
 
   net::NodeId id() const { return config_.id; }
   // The cluster this node belongs to (identity.h); 0 for a joining node not yet admitted.
@@ -308,7 +310,6 @@ class Node {
   raft::Index last_snapshot_index_ = 0;    // of the snapshot storage holds
   bool snapshot_wanted_ = false;           // a follower needs one: build it and keep its data
   Clock::time_point snapshot_retry_at_{};  // after a snapshot file could not be written
-  static constexpr std::chrono::seconds kSnapshotRetryDelay{10};
   // With the log syncer: what each Ready left waiting for its sync, in order.
   struct Held {
     uint64_t ticket = 0;

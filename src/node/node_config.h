@@ -58,6 +58,9 @@ struct NodeConfig {
   // Entries kept behind a compaction so slightly lagging followers still catch up from the log
   // (at most compact_bytes / 4 of them).
   uint64_t log_tail_entries = 1'000;
+  // A snapshot file that could not be written (a full disk) is tried again after this long: each
+  // attempt is a whole build.
+  std::chrono::milliseconds snapshot_retry_delay{10'000};
   // A snapshot travels to a follower in chunks of this size (docs/node.md, "Snapshot transfer").
   size_t snapshot_chunk_bytes = 1 << 20;
   // The leader proposes a clock tick when no write has carried time for this long, so expiry

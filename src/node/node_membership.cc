@@ -386,8 +386,9 @@ void Node::on_snapshot_built(SnapshotBuilder::Built built) {
     spdlog::error(
         "node {}: cannot write a snapshot at index {}: {}; the log is kept, and the "
         "next attempt is in {} s",
-        config_.id, index, built.error, kSnapshotRetryDelay.count());
-    snapshot_retry_at_ = Clock::now() + kSnapshotRetryDelay;
+        config_.id, index, built.error,
+        std::chrono::duration_cast<std::chrono::seconds>(config_.snapshot_retry_delay).count());
+    snapshot_retry_at_ = Clock::now() + config_.snapshot_retry_delay;
   }
   if (built.on_disk) store_on_disk(*held);
   if (snapshot_wanted_) {

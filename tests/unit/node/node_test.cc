@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <mutex>
 
@@ -321,6 +322,55 @@ TEST(NodeSnapshot, IsBuiltOnAThreadOfItsOwnWhileWritesGoOn) {
   ASSERT_TRUE(info.ok()) << info.error().message;
   EXPECT_TRUE(restored.get("k0") == big);           // (not printed: 64 KiB)
   EXPECT_EQ(restored.get("after0"), std::nullopt);  // written after the capture
+  n->reset();
+  std::filesystem::remove_all(dir);
+}
+
+// Polls `pred` every 10 ms for at most 10 s.
+template <typename Pred>
+bool LocalWait(Pred pred) {
+  for (int i = 0; i < 1000; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+// A snapshot file that cannot be written (here its directory has become a file; a full disk in
+// practice) keeps the log on disk behind it, and the next build waits for snapshot_retry_delay:
+// rebuilt at once, every turn of the loop would compress the whole state again.
+TEST(NodeSnapshot, AFailedWriteIsTriedAgainOnlyAfterThePause) {
+  const std::string dir = temp_dir();
+  NodeConfig c = test_config(dir);
+  c.durable = true;
+  c.compact_bytes = 1u << 20;
+  c.snapshot_retry_delay = std::chrono::hours(1);
+  std::atomic<int> builds{0};
+  c.snapshot_build_started = [&] { ++builds; };
+  auto n = Node::create(c);
+  ASSERT_TRUE(n.ok()) << n.error();
+  Node& node = **n;
+  node.start();
+  const std::filesystem::path snap = std::filesystem::path(dir) / "snap";
+  std::filesystem::rename(snap, std::filesystem::path(dir) / "snap-moved");
+  { std::ofstream(snap.string()) << "not a directory"; }
+  auto put = [&](const std::string& key) {
+    std::promise<Outcome> p;
+    node.execute(
+        cache::Put{key, std::string(64 * 1024, 'v'), cache::PutCondition::kAlways, false, {}},
+        [&p](Outcome o) { p.set_value(std::move(o)); });
+    return p.get_future().get().ok();
+  };
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(put("k" + std::to_string(i))) << i;
+  ASSERT_TRUE(LocalWait([&] {
+    return builds.load() >= 1 && !on_node_thread(node, [&] { return node.snapshot_building(); });
+  })) << "the first build never ended";
+  // Well past the next compaction mark: without the pause a build would start at once.
+  for (int i = 20; i < 60; ++i)
+    ASSERT_TRUE(put("k" + std::to_string(i))) << i;
+  (void)on_node_thread(node, [] { return 0; });
+  EXPECT_EQ(builds.load(), 1);
   n->reset();
   std::filesystem::remove_all(dir);
 }
