@@ -105,7 +105,6 @@ Status<std::string> Node::init_raft() {
     conf_state_ = meta->conf_state();
     applied_ = 1;
     applied_term_ = 1;
-    last_snapshot_index_ = 1;
     last_compact_index_ = 1;
     if (hs.term() < 1) hs.set_term(1);
     hs.set_commit(1);

@@ -307,7 +307,6 @@ class Node {
   // The log's disk has no reserve left: client writes and conf changes are refused, appends from
   // a leader are not taken, until space comes back (check_disk_space).
   bool disk_full_ = false;
-  raft::Index last_snapshot_index_ = 0;    // of the snapshot storage holds
   bool snapshot_wanted_ = false;           // a follower needs one: build it and keep its data
   Clock::time_point snapshot_retry_at_{};  // after a snapshot file could not be written
   // With the log syncer: what each Ready left waiting for its sync, in order.

@@ -310,7 +310,6 @@ Status<std::string> Node::restore_snapshot(const raft::Snapshot& snap) {
   conf_state_ = snap.metadata().conf_state();
   applied_ = snap.metadata().index();
   applied_term_ = snap.metadata().term();
-  last_snapshot_index_ = applied_;
   last_compact_index_ = applied_;
   applied_bytes_since_compact_ = 0;
   drop_proposals_through(applied_);
@@ -376,7 +375,6 @@ void Node::on_snapshot_built(SnapshotBuilder::Built built) {
     kick();
     return;
   }
-  last_snapshot_index_ = index;
   spdlog::info("node {}: snapshot at index {} ({} bytes) built in {} ms, {}", config_.id, index,
                held->data().size(), built.took.count(),
                built.on_disk ? "on disk" : (wal_ ? "not on disk" : "in memory"));

@@ -1,6 +1,5 @@
 #include "node/snapshot_builder.h"
 
-#include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
