@@ -124,6 +124,10 @@ struct Encoder {
     w.u64(m.cluster_id);
     w.u64(m.node_id);
   }
+  void operator()(const MessagePart& m) {
+    w.u64(m.total);
+    w.bytes(m.data);
+  }
   void operator()(const SnapshotAck& m) {
     w.u64(m.from);
     w.u64(m.transfer_id);
@@ -294,6 +298,10 @@ bool decode_body(bincode::Reader& r, uint32_t tag, Message& out) {
       auto& m = out.emplace<PeerHello>();
       return r.u64(m.cluster_id) && r.u64(m.node_id);
     }
+    case 13: {
+      auto& m = out.emplace<MessagePart>();
+      return r.u64(m.total) && r.bytes(m.data, "MessagePart.data");
+    }
     default:
       return unknown_tag<Message>(r, "Message", tag);
   }
@@ -346,7 +354,7 @@ const char* message_kind_name(const Message& msg) {
   static constexpr const char* kNames[] = {
       "Raft",          "ClientRequest", "ClientResponse", "Ping",           "Pong",
       "Forward",       "ForwardReply",  "StatusRequest",  "StatusResponse", "AdminRequest",
-      "SnapshotChunk", "SnapshotAck",   "PeerHello"};
+      "SnapshotChunk", "SnapshotAck",   "PeerHello",      "MessagePart"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[msg.index()];
 }

@@ -31,6 +31,26 @@ NetStatus append_frame(const Message& msg, std::string& out) {
   return {};
 }
 
+NetStatus append_frames(const Message& msg, std::string& out, size_t max_message) {
+  const size_t len = encoded_size(msg);
+  if (len <= kMaxFrameSize) return append_frame(msg, out);
+  if (len > max_message) {
+    return Err{NetworkError::serialization(
+        fmt::format("{} message of {} bytes exceeds the {} byte limit of a message in parts",
+                    message_kind_name(msg), len, max_message))};
+  }
+  std::string whole(len, '\0');
+  encode_into(msg, whole.data());
+  const size_t parts = (len + kPartSize - 1) / kPartSize;
+  out.reserve(out.size() + len + parts * 64);
+  MessagePart part{len, {}};
+  for (size_t at = 0; at < len; at += kPartSize) {
+    part.data.assign(whole, at, std::min(kPartSize, len - at));
+    (void)append_frame(part, out);  // a part always fits a frame
+  }
+  return {};
+}
+
 std::span<uint8_t> FrameDecoder::prepare(size_t min_room) {
   if (begin_ == end_) {
     begin_ = end_ = 0;

@@ -25,6 +25,13 @@ inline constexpr size_t kMaxFrameSize = size_t{16} * 1024 * 1024;  // payload by
 // larger than kMaxFrameSize; `out` is then left as it was.
 NetStatus append_frame(const Message& msg, std::string& out);
 
+// Between peers a message may be larger than a frame: up to `max_message` bytes it is sent as
+// MessagePart frames of at most kPartSize bytes of it each, back to back (which the receiving
+// server joins: ServerConnection). Below kMaxFrameSize this is append_frame. Fails (Serialization)
+// above max_message, leaving `out` as it was.
+inline constexpr size_t kPartSize = size_t{4} * 1024 * 1024;
+NetStatus append_frames(const Message& msg, std::string& out, size_t max_message);
+
 // Reassembles frames from a byte stream that arrives in arbitrary pieces: a frame may be split
 // across reads and one read may carry many frames. Usage:
 //

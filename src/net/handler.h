@@ -20,6 +20,9 @@ class MessageHandler {
   virtual ~MessageHandler() = default;
   // Return a message to send back on the same connection, or nullopt for none.
   virtual std::optional<Message> handle(Message msg) = 0;
+  // The largest message this connection may send in MessageParts (0: none), given its tag (see
+  // Responder::set_connection_tag): parts come only from peers the handler trusts.
+  virtual size_t max_message_in_parts(uint64_t /*connection_tag*/) const { return 0; }
 };
 
 namespace detail {
@@ -58,6 +61,8 @@ class AsyncMessageHandler {
   virtual ~AsyncMessageHandler() = default;
   // Must return promptly; keep `responder` to answer later (or let it go to answer nothing).
   virtual void handle(Message msg, Responder responder) = 0;
+  // As MessageHandler::max_message_in_parts.
+  virtual size_t max_message_in_parts(uint64_t /*connection_tag*/) const { return 0; }
 };
 
 }  // namespace cairn::net

@@ -233,9 +233,21 @@ struct PeerHello {
   bool operator==(const PeerHello&) const = default;
 };
 
-using Message = std::variant<RaftMessageWrapper, ClientRequest, ClientResponse, PingRequest,
-                             PongResponse, ForwardRequest, ForwardReply, StatusRequest,
-                             StatusResponse, AdminRequest, SnapshotChunk, SnapshotAck, PeerHello>;
+// A piece of one message too large for a frame (an append carrying a value of hundreds of MB, a
+// forwarded write of one). Between peers only: the sender encodes the message as usual and sends
+// that payload cut into pieces, back to back on one connection; the receiver joins them and
+// handles the whole as if it had come in a single frame (docs/protocol.md, "Messages larger than
+// a frame").
+struct MessagePart {
+  uint64_t total = 0;  // the whole message's encoded size, the same in every piece
+  Bytes data;          // the next bytes of it
+  bool operator==(const MessagePart&) const = default;
+};
+
+using Message =
+    std::variant<RaftMessageWrapper, ClientRequest, ClientResponse, PingRequest, PongResponse,
+                 ForwardRequest, ForwardReply, StatusRequest, StatusResponse, AdminRequest,
+                 SnapshotChunk, SnapshotAck, PeerHello, MessagePart>;
 
 // The variant index (wire tag) of message kind T.
 template <typename T, size_t I = 0>

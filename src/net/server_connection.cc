@@ -1,5 +1,6 @@
 #include "net/server_connection.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <asio/co_spawn.hpp>
@@ -140,6 +141,44 @@ void ServerConnection::dispatch(Message&& msg) {
   async_->handle(std::move(msg), Responder(weak_from_this()));
 }
 
+bool ServerConnection::take_part(MessagePart&& part, std::string& why) {
+  const size_t limit =
+      sync_ ? sync_->max_message_in_parts(tag()) : async_->max_message_in_parts(tag());
+  if (limit == 0) {
+    why = "a message in parts from a connection that is not a trusted peer's";
+    return false;
+  }
+  if (assembling_total_ == 0) {
+    if (part.total <= kMaxFrameSize || part.total > limit) {
+      why = fmt::format("a message in parts of {} bytes (it must be over {} and at most {})",
+                        part.total, kMaxFrameSize, limit);
+      return false;
+    }
+    assembling_total_ = part.total;
+    assembling_.reserve(part.total);  // a trusted peer's: the size it announced is what comes
+  }
+  if (part.total != assembling_total_ || part.data.empty() ||
+      part.data.size() > assembling_total_ - assembling_.size()) {
+    why = fmt::format("a part of {} bytes of a {} byte message, {} bytes into a {} byte one",
+                      part.data.size(), part.total, assembling_.size(), assembling_total_);
+    return false;
+  }
+  assembling_.append(part.data);
+  if (assembling_.size() < assembling_total_) return true;
+  std::string whole = std::move(assembling_);
+  assembling_ = std::string();
+  assembling_total_ = 0;
+  auto msg = decode_message({reinterpret_cast<const uint8_t*>(whole.data()), whole.size()});
+  if (!msg.ok() || std::holds_alternative<MessagePart>(*msg)) {
+    why = msg.ok() ? std::string("a message in parts that is itself a part")
+                   : msg.error().to_string();
+    return false;
+  }
+  whole = std::string();  // the decoded message holds its own copy
+  dispatch(std::move(*msg));
+  return true;
+}
+
 asio::awaitable<void> ServerConnection::read_loop() {
   std::error_code ec;
   while (!closed_ && !stopping_) {
@@ -155,13 +194,19 @@ asio::awaitable<void> ServerConnection::read_loop() {
       auto frame = decoder_.next();
       if (!frame) break;
       auto msg = decode_message(frame->payload);
-      if (!msg.ok()) {
-        counters_->decode_errors.fetch_add(1, std::memory_order_relaxed);
-        protocol_error_ = true;
-        spdlog::warn("closing connection {} from {}: {}", id_, peer_, msg.error().to_string());
-        break;
+      std::string why;
+      if (msg.ok() && std::holds_alternative<MessagePart>(*msg)) {
+        if (take_part(std::move(std::get<MessagePart>(*msg)), why)) continue;
+      } else if (msg.ok()) {
+        dispatch(std::move(*msg));
+        continue;
+      } else {
+        why = msg.error().to_string();
       }
-      dispatch(std::move(*msg));
+      counters_->decode_errors.fetch_add(1, std::memory_order_relaxed);
+      protocol_error_ = true;
+      spdlog::warn("closing connection {} from {}: {}", id_, peer_, why);
+      break;
     }
     if (closed_ || stopping_ || protocol_error_) break;
     if (decoder_.broken()) {

@@ -51,6 +51,10 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
   void dispatch(Message&& msg);
+  // Joins a MessagePart to the message being put together, dispatching it once whole. False (the
+  // connection is then closed as for a bad frame) when this connection may not send parts or the
+  // part does not fit the message announced; `why` says how.
+  bool take_part(MessagePart&& part, std::string& why);
   bool over_limits() const;
   void flush_or_wake_writer();
   void close_now(const char* why);
@@ -72,9 +76,11 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   asio::steady_timer drain_deadline_;
 
   FrameDecoder decoder_;
-  std::string pending_;   // framed answers not yet handed to the socket
-  std::string writing_;   // the buffer of the write in progress
-  size_t in_flight_ = 0;  // async requests handed out and not yet answered or released
+  std::string assembling_;  // the MessageParts received so far of a message too large for a frame
+  uint64_t assembling_total_ = 0;  // its announced size (0: none under way)
+  std::string pending_;            // framed answers not yet handed to the socket
+  std::string writing_;            // the buffer of the write in progress
+  size_t in_flight_ = 0;           // async requests handed out and not yet answered or released
   bool writing_now_ = false;
   bool reading_done_ = false;
   bool stopping_ = false;

@@ -110,7 +110,7 @@ bool RaftTransport::send(const eraftpb::Message& msg) {
 
 bool RaftTransport::send(NodeId to, const Message& msg, Lane lane) {
   std::string frame;
-  if (NetStatus st = append_frame(msg, frame); !st.ok()) {
+  if (NetStatus st = append_frames(msg, frame, config_.max_message); !st.ok()) {
     spdlog::error("transport: to node {}: {}", to, st.error().to_string());
     return false;
   }

@@ -27,6 +27,7 @@
 #include <unordered_map>
 
 #include "net/error.h"
+#include "net/frame.h"
 #include "net/messages.h"
 #include "proto/raft.pb.h"
 
@@ -37,6 +38,9 @@ struct TransportConfig {
   size_t max_control_queue = 1024;                 // messages per peer
   size_t max_bulk_queue_bytes = 32 * 1024 * 1024;  // room for at least one maximum frame
   size_t max_batch_bytes = 1024 * 1024;            // per gathered write (soft: >= 1 message)
+  // A message larger than a frame, up to this size, goes out in MessageParts; above it, or when
+  // this is no more than a frame, it is dropped with an error.
+  size_t max_message = kMaxFrameSize;
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds backoff_initial{50};
   std::chrono::milliseconds backoff_max{1000};

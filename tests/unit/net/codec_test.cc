@@ -195,6 +195,7 @@ TEST(Codec, KindNames) {
   EXPECT_STREQ(message_kind_name(SnapshotChunk{}), "SnapshotChunk");
   EXPECT_STREQ(message_kind_name(SnapshotAck{}), "SnapshotAck");
   EXPECT_STREQ(message_kind_name(PeerHello{}), "PeerHello");
+  EXPECT_STREQ(message_kind_name(MessagePart{}), "MessagePart");
 }
 
 TEST(Codec, EncodeAppendsToExistingBuffer) {
@@ -268,6 +269,8 @@ std::vector<Message> sample_messages() {
       SnapshotAck{3, kMax, 0, SnapshotAckStatus::kResend, std::nullopt},
       SnapshotAck{3, 1, 99, SnapshotAckStatus::kFailed, "checksum mismatch"},
       PeerHello{kMax, 3},
+      MessagePart{kMax, bin},
+      MessagePart{32u << 20, ""},
   };
 }
 
@@ -394,8 +397,8 @@ TEST(CodecRefuses, TruncatedErrorSaysWhatAndWhere) {
 }
 
 TEST(CodecRefuses, UnknownMessageTag) {
-  EXPECT_EQ(expect_refused(golden({13, 0, 0, 0}), "unknown Message variant tag 13"),
-            "unknown Message variant tag 13 (known: 0..12) (at byte 4)");
+  EXPECT_EQ(expect_refused(golden({14, 0, 0, 0}), "unknown Message variant tag 14"),
+            "unknown Message variant tag 14 (known: 0..13) (at byte 4)");
   expect_refused(golden({0xff, 0xff, 0xff, 0xff, 0, 0}), "unknown Message variant tag 4294967295");
   // A big-endian tag (a common client mistake) is an unknown little-endian one.
   expect_refused(golden({0, 0, 0, 3, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}),

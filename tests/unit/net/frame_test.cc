@@ -100,6 +100,53 @@ TEST(AppendFrame, OversizedMessageIsASerializationErrorAndLeavesOutputAlone) {
   EXPECT_EQ(out, "keep");
 }
 
+TEST(AppendFrames, AMessageThatFitsAFrameIsOneFrame) {
+  std::string one, parts;
+  const Message msg = RaftMessageWrapper{std::string(kMaxFrameSize - 12, 'x')};
+  ASSERT_TRUE(append_frame(msg, one).ok());
+  ASSERT_TRUE(append_frames(msg, parts, 64u << 20).ok());
+  EXPECT_EQ(parts, one);
+}
+
+TEST(AppendFrames, ALargerMessageIsCutIntoPartsThatJoinToIt) {
+  std::string value(kMaxFrameSize + kPartSize / 2, '\0');
+  for (size_t i = 0; i < value.size(); ++i)
+    value[i] = static_cast<char>(i % 251);
+  const Message msg = RaftMessageWrapper{value};
+  std::string out = "keep";
+  ASSERT_TRUE(append_frames(msg, out, 64u << 20).ok());
+  ASSERT_EQ(out.substr(0, 4), "keep");
+  FrameDecoder d;
+  const std::string_view frames = std::string_view(out).substr(4);
+  auto room = d.prepare(frames.size());
+  std::memcpy(room.data(), frames.data(), frames.size());
+  d.commit(frames.size());
+  std::string joined;
+  size_t parts = 0;
+  while (auto f = d.next()) {
+    auto m = decode_message(f->payload);
+    ASSERT_TRUE(m.ok()) << m.error().to_string();
+    const auto& part = std::get<MessagePart>(*m);
+    EXPECT_EQ(part.total, encoded_size(msg));
+    EXPECT_LE(part.data.size(), kPartSize);
+    joined += part.data;
+    ++parts;
+  }
+  EXPECT_EQ(parts, (encoded_size(msg) + kPartSize - 1) / kPartSize);
+  auto whole = decode_message({reinterpret_cast<const uint8_t*>(joined.data()), joined.size()});
+  ASSERT_TRUE(whole.ok()) << whole.error().to_string();
+  EXPECT_TRUE(*whole == msg);
+}
+
+TEST(AppendFrames, AMessageOverTheLimitIsAnErrorAndLeavesOutputAlone) {
+  std::string out = "keep";
+  NetStatus st = append_frames(RaftMessageWrapper{std::string(20u << 20, 'x')}, out, 20u << 20);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().detail(),
+            "Raft message of 20971532 bytes exceeds the 20971520 byte limit of a message in parts");
+  EXPECT_EQ(out, "keep");
+}
+
 TEST(FrameDecoder, FreshDecoderHasNothing) {
   FrameDecoder d;
   EXPECT_FALSE(d.next().has_value());

@@ -54,6 +54,7 @@ std::map<std::string, Message> expected_examples() {
        SnapshotChunk{1, 7, 0, 3, 0x78af5f94892f3950ull, std::string("\x08\x05", 2), "abc"}},
       {"snapshot_ack", SnapshotAck{2, 7, 3, SnapshotAckStatus::kDone, std::nullopt}},
       {"peer_hello", PeerHello{0x0123456789abcdefull, 2}},
+      {"message_part", MessagePart{32u << 20, "abc"}},
   };
 }
 

@@ -148,6 +148,107 @@ TEST(NetworkServer, OversizedFrameClosesOnlyThatConnection) {
   EXPECT_TRUE(later.receive().ok());
 }
 
+// Takes messages in parts from connections whose hello named cluster 42, up to `limit` bytes;
+// keeps every ClientRequest it is given and answers it.
+class PartsHandler : public AsyncMessageHandler {
+ public:
+  explicit PartsHandler(size_t limit) : limit_(limit) {}
+  void handle(Message msg, Responder responder) override {
+    if (auto* h = std::get_if<PeerHello>(&msg)) {
+      responder.set_connection_tag(h->cluster_id);
+      return;
+    }
+    auto& r = std::get<ClientRequest>(msg);
+    responder.reply(ClientResponse{r.request_id, true, std::nullopt, std::nullopt, std::nullopt});
+    std::lock_guard lock(mu);
+    got.push_back(std::move(r));
+  }
+  size_t max_message_in_parts(uint64_t tag) const override { return tag == 42 ? limit_ : 0; }
+  std::vector<ClientRequest> received() {
+    std::lock_guard lock(mu);
+    return got;
+  }
+
+ private:
+  const size_t limit_;
+  std::mutex mu;
+  std::vector<ClientRequest> got;
+};
+
+ClientRequest put_of(size_t value_bytes) {
+  std::string value(value_bytes, '\0');
+  for (size_t i = 0; i < value.size(); ++i)
+    value[i] = static_cast<char>(i * 131 + i / 4096);
+  return {7, PutCommand{"big", std::move(value), std::nullopt}};
+}
+
+// The frames of `msg` in parts (as a peer's transport sends it).
+std::string in_parts(const Message& msg, size_t max_message) {
+  std::string frames;
+  auto st = append_frames(msg, frames, max_message);
+  EXPECT_TRUE(st.ok()) << st.error().to_string();
+  return frames;
+}
+
+TEST(NetworkServer, AMessageLargerThanAFrameArrivesWholeFromATrustedPeer) {
+  auto handler = std::make_shared<PartsHandler>(64u << 20);
+  ServerThread st(ServerConfig{}, handler);
+  RawClient c(st.port());
+  c.send(PeerHello{42, 2});
+  const ClientRequest big = put_of(40u << 20);
+  c.send_bytes(in_parts(big, 64u << 20));
+  c.send(get_request(8));  // after the parts, an ordinary frame on the same connection
+  for (uint64_t id : {uint64_t{7}, uint64_t{8}}) {
+    auto m = c.receive();
+    ASSERT_TRUE(m.ok()) << m.error().to_string();
+    EXPECT_EQ(std::get<ClientResponse>(*m).request_id, id);
+  }
+  const auto got = handler->received();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(got[0] == big) << "the message put together differs from the one sent";
+  EXPECT_EQ(got[1], get_request(8));
+}
+
+TEST(NetworkServer, MessageInPartsFromAConnectionNotTrustedClosesIt) {
+  auto handler = std::make_shared<PartsHandler>(64u << 20);
+  ServerThread st(ServerConfig{}, handler);
+  const std::string frames = in_parts(put_of(20u << 20), 64u << 20);
+  RawClient anonymous(st.port());  // no hello at all
+  anonymous.send_bytes(frames.substr(0, kPartSize + 64));
+  EXPECT_TRUE(anonymous.closed_by_server());
+  RawClient stranger(st.port());  // another cluster's hello
+  stranger.send(PeerHello{41, 2});
+  stranger.send_bytes(frames.substr(0, kPartSize + 64));
+  EXPECT_TRUE(stranger.closed_by_server());
+  EXPECT_EQ(st.server().stats().decode_errors, 2u);
+  EXPECT_TRUE(handler->received().empty());
+}
+
+TEST(NetworkServer, PartsOverTheLimitOrOfTwoSizesCloseTheConnection) {
+  auto handler = std::make_shared<PartsHandler>(24u << 20);
+  ServerThread st(ServerConfig{}, handler);
+  RawClient over(st.port());
+  over.send(PeerHello{42, 2});
+  // 30 MiB announced against a limit of 24: refused at the first part, before any is kept.
+  over.send_bytes(in_parts(put_of(30u << 20), 64u << 20).substr(0, kPartSize + 64));
+  EXPECT_TRUE(over.closed_by_server());
+  RawClient mixed(st.port());
+  mixed.send(PeerHello{42, 2});
+  std::string frames;
+  ASSERT_TRUE(append_frame(MessagePart{20u << 20, std::string(1024, 'a')}, frames).ok());
+  ASSERT_TRUE(append_frame(MessagePart{21u << 20, std::string(1024, 'a')}, frames).ok());
+  mixed.send_bytes(frames);
+  EXPECT_TRUE(mixed.closed_by_server());
+  RawClient small(st.port());  // a "message in parts" that would have fit one frame
+  small.send(PeerHello{42, 2});
+  frames.clear();
+  ASSERT_TRUE(append_frame(MessagePart{1024, std::string(1024, 'a')}, frames).ok());
+  small.send_bytes(frames);
+  EXPECT_TRUE(small.closed_by_server());
+  EXPECT_EQ(st.server().stats().decode_errors, 3u);
+  EXPECT_TRUE(handler->received().empty());
+}
+
 TEST(NetworkServer, GarbageClosesOnlyThatConnection) {
   auto handler = std::make_shared<EchoHandler>();
   ServerThread st(ServerConfig{}, handler);
