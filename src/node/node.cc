@@ -134,7 +134,7 @@ Status<std::string> Node::init_raft() {
   rc.applied = applied_;
   rc.check_quorum = true;
   rc.pre_vote = true;
-  rc.max_size_per_msg = 1 << 20;
+  rc.max_size_per_msg = kAppendBudget;
   rc.max_inflight_msgs = 256;
   rc.max_uncommitted_entries_size = 256ull << 20;
   rc.seed = std::random_device{}();
@@ -153,6 +153,7 @@ Status<std::string> Node::init_raft() {
 
   net::TransportConfig tc;
   tc.self_id = config_.id;
+  tc.max_message = max_peer_message();
   tc.on_unreachable = [this](net::NodeId peer) {
     asio::post(io_, [this, peer] { raw_->report_unreachable(peer); });
   };
@@ -284,12 +285,31 @@ void Node::kick() {
 void Node::process() {
   process_scheduled_ = false;
   if (stopped_on_thread_) return;
+  const auto start = Clock::now();
   flush_proposals();
   flush_reads();
   while (raw_->has_ready())
     handle_ready();
   serve_ready_reads();
   maybe_snapshot();
+  note_long_turn(Clock::now() - start);
+}
+
+void Node::note_long_turn(Clock::duration took) {
+  // Nothing else runs on this thread meanwhile: no heartbeat, no vote, no answer. A turn a
+  // quarter of the election timeout long (a write of hundreds of MB copied on this thread, a
+  // stalled disk) is worth an operator's attention; at most one line per 10 s.
+  const auto limit = config_.tick * config_.election_ticks / 4;
+  if (took < limit) return;
+  const auto now = Clock::now();
+  ++long_turns_;
+  if (now - last_long_turn_log_ < std::chrono::seconds(10)) return;
+  last_long_turn_log_ = now;
+  spdlog::warn(
+      "node {}: one turn of the node thread took {} ms (elections start after {} ms without a "
+      "heartbeat); {} such turns so far",
+      config_.id, std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
+      (config_.tick * config_.election_ticks).count(), long_turns_);
 }
 
 void Node::handle_ready() {
@@ -349,9 +369,19 @@ void Node::handle_ready() {
   // Ready synced): messages may now go out. (With the log in memory the append costs less than
   // the send, so sending appends first would gain nothing.)
   if (hold_for != 0) {
+    // Heartbeats and their answers depend on nothing unsynced (a leader's commit index counts
+    // only synced copies; term and vote are on disk already): they go now, so a sync that takes
+    // seconds (a write of hundreds of MB) neither starts an election nor deposes the leader.
+    // Acknowledgements of entries and votes wait for it.
     Held h{hold_for, {}, last_new, last_new_term};
-    for (auto& m : rd.messages)
-      if (m.msg_type() != eraftpb::MsgAppend) h.messages.push_back(std::move(m));
+    std::vector<raft::Message> now;
+    for (auto& m : rd.messages) {
+      if (m.msg_type() == eraftpb::MsgAppend) continue;  // sent above
+      const bool heartbeat =
+          m.msg_type() == eraftpb::MsgHeartbeat || m.msg_type() == eraftpb::MsgHeartbeatResponse;
+      (heartbeat ? now : h.messages).push_back(std::move(m));
+    }
+    send_messages(now, Which::kAll);
     held_.push_back(std::move(h));
   } else {
     send_messages(rd.messages, wal_ ? Which::kAllButAppends : Which::kAll);

@@ -107,6 +107,13 @@ class Node {
   const std::string& listen_addr() const { return config_.listen; }
   net::NodeId leader_id() const { return leader_.load(std::memory_order_relaxed); }
   const cache::Engine& engine() const { return *engine_; }
+  // The largest log entry this node proposes: one command with a key and a value of the engine's
+  // largest sizes, beside a batch of small ones. Entries and forwarded writes that do not fit a
+  // frame travel between peers in MessageParts, up to max_peer_message().
+  size_t max_entry_bytes() const;
+  // The largest message a peer of this cluster may send in parts: an append of one largest entry
+  // beside Raft's per-message budget.
+  size_t max_peer_message() const;
   // The node thread's event loop. A front end may run its connections here (RespServer with
   // threads = 0): their handlers then run on the node thread between loop turns, and hand-offs
   // to and from the node cost no thread switch. Runs from start() until the node stops.
@@ -149,6 +156,7 @@ class Node {
   void kick();
   void process();
   void handle_ready();
+  void note_long_turn(Clock::duration took);
   void persist_hard_state(const raft::HardState& hs);
   // Sends `msgs`, or only the appends among them (kAppends), or all but those (kAllButAppends).
   enum class Which { kAll, kAppends, kAllButAppends };
@@ -331,7 +339,11 @@ class Node {
   // Memory a stored key takes beyond its key and value: entry header and allocator rounding,
   // hash-table slot, policy node (docs/cache.md, "Memory").
   static constexpr uint64_t kEntryOverheadEstimate = 64;
+  // Raft's budget for the entries of one append beyond its first (raft::Config::max_size_per_msg).
+  static constexpr size_t kAppendBudget = 1 << 20;
   uint64_t ticks_ = 0;
+  uint64_t long_turns_ = 0;                 // turns of process() over a quarter election timeout
+  Clock::time_point last_long_turn_log_{};  // when the last one was logged
   std::map<net::NodeId, std::string> transport_peers_;
   // Recovery (docs/node.md, "Restarts"): a node that was a member before but lost its log does not
   // vote or campaign until it has applied what a leader had committed when it came back: a

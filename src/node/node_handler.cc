@@ -39,6 +39,10 @@ bool NodeHandler::from_our_cluster(const net::Responder& responder, const net::M
   return false;
 }
 
+size_t NodeHandler::max_message_in_parts(uint64_t connection_tag) const {
+  return connection_tag != 0 && connection_tag == node_.cluster_id() ? node_.max_peer_message() : 0;
+}
+
 void NodeHandler::handle(net::Message msg, net::Responder responder) {
   switch (msg.index()) {  // node-to-node traffic: only from this cluster's members
     case net::message_index<net::RaftMessageWrapper>:

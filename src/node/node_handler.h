@@ -20,6 +20,8 @@ class NodeHandler final : public net::AsyncMessageHandler {
  public:
   explicit NodeHandler(Node& node) : node_(node) {}
   void handle(net::Message msg, net::Responder responder) override;
+  // Messages in parts are taken only from this cluster's members.
+  size_t max_message_in_parts(uint64_t connection_tag) const override;
 
   // Node-to-node messages dropped because their connection is not of this cluster.
   uint64_t refused() const { return refused_.load(); }

@@ -20,8 +20,8 @@ int64_t wall_ms() {
       .count();
 }
 
-// A command larger than this cannot travel in one frame with its entry: refuse it up front.
-constexpr size_t kMaxEntryBytes = 15u << 20;
+// Room in an entry and in a peer message for what surrounds the key and the value.
+constexpr size_t kEnvelopeBytes = 64 * 1024;
 
 std::string err(std::string_view kind, std::string_view detail = {}) {
   return detail.empty() ? std::string(kind) : fmt::format("{}: {}", kind, detail);
@@ -142,6 +142,15 @@ void Node::receive_forward_reply(net::ClientResponse resp) {
   });
 }
 
+size_t Node::max_entry_bytes() const {
+  const cache::Config& c = engine_->config();
+  return c.max_key_bytes + c.max_value_bytes + config_.max_batch_bytes + kEnvelopeBytes;
+}
+
+size_t Node::max_peer_message() const {
+  return max_entry_bytes() + kAppendBudget + kEnvelopeBytes;
+}
+
 void Node::flush_proposals() {
   if (queue_.empty()) return;
   if (!leading()) {
@@ -165,6 +174,7 @@ void Node::flush_proposals() {
   // One entry for everything queued (up to the batch bounds): one log slot, one append and one
   // message per follower, however many clients are waiting.
   const int64_t now_ms = wall_ms();
+  const size_t max_entry = max_entry_bytes();
   BatchBuilder batch;
   std::vector<Done> dones;
   const size_t expected = std::min(queue_.size(), config_.max_batch);
@@ -174,12 +184,12 @@ void Node::flush_proposals() {
   while (!queue_.empty() && batch.count() < config_.max_batch &&
          (batch.count() == 0 || batch.bytes() < config_.max_batch_bytes)) {
     Queued& q = queue_.front();
-    const size_t size = batch.add_stamped(q.entry, now_ms, kMaxEntryBytes);
-    if (size > kMaxEntryBytes) {
+    const size_t size = batch.add_stamped(q.entry, now_ms, max_entry);
+    if (size > max_entry) {
       if (q.done)
-        q.done(Outcome::fail(err(net::errors::kTooLarge,
-                                 fmt::format("the command takes {} bytes; at most {} fit one entry",
-                                             size, kMaxEntryBytes))));
+        q.done(Outcome::fail(err(
+            net::errors::kTooLarge,
+            fmt::format("the command takes {} bytes; at most {} fit one entry", size, max_entry))));
       queue_.pop_front();
       continue;
     }

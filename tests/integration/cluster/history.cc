@@ -8,9 +8,7 @@
 #include <random>
 #include <string_view>
 
-#ifdef CAIRN_ITEST_HIREDIS
-#include <hiredis/hiredis.h>
-#endif
+#include "resp_client.h"
 
 namespace cairn::itest {
 
@@ -25,45 +23,6 @@ constexpr std::chrono::milliseconds kRespTimeout = 2s;
 bool is_error(std::string_view text, std::string_view kind) {
   return text.substr(0, kind.size()) == kind &&
          (text.size() == kind.size() || text[kind.size()] == ':' || text[kind.size()] == ' ');
-}
-
-struct ReplyFree {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyFree>;
-
-struct ContextFree {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-using Context = std::unique_ptr<redisContext, ContextFree>;
-
-timeval to_timeval(std::chrono::milliseconds d) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
-  return tv;
-}
-
-// A connection to the RESP port, or nullptr if the node does not take one (it may be dead, or
-// restarting and not listening yet).
-Context connect_resp(uint16_t port) {
-  const timeval tv = to_timeval(kRespTimeout);
-  Context c(redisConnectWithTimeout("127.0.0.1", port, tv));
-  if (!c || c->err != 0 || redisSetTimeout(c.get(), tv) != REDIS_OK) return nullptr;
-  return c;
-}
-
-// The reply, or nullptr after a connection error or timeout; the context is then unusable
-// (hiredis cannot tell which bytes of a late answer belong to which request) and must be dropped.
-Reply command(redisContext* c, std::initializer_list<std::string_view> args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (auto a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  return Reply(static_cast<redisReply*>(
-      redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
 }
 
 std::string describe_reply(const redisReply& r) {
@@ -238,7 +197,7 @@ void Workload::run_resp_client(int id) {
   for (int n = 0; !stop_.load() && Clock::now() < deadline; ++n) {
     std::this_thread::sleep_for(options_.think_time);
     if (!c) {
-      c = connect_resp(port);
+      c = connect_resp(port, kRespTimeout);
       if (!c) continue;  // the node is down: try again after the pause
       ++connections_;
     }

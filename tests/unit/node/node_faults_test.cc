@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <asio/post.hpp>
+#include <condition_variable>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "cache/codec.h"
@@ -43,6 +45,41 @@ bool is_type(const eraftpb::Message& m, eraftpb::MessageType t) {
   return m.msg_type() == t;
 }
 
+// Holds the log syncer's syncs (NodeConfig::log_sync_started) while `hold` is set, as a disk that
+// takes seconds to sync a large write would. Released on destruction, before the node goes.
+class SyncGate {
+ public:
+  ~SyncGate() { release(); }
+  std::function<void()> hook() {
+    return [this] {
+      std::unique_lock lock(mu_);
+      if (!hold_) return;
+      held_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return !hold_; });
+    };
+  }
+  void hold() {
+    std::lock_guard lock(mu_);
+    hold_ = true;
+  }
+  bool wait_held(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return held_; });
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    hold_ = false;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_ = false;
+  bool held_ = false;
+};
+
 class ScriptedCluster : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -53,6 +90,7 @@ class ScriptedCluster : public ::testing::Test {
     s3_.emplace(net::ServerConfig{}, p3_);
   }
   void TearDown() override {
+    sync_gate_.release();
     p2_->on_raft({});
     p3_->on_raft({});
     node_.reset();
@@ -146,6 +184,7 @@ class ScriptedCluster : public ::testing::Test {
   std::string dir_;
   std::shared_ptr<ScriptedPeer> p2_, p3_;
   std::optional<ServerThread> s2_, s3_;
+  SyncGate sync_gate_;  // released by TearDown before the node is destroyed
   std::unique_ptr<Node> node_;
   std::atomic<bool> acks_appends_{true};
 };
@@ -219,8 +258,7 @@ TEST_F(ScriptedCluster, AVoteIsOnDiskBeforeTheGrantLeaves) {
   vote.set_log_term(1);
   node_->step(vote);
   auto granted = p2_->wait_for(
-      [](const eraftpb::Message& m) { return is_type(m, eraftpb::MsgRequestVoteResponse); },
-      kWait);
+      [](const eraftpb::Message& m) { return is_type(m, eraftpb::MsgRequestVoteResponse); }, kWait);
   ASSERT_TRUE(granted.has_value());
   ASSERT_FALSE(granted->reject());
   auto stored = on_disk.get_future().get();
@@ -411,9 +449,7 @@ TEST_F(ScriptedCluster, ShutdownHandsOverToAVoterHeardFromLately) {
   const size_t from = p3_->count(is_heartbeat);
   const auto c = config();
   ASSERT_TRUE(wait_until(
-      [&] {
-        return p3_->count(is_heartbeat) >= from + static_cast<size_t>(6 * c.election_ticks);
-      },
+      [&] { return p3_->count(is_heartbeat) >= from + static_cast<size_t>(6 * c.election_ticks); },
       60s));
   ASSERT_EQ(status().role, "leader");
   p3_appends = true;
@@ -424,6 +460,62 @@ TEST_F(ScriptedCluster, ShutdownHandsOverToAVoterHeardFromLately) {
   EXPECT_TRUE(p3_->wait_for(timeout_now, kWait).has_value()) << "no handover to node 3";
   stopper.join();
   EXPECT_EQ(p2_->count(timeout_now), 0u);
+}
+
+// A sync that takes seconds (a write of hundreds of MB, a slow disk) must not cost the cluster
+// its leader: the leader's heartbeats leave while its own copy of a write is being synced, and a
+// follower answers heartbeats while its copy is; only what depends on the sync waits for it (the
+// write's answer, the follower's acknowledgement of the entry). Before, every message of a Ready
+// waited for a sync under way, heartbeats too, and followers started an election. Caught
+// mutation: node-heartbeats-not-held.
+TEST_F(ScriptedCluster, ALeaderWaitingForItsSyncStillSendsHeartbeats) {
+  NodeConfig c = config();
+  c.durable = true;
+  c.log_sync_started = sync_gate_.hook();
+  start(c);
+  become_leader();
+  sync_gate_.hold();
+  std::promise<Outcome> answer;
+  node_->execute(cache::Put{"k", "v", cache::PutCondition::kAlways, false, {}},
+                 [&](Outcome o) { answer.set_value(std::move(o)); });
+  ASSERT_TRUE(sync_gate_.wait_held(kWait)) << "no sync was started";
+  const auto is_heartbeat = [](const eraftpb::Message& m) {
+    return is_type(m, eraftpb::MsgHeartbeat);
+  };
+  // Ten heartbeat intervals' worth while the sync is held.
+  const size_t from = p2_->count(is_heartbeat);
+  EXPECT_TRUE(wait_until([&] { return p2_->count(is_heartbeat) >= from + 10; }, kWait))
+      << "no heartbeat left the leader while its sync was held";
+  auto result = answer.get_future();
+  EXPECT_NE(result.wait_for(0s), std::future_status::ready) << "answered before its sync";
+  sync_gate_.release();
+  ASSERT_EQ(result.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(result.get().ok());
+}
+
+TEST_F(ScriptedCluster, AFollowerWaitingForItsSyncStillAnswersHeartbeats) {
+  NodeConfig c = config();
+  c.durable = true;
+  c.log_sync_started = sync_gate_.hook();
+  start(c);
+  sync_gate_.hold();
+  // Node 2 leads in term 2 and sends an entry after the founding one (index 1, term 1).
+  node_->step(append(2, 2, 1, 1, {2}, 1));
+  ASSERT_TRUE(sync_gate_.wait_held(kWait)) << "no sync was started";
+  auto heartbeat = from_peer(2, eraftpb::MsgHeartbeat, 2);
+  heartbeat.set_commit(1);
+  node_->step(heartbeat);
+  const auto heartbeat_answer = [](const eraftpb::Message& m) {
+    return is_type(m, eraftpb::MsgHeartbeatResponse);
+  };
+  const auto append_answer = [](const eraftpb::Message& m) {
+    return is_type(m, eraftpb::MsgAppendResponse) && !m.reject() && m.index() == 2;
+  };
+  EXPECT_TRUE(p2_->wait_for(heartbeat_answer, kWait).has_value())
+      << "the heartbeat was not answered while the sync was held";
+  EXPECT_EQ(p2_->count(append_answer), 0u) << "the entry was acknowledged before its sync";
+  sync_gate_.release();
+  EXPECT_TRUE(p2_->wait_for(append_answer, kWait).has_value());
 }
 
 }  // namespace
