@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Same-run A/B of two cairn-server binaries over the Redis protocol, with redis-benchmark.
+#
+# One node of each (--storage memory, the Redis front end on the node thread) runs at once on
+# 127.0.0.1; for SET and GET, pipeline 1 and 16, 32-byte and 1 KiB values, the same
+# redis-benchmark command (50 clients, 100000 random keys) runs against A, then B, ROUNDS times
+# taking turns. Prints each run's ops/s and p99, then per combination the medians and B/A.
+# Stops only the processes it started, by PID; data directories are under one mktemp -d.
+#
+#   bench/resp-ab.sh A_BINARY B_BINARY [ROUNDS] [REQUESTS]   (default 3 and 200000)
+set -euo pipefail
+[[ $# -ge 2 ]] || { sed -n '2,10p' "$0"; exit 2; }
+a_bin=$1
+b_bin=$2
+rounds=${3:-3}
+requests=${4:-200000}
+for b in "$a_bin" "$b_bin"; do [[ -x $b ]] || { echo "not an executable: $b" >&2; exit 2; }; done
+command -v redis-benchmark >/dev/null || { echo "needs redis-benchmark (redis-tools)" >&2; exit 1; }
+base=17600
+for ((p = base; p < base + 4; p++)); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "port $p is in use" >&2
+    exit 1
+  fi
+done
+
+tmp=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
+start() {  # binary native_port resp_port dir
+  mkdir -p "$4"
+  "$1" --listen "127.0.0.1:$2" --resp "127.0.0.1:$3" --storage memory --data-dir "$4" \
+    --log-level warn >"$4.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 200); do
+    redis-cli -p "$3" ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "$1 does not answer on $3" >&2
+  exit 1
+}
+start "$a_bin" $base $((base + 1)) "$tmp/a"
+start "$b_bin" $((base + 2)) $((base + 3)) "$tmp/b"
+
+# One run: prints "ops/s p99_ms" from redis-benchmark's --csv line.
+bench() {  # port test pipeline bytes
+  redis-benchmark -p "$1" -t "$2" -P "$3" -d "$4" -c 50 -r 100000 -n "$requests" --csv 2>/dev/null |
+    awk -F, 'NR == 2 {gsub(/"/, ""); print $2, $7}'
+}
+median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; A=$a_bin B=$b_bin"
+echo "test P bytes: A ops/s (p99 ms) | B ops/s (p99 ms) | B/A ops/s"
+for t in set get; do
+  for p in 1 16; do
+    for d in 32 1024; do
+      : >"$tmp/a.ops"
+      : >"$tmp/b.ops"
+      : >"$tmp/a.p99"
+      : >"$tmp/b.p99"
+      for ((r = 1; r <= rounds; r++)); do
+        read -r ops p99 < <(bench $((base + 1)) $t $p $d)
+        echo "$ops" >>"$tmp/a.ops"
+        echo "$p99" >>"$tmp/a.p99"
+        read -r ops p99 < <(bench $((base + 3)) $t $p $d)
+        echo "$ops" >>"$tmp/b.ops"
+        echo "$p99" >>"$tmp/b.p99"
+      done
+      ao=$(median <"$tmp/a.ops")
+      bo=$(median <"$tmp/b.ops")
+      awk -v t=$t -v p=$p -v d=$d -v ao="$ao" -v bo="$bo" -v ap="$(median <"$tmp/a.p99")" \
+        -v bp="$(median <"$tmp/b.p99")" -v runs="$(paste -sd, "$tmp/a.ops") | $(paste -sd, "$tmp/b.ops")" \
+        'BEGIN {printf "%s P%s %sB: %.0f (%.3f) | %.0f (%.3f) | %.2fx   [runs %s]\n", toupper(t), p, d, ao, ap, bo, bp, bo / ao, runs}'
+    done
+  done
+done
