@@ -266,6 +266,13 @@ void ConnectionImpl::on_frames() {
     }
     uint64_t id = 0;
     if (auto* r = std::get_if<net::ClientResponse>(&*msg)) {
+      if (r->request_id == 0 && !r->success) {
+        // About the connection itself: the node refuses it (at its connection limit) and closes
+        // it without reading what was sent, so nothing pending was carried out.
+        fail(Error(Error::Kind::kUnavailable,
+                   "the node at " + addr_ + " refused the connection: " + r->error.value_or("")));
+        break;
+      }
       id = r->request_id;
     } else if (auto* s = std::get_if<net::StatusResponse>(&*msg)) {
       id = s->request_id;

@@ -4,7 +4,7 @@
 //
 // Two kinds matter to a client:
 //  * never executed (safe to retry anywhere): kNotLeader, kNoLeader, kShuttingDown, kBusy,
-//    kNoSpace;
+//    kNoSpace, kMaxClients;
 //  * outcome unknown (a write may or may not have been applied): kTimeout, kDropped.
 #pragma once
 
@@ -29,6 +29,10 @@ inline constexpr std::string_view kDropped = "dropped";
 inline constexpr std::string_view kNoSpace = "no space";
 // The key or value exceeds a configured limit; never retried.
 inline constexpr std::string_view kTooLarge = "too large";
+// Sent with request_id 0 on a connection the node refuses because it already has its maximum of
+// connections open, just before it closes it; nothing sent on it was read. Retry later, or on
+// another node.
+inline constexpr std::string_view kMaxClients = "max number of clients reached";
 
 // True when `error` starts with `kind` followed by the end of the text or ':'.
 constexpr bool is(std::string_view error, std::string_view kind) {
@@ -39,7 +43,7 @@ constexpr bool is(std::string_view error, std::string_view kind) {
 // The request was certainly not carried out, so it may be sent again.
 constexpr bool never_executed(std::string_view error) {
   return is(error, kNotLeader) || is(error, kNoLeader) || is(error, kShuttingDown) ||
-         is(error, kBusy) || is(error, kNoSpace);
+         is(error, kBusy) || is(error, kNoSpace) || is(error, kMaxClients);
 }
 
 }  // namespace cairn::net::errors

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "net/address.h"
+#include "net/client_errors.h"
 #include "net/server_connection.h"
 
 namespace cairn::net {
@@ -117,10 +118,7 @@ void NetworkServer::run() {
 void NetworkServer::admit(asio::ip::tcp::socket socket) {
   std::error_code ec;
   if (counters_->active.load() >= config_.max_connections) {
-    counters_->refused.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn("refusing connection: {} connections already open (limit {})",
-                 counters_->active.load(), config_.max_connections);
-    socket.close(ec);
+    refuse(socket);
     return;
   }
   detail::ServerConnection::Options opts{config_.max_frame, config_.max_in_flight,
@@ -145,6 +143,29 @@ void NetworkServer::admit(asio::ip::tcp::socket socket) {
   counters_->accepted.fetch_add(1, std::memory_order_relaxed);
   counters_->active.fetch_add(1, std::memory_order_relaxed);
   conn->start();
+}
+
+void NetworkServer::refuse(asio::ip::tcp::socket& socket) {
+  const uint64_t n = counters_->refused.fetch_add(1, std::memory_order_relaxed) + 1;
+  // A response with request_id 0 is about the connection itself (docs/protocol.md, section 5):
+  // the client hears why instead of seeing the connection merely close. One small frame on a
+  // fresh socket: a non-blocking write that does not block the acceptor; if the socket does not
+  // take it whole, the client sees the close alone.
+  std::string frame;
+  (void)append_frame(
+      ClientResponse{0, false, std::string(errors::kMaxClients), std::nullopt, std::nullopt},
+      frame);
+  std::error_code ec;
+  socket.non_blocking(true, ec);
+  if (!ec) (void)socket.write_some(asio::buffer(frame), ec);
+  socket.close(ec);
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  int64_t last = last_refusal_log_ms_.load();
+  if (now - last >= 10'000 && last_refusal_log_ms_.compare_exchange_strong(last, now))
+    spdlog::warn("refusing connections: {} already open (limit {}); {} refused so far",
+                 counters_->active.load(), config_.max_connections, n);
 }
 
 void NetworkServer::forget(uint64_t id) {

@@ -101,6 +101,8 @@ class NetworkServer : public std::enable_shared_from_this<NetworkServer> {
   NetStatus listen();
   void begin_shutdown();
   void admit(asio::ip::tcp::socket socket);
+  // Tells a connection over max_connections why it is closed, then closes it.
+  void refuse(asio::ip::tcp::socket& socket);
   void forget(uint64_t id);
 
   ServerConfig config_;
@@ -115,6 +117,7 @@ class NetworkServer : public std::enable_shared_from_this<NetworkServer> {
   std::mutex mu_;  // guards connections_ and next_id_
   std::unordered_map<uint64_t, std::weak_ptr<detail::ServerConnection>> connections_;
   uint64_t next_id_ = 1;
+  std::atomic<int64_t> last_refusal_log_ms_{0};  // refusals are logged at most once per 10 s
 };
 
 }  // namespace cairn::net

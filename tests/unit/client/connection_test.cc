@@ -205,6 +205,24 @@ TEST(Connection, DroppedConnectionFailsEveryOutstandingRequest) {
   EXPECT_EQ(after.error().kind(), Error::Kind::kUnreachable) << after.error().to_string();
 }
 
+TEST(Connection, ANodeAtItsConnectionLimitSaysSo) {
+  auto node = std::make_shared<testing::FakeNode>(1);
+  net::ServerConfig cfg = FakeServer::config(1, 1s);
+  cfg.max_connections = 1;
+  net::testing::ServerThread server(cfg, node);
+  EventLoop loop;
+  Connection first(loop, server.addr());
+  ASSERT_TRUE(call(first, get("k")).ok());
+  Connection second(loop, server.addr());
+  auto r = call(second, get("k"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), Error::Kind::kUnavailable) << r.error().to_string();
+  EXPECT_NE(r.error().message().find("refused the connection: max number of clients reached"),
+            std::string::npos)
+      << r.error().to_string();
+  EXPECT_TRUE(call(first, get("k")).ok()) << "the connection already open is still served";
+}
+
 TEST(Connection, CloseFailsOutstandingAsClosed) {
   FakeServer s(1);
   EventLoop loop;

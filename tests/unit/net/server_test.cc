@@ -334,6 +334,12 @@ TEST(NetworkServer, ConnectionLimitRefusesExtraConnections) {
   RawClient a(st.port()), b(st.port());
   ASSERT_TRUE(wait_until([&] { return st.server().stats().connections_active == 2; }));
   RawClient c(st.port());
+  // Told why, as a Redis client is ("-ERR max number of clients reached"), then closed.
+  auto why = c.receive();
+  ASSERT_TRUE(why.ok()) << why.error().to_string();
+  EXPECT_EQ(
+      std::get<ClientResponse>(*why),
+      (ClientResponse{0, false, "max number of clients reached", std::nullopt, std::nullopt}));
   EXPECT_TRUE(c.closed_by_server());
   EXPECT_EQ(st.server().stats().connections_refused, 1u);
   a.send(PingRequest{1, "a:1"});
