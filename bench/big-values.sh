@@ -29,12 +29,8 @@ if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; th
   echo "needs redis-server and redis-cli (apt-get install redis-server redis-tools)" >&2
   exit 1
 fi
-for ((p = base; p < base + 10; p++)); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    echo "port $p is in use" >&2
-    exit 1
-  fi
-done
+source bench/ports.sh
+require_free_ports $base 10
 
 tmp=$(mktemp -d)
 pids=()
@@ -44,15 +40,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-wait_port() {  # a PING answered on port $1 within 20 s
-  for _ in $(seq 200); do
-    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "nothing answers on port $1" >&2
-  exit 1
-}
 
 redis-server --port $base --bind 127.0.0.1 --dir "$tmp" --appendonly yes --appendfsync always \
   --save '' --daemonize no >"$tmp/redis.log" 2>&1 &
@@ -72,8 +59,11 @@ for i in 1 2 3; do
   pids+=($!)
   three_pids+=($!)
 done
-for p in $base $((base + 2)) $((base + 6)) $((base + 7)) $((base + 8)); do wait_port "$p"; done
-redis-cli -p $((base + 6)) set warm up >/dev/null
+for p in $base $((base + 2)) $((base + 6)) $((base + 7)) $((base + 8)); do wait_for_ping "$p"; done
+for _ in $(seq 200); do  # until the cluster has elected a leader and commits
+  [[ $(redis-cli -p $((base + 6)) set warm up 2>&1) == OK ]] && break
+  sleep 0.1
+done
 leader_port() {  # the RESP port of the node whose INFO says it leads
   for i in 1 2 3; do
     if redis-cli -p $((base + 5 + i)) info replication 2>/dev/null | grep -q '^role:master'; then

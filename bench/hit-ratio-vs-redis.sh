@@ -25,12 +25,8 @@ port=17510
 [[ -x $S ]] || { echo "missing $S (ninja -C build cairn-server)" >&2; exit 1; }
 command -v redis-server >/dev/null || { echo "needs redis-server" >&2; exit 1; }
 /usr/bin/python3 -c 'import redis' 2>/dev/null || { echo "needs python3-redis" >&2; exit 1; }
-for p in $port $((port + 1)); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    echo "port $p is in use" >&2
-    exit 1
-  fi
-done
+source bench/ports.sh
+require_free_ports $port 2
 
 tmp=$(mktemp -d)
 pid=""
@@ -43,17 +39,8 @@ stop() {
 }
 trap 'stop; rm -rf "$tmp"' EXIT
 
-wait_port() {
-  for _ in $(seq 200); do
-    redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "nothing answers on port $port" >&2
-  exit 1
-}
-
 run() {  # name alpha, with the server already started as $pid on $port
-  wait_port
+  wait_for_ping $port
   local out
   out=$(/usr/bin/python3 bench/hit_ratio_client.py --port $port --alpha "$2" --requests "$requests" \
     --warmup $((requests / 6)))

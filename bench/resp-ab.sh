@@ -16,13 +16,9 @@ rounds=${3:-3}
 requests=${4:-200000}
 for b in "$a_bin" "$b_bin"; do [[ -x $b ]] || { echo "not an executable: $b" >&2; exit 2; }; done
 command -v redis-benchmark >/dev/null || { echo "needs redis-benchmark (redis-tools)" >&2; exit 1; }
+source "$(dirname "$0")/ports.sh"
 base=17600
-for ((p = base; p < base + 4; p++)); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    echo "port $p is in use" >&2
-    exit 1
-  fi
-done
+require_free_ports $base 4
 
 tmp=$(mktemp -d)
 pids=()
@@ -32,12 +28,7 @@ start() {  # binary native_port resp_port dir
   "$1" --listen "127.0.0.1:$2" --resp "127.0.0.1:$3" --storage memory --data-dir "$4" \
     --log-level warn >"$4.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 200); do
-    redis-cli -p "$3" ping >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "$1 does not answer on $3" >&2
-  exit 1
+  wait_for_ping "$3"
 }
 start "$a_bin" $base $((base + 1)) "$tmp/a"
 start "$b_bin" $((base + 2)) $((base + 3)) "$tmp/b"
