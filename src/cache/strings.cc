@@ -76,9 +76,17 @@ std::string format_long_double(long double v) {
 
 namespace {
 
-// Redis's stringmatchlen without the nesting limit (patterns here are client input, but the
-// recursion depth is bounded by the number of '*' in the pattern, itself bounded by its length).
-bool match(const char* p, size_t plen, const char* s, size_t slen) {
+// Past this many nested '*', a pattern matches nothing, as in redis-server 7.0.15: the recursion
+// (one level per '*') stays far from the stack's end whatever a client sends.
+constexpr int kMaxNesting = 1000;
+
+// Redis's stringmatchlen, with its two bounds on what a client's pattern may cost. `no_longer` is
+// set once the rest of the pattern after some '*' matched nowhere in the rest of the string: then
+// no earlier '*' can help by taking more characters (the rest would have to match even later), so
+// every level gives up at once. Without it, "a*a*a*...b" against a long run of 'a' tries every way
+// of splitting the run, and one KEYS held the node thread for minutes.
+bool match(const char* p, size_t plen, const char* s, size_t slen, bool& no_longer, int nesting) {
+  if (nesting > kMaxNesting) return false;
   while (plen > 0 && slen > 0) {
     switch (p[0]) {
       case '*':
@@ -88,10 +96,12 @@ bool match(const char* p, size_t plen, const char* s, size_t slen) {
         }
         if (plen == 1) return true;
         while (slen > 0) {
-          if (match(p + 1, plen - 1, s, slen)) return true;
+          if (match(p + 1, plen - 1, s, slen, no_longer, nesting + 1)) return true;
+          if (no_longer) return false;
           ++s;
           --slen;
         }
+        no_longer = true;
         return false;
       case '?':
         ++s;
@@ -165,7 +175,8 @@ bool match(const char* p, size_t plen, const char* s, size_t slen) {
 }  // namespace
 
 bool glob_match(std::string_view pattern, std::string_view s) {
-  return match(pattern.data(), pattern.size(), s.data(), s.size());
+  bool no_longer = false;
+  return match(pattern.data(), pattern.size(), s.data(), s.size(), no_longer, 0);
 }
 
 }  // namespace cairn::cache
