@@ -28,8 +28,10 @@ int usage() {
 
 std::string ids(const google::protobuf::RepeatedField<uint64_t>& v) {
   std::string out;
-  for (auto id : v)
-    out += (out.empty() ? "" : ",") + std::to_string(id);
+  for (auto id : v) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(id);
+  }
   return out.empty() ? "-" : out;
 }
 
@@ -82,8 +84,8 @@ int inspect(const std::string& dir) {
       const auto& m = snap->metadata();
       snap_index = std::max<raft::Index>(snap_index, m.index());
       fmt::print("snapshot: {} index {} term {} voters {} learners {} ({} bytes of data) ok\n", n,
-                 m.index(), m.term(), ids(m.conf_state().voters()),
-                 ids(m.conf_state().learners()), snap->data().size());
+                 m.index(), m.term(), ids(m.conf_state().voters()), ids(m.conf_state().learners()),
+                 snap->data().size());
     }
   } else {
     fmt::print("snapshots: none (the node keeps its log in memory, or never started)\n");
@@ -109,17 +111,19 @@ int inspect(const std::string& dir) {
       for (const auto& w : log.warnings)
         fmt::print("warning: {}\n", w);
       const auto& h = log.hard_state;
-      fmt::print("log: snapshot mark {} (term {}), entries {}, hard state term {} vote {} "
-                 "commit {}\n",
-                 log.snapshot_index, log.snapshot_term,
-                 log.entries.empty() ? std::string("none")
-                                     : fmt::format("{}..{}", log.entries.front().index(),
-                                                   log.entries.back().index()),
-                 h.term(), h.vote(), h.commit());
+      fmt::print(
+          "log: snapshot mark {} (term {}), entries {}, hard state term {} vote {} "
+          "commit {}\n",
+          log.snapshot_index, log.snapshot_term,
+          log.entries.empty()
+              ? std::string("none")
+              : fmt::format("{}..{}", log.entries.front().index(), log.entries.back().index()),
+          h.term(), h.vote(), h.commit());
       if (log.snapshot_index > snap_index)
-        fail(fmt::format("the log starts after a snapshot at index {}, but the newest snapshot "
-                         "file is at index {}",
-                         log.snapshot_index, snap_index));
+        fail(
+            fmt::format("the log starts after a snapshot at index {}, but the newest snapshot "
+                        "file is at index {}",
+                        log.snapshot_index, snap_index));
       // What a restart replays: the entries after the newest snapshot, which must follow it.
       for (const auto& e : log.entries) {
         if (e.index() <= snap_index) continue;
