@@ -278,7 +278,7 @@ std::optional<Command> decode_body(uint8_t tag, Reader& r) {
       Expire e;
       e.key = r.bytes();
       e.expiry = r.expiry();
-      e.condition = r.enumeration<ExpireCondition>(4, "expire condition");
+      e.condition = r.enumeration<ExpireCondition>(5, "expire condition");
       return e;
     }
     case 4:

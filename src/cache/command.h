@@ -40,7 +40,9 @@ struct Expiry {
 };
 
 enum class PutCondition : uint8_t { kAlways, kIfAbsent /* NX */, kIfPresent /* XX */ };
-enum class ExpireCondition : uint8_t { kAlways, kNx, kXx, kGt, kLt };
+// XX with LT needs both (LT alone sets a first expiry: no expiry counts as infinite); XX with GT
+// is GT, which already needs an expiry. Appended values only: the byte is in the log.
+enum class ExpireCondition : uint8_t { kAlways, kNx, kXx, kGt, kLt, kXxLt };
 
 // SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT|KEEPTTL].
 struct Put {

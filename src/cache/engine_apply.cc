@@ -155,6 +155,9 @@ Reply Engine::do_expire(const Expire& c) {
     case ExpireCondition::kLt:
       if (has && *at >= cur) return int64_t{0};
       break;
+    case ExpireCondition::kXxLt:
+      if (!has || *at >= cur) return int64_t{0};
+      break;
   }
   if (*at <= clock_ms_) {
     remove(e, h, Removal::kDelete);

@@ -186,7 +186,7 @@ Result<WritePlan, std::string> plan_expire(Argv argv, bool seconds, bool absolut
   if (nx) e.condition = cache::ExpireCondition::kNx;
   if (xx) e.condition = cache::ExpireCondition::kXx;
   if (gt) e.condition = cache::ExpireCondition::kGt;
-  if (lt) e.condition = cache::ExpireCondition::kLt;
+  if (lt) e.condition = xx ? cache::ExpireCondition::kXxLt : cache::ExpireCondition::kLt;
   return one(std::move(e));
 }
 

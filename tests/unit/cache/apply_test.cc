@@ -192,6 +192,14 @@ TEST(Expire, Conditions) {
   EXPECT_EQ(c.engine.pttl("k"), 150);
   c.apply(Persist{"k"});
   EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(10), C::kLt}), num(1));  // infinite > 10
+  // XX LT: as LT, but a key without an expiry is left alone (redis-server 7.0.15: 0).
+  c.apply(Persist{"k"});
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(5), C::kXxLt}), num(0));
+  EXPECT_EQ(c.engine.pttl("k"), kTtlNoExpiry);
+  c.apply(Expire{"k", Expiry::relative(100)});
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(200), C::kXxLt}), num(0));
+  EXPECT_EQ(c.apply(Expire{"k", Expiry::relative(50), C::kXxLt}), num(1));
+  EXPECT_EQ(c.engine.pttl("k"), 50);
 }
 
 TEST(Expire, OverflowIsAnError) {
@@ -437,9 +445,8 @@ TEST(Determinism, ReplicasAgree) {
   EXPECT_EQ(ra, rb);
   // The late replica: it starts from the snapshot well after the others applied everything.
   Engine c;
-  ASSERT_TRUE(restore_snapshot(c, [&] {
-                return std::make_unique<StringSource>(snapshot.out);
-              }).ok());
+  ASSERT_TRUE(
+      restore_snapshot(c, [&] { return std::make_unique<StringSource>(snapshot.out); }).ok());
   for (size_t i = half; i < log.size(); ++i) {
     const std::string k = "k" + std::to_string(i % 64);
     (void)c.get(k);

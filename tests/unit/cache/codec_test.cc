@@ -10,7 +10,6 @@
 #include "allocation_probe.h"
 #include "test_util.h"
 
-
 namespace cairn::cache {
 namespace {
 
@@ -46,6 +45,16 @@ TEST(Codec, EveryCommandRoundTrips) {
     ASSERT_TRUE(decoded.ok()) << decoded.error().message;
     EXPECT_EQ(decoded->command, cmds[i]);
     EXPECT_EQ(decoded->time_ms, 1700000000123);
+  }
+}
+
+TEST(Codec, EveryExpireConditionRoundTrips) {
+  for (auto c : {ExpireCondition::kAlways, ExpireCondition::kNx, ExpireCondition::kXx,
+                 ExpireCondition::kGt, ExpireCondition::kLt, ExpireCondition::kXxLt}) {
+    const Command cmd = Expire{"k", Expiry::relative(5), c};
+    auto decoded = decode_entry(encode_entry(cmd, 1));
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    EXPECT_EQ(decoded->command, cmd);
   }
 }
 

@@ -79,6 +79,13 @@ TEST(RespCommands, ExpireOptionsAndErrors) {
   const auto e = std::get<cache::Expire>(command(*p));
   EXPECT_EQ(e.expiry, cache::Expiry::relative(10000));
   EXPECT_EQ(e.condition, cache::ExpireCondition::kGt);
+  // XX with LT keeps both conditions (before, LT alone: a key without a TTL got one).
+  auto xx_lt = plan(CommandId::kExpire, {"EXPIRE", "k", "200", "LT", "XX"});
+  ASSERT_TRUE(xx_lt.ok());
+  EXPECT_EQ(std::get<cache::Expire>(command(*xx_lt)).condition, cache::ExpireCondition::kXxLt);
+  auto xx_gt = plan(CommandId::kExpire, {"EXPIRE", "k", "200", "XX", "GT"});
+  ASSERT_TRUE(xx_gt.ok());
+  EXPECT_EQ(std::get<cache::Expire>(command(*xx_gt)).condition, cache::ExpireCondition::kGt);
   EXPECT_EQ(error_of(CommandId::kExpire, {"EXPIRE", "k", "10", "NX", "LT"}),
             "ERR NX and XX, GT or LT options at the same time are not compatible");
   EXPECT_EQ(error_of(CommandId::kPexpire, {"PEXPIRE", "k", "10", "GT", "LT"}),
