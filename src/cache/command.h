@@ -176,6 +176,9 @@ inline constexpr std::string_view kErrNanOrInfinity = "ERR increment would produ
 inline constexpr std::string_view kErrOom =
     "OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr std::string_view kErrOffset = "ERR offset is out of range";
+// A command that builds a value (APPEND, SETRANGE) past max_value_bytes, in Redis's words.
+inline constexpr std::string_view kErrStringTooLong =
+    "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
 // Name of a command for error texts ("set", "getex", "expire", ...).
 std::string_view command_name(const Command& cmd);

@@ -223,7 +223,10 @@ Reply Engine::do_incrbyfloat(const IncrByFloat& c) {
 Reply Engine::do_append(const Append& c) {
   auto [e, h] = find_live(c.key);
   const size_t old_len = e != nullptr ? e->value_len : 0;
-  if (auto err = check_sizes(c.key, old_len + c.value.size())) return *err;
+  if (c.value.size() >
+      config_.max_value_bytes - std::min<uint64_t>(old_len, config_.max_value_bytes))
+    return Error{ErrorCode::kValueTooLarge, std::string(kErrStringTooLong)};
+  if (auto err = check_sizes(c.key, 0)) return *err;
   const size_t len = old_len + c.value.size();
   int64_t need = static_cast<int64_t>(entry_footprint(c.key.size(), len)) -
                  (e != nullptr ? static_cast<int64_t>(entry_footprint(e)) : 0);
@@ -243,11 +246,7 @@ Reply Engine::do_setrange(const SetRange& c) {
   const auto offset = static_cast<uint64_t>(c.offset);
   if (offset > config_.max_value_bytes || c.value.size() > config_.max_value_bytes - offset) {
     // offset + length would exceed the limit (and may not even fit in 64 bits).
-    const uint64_t wanted =
-        offset > UINT64_MAX - c.value.size() ? UINT64_MAX : offset + c.value.size();
-    return Error{ErrorCode::kValueTooLarge, "ERR value of " + std::to_string(wanted) +
-                                                " bytes exceeds the maximum value size of " +
-                                                std::to_string(config_.max_value_bytes) + " bytes"};
+    return Error{ErrorCode::kValueTooLarge, std::string(kErrStringTooLong)};
   }
   if (auto err = check_sizes(c.key, 0)) return *err;
   const size_t len = std::max<size_t>(old_len, offset + c.value.size());
