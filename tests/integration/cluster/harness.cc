@@ -197,17 +197,18 @@ std::string LocalCluster::data_dir(uint64_t id) const {
 }
 
 std::vector<std::string> LocalCluster::args_for(uint64_t id, const std::string& membership) const {
-  std::vector<std::string> a = {"--id=" + std::to_string(id),
-                                "--listen=127.0.0.1:" + std::to_string(ports_.at(id)),
-                                "--resp=" + resp_addr(id),
-                                membership,
-                                "--data-dir=" + data_dir(id),
-                                "--tick-ms=" + std::to_string(options_.tick_ms),
-                                "--election-ticks=" + std::to_string(options_.election_ticks),
-                                "--snapshot-entries=" + std::to_string(options_.snapshot_entries),
-                                "--request-timeout-ms=2000",
-                                "--storage=" + options_.storage,
-                                "--log-level=info"};
+  std::vector<std::string> a = {
+      "--id=" + std::to_string(id),
+      "--listen=127.0.0.1:" + std::to_string(ports_.at(id)),
+      "--resp=" + resp_addr(id),
+      membership,
+      "--data-dir=" + data_dir(id),
+      "--tick-ms=" + std::to_string(options_.tick_ms),
+      "--election-ticks=" + std::to_string(options_.election_ticks),
+      "--snapshot-entries=" + std::to_string(options_.snapshot_entries),
+      "--request-timeout-ms=" + std::to_string(options_.request_timeout_ms),
+      "--storage=" + options_.storage,
+      "--log-level=info"};
   a.insert(a.end(), options_.extra_args.begin(), options_.extra_args.end());
   return a;
 }

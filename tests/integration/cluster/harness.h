@@ -69,6 +69,7 @@ struct ClusterOptions {
   int tick_ms = 20;
   int election_ticks = 10;
   uint64_t snapshot_entries = 20'000;
+  int request_timeout_ms = 2000;
   // Route every node-to-node connection through a FaultProxy so tests can partition the nodes.
   bool proxied = false;
   // --storage: the fault tests run with the log in memory, so a restarted node has lost it and
