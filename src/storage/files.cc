@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 namespace cairn::storage {
 namespace {
@@ -17,45 +18,61 @@ std::string errno_text() {
   return std::strerror(errno);
 }
 
+// Written back to the disk a step at a time (SyncedFileWriter).
+constexpr int64_t kWriteStep = 8 << 20;
+
 }  // namespace
+
+Result<SyncedFileWriter, std::string> SyncedFileWriter::create(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Err{fmt::format("cannot create {}: {}", path, errno_text())};
+  return SyncedFileWriter(fd, path);
+}
+
+SyncedFileWriter::SyncedFileWriter(SyncedFileWriter&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      path_(std::move(other.path_)),
+      written_(other.written_),
+      flushed_(other.flushed_) {}
+
+SyncedFileWriter::~SyncedFileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status<std::string> SyncedFileWriter::write(std::string_view data) {
+  // Each step's pages go to the disk once written, and the step before is waited for, which
+  // keeps at most two steps dirty.
+  while (!data.empty()) {
+    ssize_t n = ::write(fd_, data.data(), std::min(data.size(), static_cast<size_t>(kWriteStep)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Err{fmt::format("cannot write {}: {}", path_, errno_text())};
+    data.remove_prefix(static_cast<size_t>(n));
+    written_ += n;
+    if (written_ - flushed_ >= kWriteStep) {
+      // Advisory: a failure here is found by the fsync in finish().
+      if (flushed_ > 0) (void)::sync_file_range(fd_, 0, flushed_, SYNC_FILE_RANGE_WAIT_BEFORE);
+      (void)::sync_file_range(fd_, flushed_, written_ - flushed_, SYNC_FILE_RANGE_WRITE);
+      flushed_ = written_;
+    }
+  }
+  return {};
+}
+
+Status<std::string> SyncedFileWriter::finish() {
+  const bool ok = ::fsync(fd_) == 0;
+  const std::string err = ok ? std::string() : errno_text();
+  ::close(std::exchange(fd_, -1));
+  if (!ok) return Err{fmt::format("cannot fsync {}: {}", path_, err)};
+  return {};
+}
 
 Status<std::string> write_file_synced(const std::string& path,
                                       std::initializer_list<std::string_view> parts) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Err{fmt::format("cannot create {}: {}", path, errno_text())};
-  // Written back as it goes, a step at a time: a snapshot of gigabytes left dirty in the page
-  // cache would be flushed all at once by the final fsync, and the log's fdatasync on the node
-  // thread would queue behind that flush. So each step's pages are sent to the disk once written,
-  // and the step before waited for, which keeps at most two steps dirty.
-  constexpr size_t kStep = 8 << 20;
-  off_t written = 0;
-  off_t flushed = 0;  // pages before this were sent to the disk
-  for (std::string_view part : parts) {
-    while (!part.empty()) {
-      ssize_t n = ::write(fd, part.data(), std::min(part.size(), kStep));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        std::string err = fmt::format("cannot write {}: {}", path, errno_text());
-        ::close(fd);
-        return Err{err};
-      }
-      part.remove_prefix(static_cast<size_t>(n));
-      written += n;
-      if (written - flushed >= static_cast<off_t>(kStep)) {
-        // Advisory: a failure here is found by the fsync below.
-        if (flushed > 0) (void)::sync_file_range(fd, 0, flushed, SYNC_FILE_RANGE_WAIT_BEFORE);
-        (void)::sync_file_range(fd, flushed, written - flushed, SYNC_FILE_RANGE_WRITE);
-        flushed = written;
-      }
-    }
-  }
-  if (::fsync(fd) != 0) {
-    std::string err = fmt::format("cannot fsync {}: {}", path, errno_text());
-    ::close(fd);
-    return Err{err};
-  }
-  ::close(fd);
-  return {};
+  auto file = SyncedFileWriter::create(path);
+  if (!file.ok()) return Err{file.error()};
+  for (std::string_view part : parts)
+    if (auto st = file->write(part); !st.ok()) return st;
+  return file->finish();
 }
 
 Result<std::string, std::string> read_file(const std::string& path) {

@@ -76,16 +76,16 @@ int inspect(const std::string& dir) {
         fmt::print("snapshot dir: {} (not a snapshot; a leftover is removed at start)\n", n);
         continue;
       }
-      auto snap = storage::read_snapshot_file(path);
+      auto snap = storage::check_snapshot_file(path);  // read in steps, never whole
       if (!snap.ok()) {
         fail(snap.error());
         continue;
       }
-      const auto& m = snap->metadata();
+      const auto& m = snap->metadata;
       snap_index = std::max<raft::Index>(snap_index, m.index());
       fmt::print("snapshot: {} index {} term {} voters {} learners {} ({} bytes of data) ok\n", n,
                  m.index(), m.term(), ids(m.conf_state().voters()), ids(m.conf_state().learners()),
-                 snap->data().size());
+                 snap->data_bytes);
     }
   } else {
     fmt::print("snapshots: none (the node keeps its log in memory, or never started)\n");
