@@ -11,17 +11,19 @@
 # 128mb), for redis-server with AOF (--appendonly yes --appendfsync everysec, no automatic rewrite,
 # so every restart replays the 1M SETs as cairn-log does; with rewrites on, the rewrite a restart
 # starts is cut short by the next stop) and with an RDB file (SAVE after the load, no AOF).
-# Printed per restart and as medians: the data directory's size, the time, and dir bytes / time
-# in MB/s (10^6 bytes); cairn / redis as ratios of the medians.
+# Printed per restart and as medians: the data directory's size, the time, dir bytes / time in
+# MB/s (10^6 bytes), and the process's peak resident memory once it serves (VmHWM, MB); cairn /
+# redis as ratios of the medians.
 #
 # Every process is started here and stopped by its PID; the data directories are under one
 # mktemp -d directory, removed at exit.
 #
 #   bench/restart-time.sh [ROUNDS] [KEYS]   (default 3 and 1000000; needs build/ with
 #                                            cairn-server, redis-server, redis-cli)
+#   CAIRN_SERVER=path bench/restart-time.sh ...   (another cairn-server binary, for an A/B)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-S=build/tools/cairn-server/cairn-server
+S=${CAIRN_SERVER:-build/tools/cairn-server/cairn-server}
 rounds=${1:-3}
 keys=${2:-1000000}
 cairn_port=16491
@@ -140,7 +142,7 @@ start_redis_rdb() {  # dir
   pid=$!
 }
 
-results=()  # "name mode ms bytes"
+results=()  # "name mode ms bytes peak-MB"
 
 # $1 name, $2 start function, $3 port, $4 data dir, $5 command after the load (or "")
 measure() {
@@ -169,8 +171,10 @@ measure() {
       t0=$(now_ns)
       "$start" "$dir"
       ms=$(wait_ready "$port" "$t0")
-      results+=("$name $mode $ms $bytes")
-      echo "$name after $mode: ready in $ms ms, $bytes bytes in $dir, $(mbps "$bytes" "$ms") MB/s" >&2
+      peak=$(awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$pid/status")
+      results+=("$name $mode $ms $bytes $peak")
+      echo "$name after $mode: ready in $ms ms, $bytes bytes in $dir, $(mbps "$bytes" "$ms") MB/s," \
+        "peak RSS $peak MB" >&2
     done
   done
   kill -TERM "$pid"
@@ -188,7 +192,7 @@ wait_ready_empty() {
 
 mbps() { awk -v b="$1" -v ms="$2" 'BEGIN { printf "%.1f", (ms > 0 ? b / 1e6 / (ms / 1e3) : 0) }'; }
 
-median() {  # name mode field (3: ms, 4: bytes)
+median() {  # name mode field (3: ms, 4: bytes, 5: peak RSS MB)
   printf '%s\n' "${results[@]}" | awk -v n="$1" -v m="$2" -v f="$3" '$1 == n && $2 == m { print $f }' |
     sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
@@ -203,14 +207,16 @@ grep -E "restored from|snapshot at index .* on disk|torn|warn" "$tmp/cairn.log" 
 echo
 echo "restart until GET and DBSIZE answer ($keys keys, 16-byte keys, 32-byte values); median of $rounds"
 echo "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
-printf '%-10s %-5s %10s %12s %8s %14s %14s\n' server stop ms dir-bytes MB/s vs-redis-aof vs-redis-rdb
+printf '%-10s %-5s %10s %12s %8s %8s %14s %14s\n' server stop ms dir-bytes MB/s peak-MB vs-redis-aof \
+  vs-redis-rdb
 for mode in term kill; do
   aof=$(median redis-aof "$mode" 3)
   rdb=$(median redis-rdb "$mode" 3)
   for name in cairn cairn-log redis-aof redis-rdb; do
     ms=$(median "$name" "$mode" 3)
     bytes=$(median "$name" "$mode" 4)
-    printf '%-10s %-5s %10s %12s %8s %14s %14s\n' "$name" "$mode" "$ms" "$bytes" "$(mbps "$bytes" "$ms")" \
+    printf '%-10s %-5s %10s %12s %8s %8s %14s %14s\n' "$name" "$mode" "$ms" "$bytes" \
+      "$(mbps "$bytes" "$ms")" "$(median "$name" "$mode" 5)" \
       "$(awk -v a="$ms" -v b="$aof" 'BEGIN { printf "%.2fx", a / b }')" \
       "$(awk -v a="$ms" -v b="$rdb" 'BEGIN { printf "%.2fx", a / b }')"
   done

@@ -5,13 +5,15 @@
 # each node builds a snapshot of the whole state (docs/node.md, "Snapshots"). Reported: the
 # SETs' throughput and latency (avg, min, p50, p95, p99, max in ms: the max is the longest a
 # client waited), each node's last snapshot builds as it logs them, and each node's role and
-# term at the end (an election would show as a higher term). Every process is started here and
-# stopped by PID; the temporary data directories are removed.
+# term at the end (an election would show as a higher term), and each node's peak and final
+# resident memory (VmHWM, VmRSS). Every process is started here and stopped by PID; the temporary
+# data directories are removed.
 #
 #   bench/snapshot-stall.sh [MB]     (default 512; needs build/, redis-cli, redis-benchmark)
+#   CAIRN_SERVER=path bench/snapshot-stall.sh ...   (another cairn-server binary, for an A/B)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-S=build/tools/cairn-server/cairn-server
+S=${CAIRN_SERVER:-build/tools/cairn-server/cairn-server}
 mb=${1:-512}
 [[ "$mb" =~ ^[1-9][0-9]*$ ]] || { echo "MB must be a positive number, not '$mb'" >&2; exit 2; }
 [[ -x "$S" ]] || { echo "no $S: build first (ninja -C build cairn-server)" >&2; exit 1; }
@@ -53,7 +55,8 @@ redis-benchmark -p "$lp" -c 20 -n 300000 -t set -d 1024 -r "$keys" 2>/dev/null |
   grep -E "throughput summary|^ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ *$" |
   tail -2 || true
 for i in 1 2 3; do
-  echo "node $i: $(redis-cli -p 1650$i info replication | grep -E 'raft_role|raft_term' | tr -d '\r' | tr '\n' ' ')"
+  echo "node $i: $(redis-cli -p 1650$i info replication | grep -E 'raft_role|raft_term' | tr -d '\r' | tr '\n' ' ')" \
+    "$(grep -E '^Vm(HWM|RSS)' /proc/${pids[$i]}/status | tr -s ' \t' ' ' | tr '\n' ' ')"
   grep -hoE "snapshot at index [0-9]+ \([0-9]+ bytes\) built in [0-9]+ ms|snapshot at index [0-9]+ dropped.*" \
     "$d/log$i" | tail -6 | sed 's/^/  /' || true
 done

@@ -30,6 +30,7 @@
 
 #include "cache/codec.h"
 #include "cache/engine.h"
+#include "cache/snapshot.h"
 #include "net/messages.h"
 #include "net/transport.h"
 #include "node/address_book.h"
@@ -250,7 +251,13 @@ class Node {
   void compact_log();
   // The bootstrap snapshot's data (built on the calling thread: the state is empty).
   std::string snapshot_data() const;
+  // Replaces the applied state by a snapshot's: one in memory (a leader's), or one read from its
+  // file in steps (at start-up: never a whole copy in memory beside the cache).
   Status<std::string> restore_snapshot(const raft::Snapshot& snap);
+  Status<std::string> restore_snapshot_file(const storage::SnapshotFileInfo& file);
+  Status<std::string> restore_state(
+      const eraftpb::SnapshotMetadata& meta, AddressBook book,
+      const std::function<std::unique_ptr<cache::SnapshotSource>()>& open);
   void check_transfer();
   bool recovery_blocks(const eraftpb::Message& m);
   // After stepping an append (its term, sender and commit index): a recovering node takes its

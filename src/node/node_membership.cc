@@ -303,13 +303,79 @@ Status<std::string> Node::restore_snapshot(const raft::Snapshot& snap) {
   std::string_view data = snap.data();
   auto book = AddressBook::decode(data);
   if (!book.ok()) return Err{book.error()};
-  auto info = cache::restore_snapshot(
-      *engine_, [data] { return std::make_unique<cache::StringSource>(data); });
+  return restore_state(snap.metadata(), std::move(*book),
+                       [data] { return std::make_unique<cache::StringSource>(data); });
+}
+
+namespace {
+
+// The engine's part of a snapshot file, read in steps as the engine asks for it. A read error
+// ends the stream (the engine then finds it cut short) and is kept for the message.
+class FileSource final : public cache::SnapshotSource {
+ public:
+  FileSource(storage::FileRangeReader file, std::string& error)
+      : file_(std::move(file)), error_(error) {}
+  size_t read(char* out, size_t n) override {
+    auto got = file_.read(out, n);
+    if (got.ok()) return *got;
+    error_ = got.error();
+    return 0;
+  }
+
+ private:
+  storage::FileRangeReader file_;
+  std::string& error_;
+};
+
+}  // namespace
+
+Status<std::string> Node::restore_snapshot_file(const storage::SnapshotFileInfo& file) {
+  // The address book comes first and is small: read a prefix large enough to hold it.
+  std::string head;
+  std::string_view rest;
+  Result<AddressBook, std::string> book = Err{std::string("empty snapshot")};
+  for (uint64_t want = 64 << 10;; want *= 4) {
+    const auto n = static_cast<size_t>(std::min(want, file.data_bytes));
+    auto reader = storage::FileRangeReader::open(file.path, file.data_offset, n);
+    if (!reader.ok()) return Err{reader.error()};
+    head.assign(n, '\0');
+    for (size_t at = 0; at < n;) {
+      auto got = reader->read(head.data() + at, n - at);
+      if (!got.ok()) return Err{got.error()};
+      if (*got == 0) return Err{fmt::format("{}: the file ends before its data", file.path)};
+      at += *got;
+    }
+    rest = head;
+    book = AddressBook::decode(rest);
+    if (book.ok() || n == file.data_bytes) break;
+  }
+  if (!book.ok()) return Err{book.error()};
+  const uint64_t engine_at = file.data_offset + (head.size() - rest.size());
+  const uint64_t engine_bytes = file.data_bytes - (head.size() - rest.size());
+  std::string read_error;
+  auto restored = restore_state(
+      file.metadata, std::move(*book), [&]() -> std::unique_ptr<cache::SnapshotSource> {
+        auto r = storage::FileRangeReader::open(file.path, engine_at, engine_bytes);
+        if (!r.ok()) {
+          read_error = r.error();
+          return std::make_unique<cache::StringSource>("");
+        }
+        return std::make_unique<FileSource>(std::move(*r), read_error);
+      });
+  if (!restored.ok() && !read_error.empty())
+    return Err{fmt::format("{} ({})", restored.error(), read_error)};
+  return restored;
+}
+
+Status<std::string> Node::restore_state(
+    const eraftpb::SnapshotMetadata& meta, AddressBook book,
+    const std::function<std::unique_ptr<cache::SnapshotSource>()>& open) {
+  auto info = cache::restore_snapshot(*engine_, open);
   if (!info.ok()) return Err{info.error().message};
-  book_ = std::move(*book);
-  conf_state_ = snap.metadata().conf_state();
-  applied_ = snap.metadata().index();
-  applied_term_ = snap.metadata().term();
+  book_ = std::move(book);
+  conf_state_ = meta.conf_state();
+  applied_ = meta.index();
+  applied_term_ = meta.term();
   last_compact_index_ = applied_;
   applied_bytes_since_compact_ = 0;
   drop_proposals_through(applied_);
@@ -350,6 +416,9 @@ void Node::start_snapshot() {
   job.meta.set_term(applied_term_);
   *job.meta.mutable_conf_state() = conf_state_;
   book_.encode(job.prefix);
+  // A build for a follower keeps its data in memory for the sender; one for the log's compaction
+  // goes only to its file (on disk), so the cache is not doubled in memory for it.
+  job.keep_data = snapshot_wanted_ || !snap_files_;
   // Between two applies: the capture is exactly the state at applied_.
   job.capture = cache::capture_snapshot(*engine_);
   snapshot_builder_->start(std::move(job));
@@ -362,22 +431,26 @@ void Node::on_snapshot_built(SnapshotBuilder::Built built) {
   // Of no use any more if it was cancelled, or a leader's snapshot was installed meanwhile.
   const bool stale = built.cancelled || index < storage_.stored_snapshot().metadata().index() ||
                      index < storage_.first_index() - 1;
+  // Streamed to its file only, and the file failed: nothing to keep. The log stays, and the next
+  // compaction tries again after a pause.
+  const bool lost = !built.in_memory && !built.on_disk;
   const raft::Snapshot* held = nullptr;
-  if (!stale) {
+  if (!stale && !lost) {
     auto created = storage_.create_snapshot(index, &snap.metadata().conf_state(),
                                             std::move(*snap.mutable_data()));
     if (created.ok()) held = *created;
   }
-  if (held == nullptr) {
+  if (held == nullptr && !(lost && !stale)) {
     if (built.on_disk) (void)snap_files_->remove_older();  // a newer snapshot is on disk
     spdlog::info("node {}: snapshot at index {} dropped: {}", config_.id, index,
                  built.cancelled ? "cancelled" : "a newer one is in place");
     kick();
     return;
   }
-  spdlog::info("node {}: snapshot at index {} ({} bytes) built in {} ms, {}", config_.id, index,
-               held->data().size(), built.took.count(),
-               built.on_disk ? "on disk" : (wal_ ? "not on disk" : "in memory"));
+  if (held != nullptr)
+    spdlog::info("node {}: snapshot at index {} ({} bytes) built in {} ms, {}", config_.id, index,
+                 built.bytes, built.took.count(),
+                 built.on_disk ? "on disk" : (wal_ ? "not on disk" : "in memory"));
   if (!built.error.empty()) {
     // A snapshot that does not fit on the disk costs nothing but the log it would have released:
     // the log behind it stays, and the next compaction tries again.
@@ -388,12 +461,17 @@ void Node::on_snapshot_built(SnapshotBuilder::Built built) {
         std::chrono::duration_cast<std::chrono::seconds>(config_.snapshot_retry_delay).count());
     snapshot_retry_at_ = Clock::now() + config_.snapshot_retry_delay;
   }
+  if (held == nullptr) {
+    kick();
+    return;
+  }
   if (built.on_disk) store_on_disk(*held);
-  if (snapshot_wanted_) {
+  if (snapshot_wanted_ && built.in_memory) {
     snapshot_wanted_ = false;  // kept for Raft to send: the sender takes it, storage drops it
   } else {
     // Built to release the log: its data is the size of the cache, not kept in memory for a
-    // follower that may never need it (one is built again on demand).
+    // follower that may never need it (one is built again on demand). A follower that asked
+    // while it was streamed to its file gets the next build: snapshot_wanted_ stays set.
     storage_.release_snapshot_data();
   }
   if (built.on_disk) compact_log();

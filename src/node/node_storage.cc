@@ -44,21 +44,25 @@ Status<std::string> Node::open_disk(raft::HardState* hs, bool* restored) {
   for (const auto& w : warnings)
     spdlog::warn("node {}: {}", config_.id, w);
 
-  auto newest = snap_files_->load_newest();
+  // Checked and restored from the file in steps: a snapshot of gigabytes is never read whole
+  // into memory beside the cache it fills.
+  auto newest = snap_files_->check_newest();
   if (!newest.ok()) return Err{newest.error()};
   raft::Index snap_index = 0;
   if (*newest) {
-    const raft::Snapshot& snap = **newest;
-    snap_index = snap.metadata().index();
+    const storage::SnapshotFileInfo& file = **newest;
+    snap_index = file.metadata.index();
     if (log.snapshot_index > snap_index)
       return Err{
           fmt::format("the log in {} starts after a snapshot at index {}, but the newest "
                       "snapshot file in {} is at index {}",
                       wal_dir, log.snapshot_index, snap_files_->dir(), snap_index)};
-    if (auto st = restore_snapshot(snap); !st.ok())
+    if (auto st = restore_snapshot_file(file); !st.ok())
       return Err{fmt::format("snapshot at index {} in {}: {}", snap_index, snap_files_->dir(),
                              st.error())};
-    if (!storage_.apply_snapshot(snap).ok())
+    raft::Snapshot marker;  // for Raft's storage: where the log starts; the data is on disk
+    *marker.mutable_metadata() = file.metadata;
+    if (!storage_.apply_snapshot(marker).ok())
       return Err{fmt::format("snapshot at index {} refused", snap_index)};
     storage_.release_snapshot_data();  // restored, and on disk
     disk_snapshot_index_ = snap_index;

@@ -3,6 +3,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include "common/result.h"
 
 namespace cairn::node {
@@ -10,19 +12,34 @@ namespace {
 
 constexpr int kBuilderNice = 10;
 
-// Appends to the snapshot's data; refuses once the build is cancelled, which ends the stream.
-class CancellableSink final : public cache::SnapshotSink {
+// Where a build streams: the snapshot's file, and memory when the data is wanted there. Refuses
+// once the build is cancelled, which ends the stream; so does a file that cannot be written when
+// there is no copy in memory to go on with.
+class BuildSink final : public cache::SnapshotSink {
  public:
-  CancellableSink(std::string& out, const std::atomic<bool>& cancel) : out_(out), cancel_(cancel) {}
+  BuildSink(std::string* memory, storage::SnapshotFileWriter* file, const std::atomic<bool>& cancel)
+      : memory_(memory), file_(file), cancel_(cancel) {}
   bool write(const char* data, size_t n) override {
     if (cancel_.load(std::memory_order_relaxed)) return false;
-    out_.append(data, n);
+    if (file_ != nullptr && error_.empty()) {
+      if (auto st = file_->write({data, n}); !st.ok()) {
+        error_ = st.error();
+        if (memory_ == nullptr) return false;
+      }
+    }
+    if (memory_ != nullptr) memory_->append(data, n);
+    bytes_ += n;
     return true;
   }
+  const std::string& error() const { return error_; }
+  uint64_t bytes() const { return bytes_; }
 
  private:
-  std::string& out_;
+  std::string* memory_;
+  storage::SnapshotFileWriter* file_;
   const std::atomic<bool>& cancel_;
+  std::string error_;
+  uint64_t bytes_ = 0;
 };
 
 }  // namespace
@@ -53,21 +70,40 @@ void SnapshotBuilder::run(Job job) {
   if (started_) started_();
   Built built;
   *built.snapshot.mutable_metadata() = job.meta;
-  std::string data = std::move(job.prefix);
-  CancellableSink sink(data, cancel_);
-  auto written = cache::write_captured(*job.capture, sink);
+  std::optional<storage::SnapshotFileWriter> file;
+  if (files_ != nullptr) {
+    if (auto w = files_->begin(job.meta); w.ok())
+      file.emplace(std::move(*w));
+    else
+      built.error = w.error();
+  }
+  const bool keep = job.keep_data || files_ == nullptr;
+  std::string data;
+  BuildSink sink(keep ? &data : nullptr, file ? &*file : nullptr, cancel_);
+  bool streamed = false;
+  if (keep || file) {
+    streamed = sink.write(job.prefix.data(), job.prefix.size()) &&
+               cache::write_captured(*job.capture, sink).ok();
+  }
   job.capture.reset();  // apply may free what it replaced meanwhile
   built.cancelled = cancel_.load();
   if (!built.cancelled) {
-    CAIRN_CHECK(written.ok());  // an in-memory sink fails only when cancelled
-    built.snapshot.set_data(std::move(data));
-    if (files_ != nullptr) {
-      if (auto st = files_->save(built.snapshot); st.ok())
+    if (!sink.error().empty()) built.error = sink.error();
+    // The stream ends early only when cancelled or when the file failed with no copy in memory.
+    CAIRN_CHECK(streamed || !built.error.empty());
+    if (file && built.error.empty()) {
+      if (auto st = file->commit(); st.ok())
         built.on_disk = true;
       else
         built.error = st.error();
     }
+    built.bytes = sink.bytes();
+    if (keep) {
+      built.snapshot.set_data(std::move(data));
+      built.in_memory = true;
+    }
   }
+  file.reset();  // a file not committed is removed
   built.took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   done_(std::move(built));

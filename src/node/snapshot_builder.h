@@ -5,11 +5,14 @@
 // large state would lose its followers' trust at every compaction. Here the node thread only
 // captures the applied state (a pointer copy of the key list, between two applies: exactly the
 // state at the applied index) and hands it over; this thread compresses it, and with a data
-// directory writes and syncs the file, then hands the finished snapshot back through `done`. The
-// node thread then marks it in the log, releases the log behind it, and gives it to followers.
+// directory streams it into its file and syncs it, then hands the finished snapshot back through
+// `done`. The node thread then marks it in the log, releases the log behind it, and gives it to
+// followers.
 //
-// One build at a time. Memory: the capture (24 bytes a key), the compressed snapshot while it is
-// built, and the entries apply replaced meanwhile (freed when the capture ends).
+// One build at a time. Memory: the capture (24 bytes a key), the entries apply replaced meanwhile
+// (freed when the capture ends), and the compressed snapshot only when its data is wanted in
+// memory (`Job::keep_data`: a follower waits for it, or there is no data directory). A build for
+// the log's compaction goes straight to its file: a cache of gigabytes is not doubled for it.
 //
 // Threading: start(), busy() and cancel() on the node thread; `done` is called on the builder's
 // thread (the node posts it to its own). The destructor cancels and waits.
@@ -34,12 +37,17 @@ class SnapshotBuilder {
     eraftpb::SnapshotMetadata meta;  // index and term of the applied state, its membership
     std::string prefix;              // the snapshot's bytes before the engine's (the address book)
     std::unique_ptr<cache::SnapshotCapture> capture;
+    // The data is wanted in memory, not only in the file (always so without a data directory).
+    bool keep_data = true;
   };
   struct Built {
-    raft::Snapshot snapshot;  // metadata and data
+    raft::Snapshot snapshot;  // metadata, and the data when it was kept in memory
+    bool in_memory = false;   // the data is in `snapshot`
+    uint64_t bytes = 0;       // the data's size, in memory or not
     bool on_disk = false;     // its file is written, synced and in place
     bool cancelled = false;
-    std::string error;  // the file could not be written (the snapshot itself is still good)
+    // The file could not be written: the snapshot is still good if it is in memory.
+    std::string error;
     std::chrono::milliseconds took{0};
   };
   using Done = std::function<void(Built)>;
