@@ -112,13 +112,12 @@ Status<std::string> SnapshotFileWriter::commit() {
   return sync_dir(dir_);
 }
 
-Result<SnapshotFileWriter, std::string> SnapshotFiles::begin(
-    const eraftpb::SnapshotMetadata& meta) const {
-  const std::string name = fmt::format("{:016x}-{:016x}{}", meta.index(), meta.term(), kSuffix);
-  const std::string path = (fs::path(dir_) / name).string();
+Result<SnapshotFileWriter, std::string> begin_snapshot_file(const std::string& dir,
+                                                            const std::string& path,
+                                                            const eraftpb::SnapshotMetadata& meta) {
   auto file = SyncedFileWriter::create(path + ".tmp");
   if (!file.ok()) return Err{file.error()};
-  SnapshotFileWriter w(std::move(*file), dir_, path);
+  SnapshotFileWriter w(std::move(*file), dir, path);
   std::string head(kMagic);
   const std::string meta_bytes = meta.SerializeAsString();
   const auto meta_len = static_cast<uint32_t>(meta_bytes.size());
@@ -127,6 +126,25 @@ Result<SnapshotFileWriter, std::string> SnapshotFiles::begin(
   head += meta_bytes;
   if (auto st = w.put(head); !st.ok()) return Err{st.error()};
   return w;
+}
+
+std::string SnapshotFiles::path_of(const eraftpb::SnapshotMetadata& meta) const {
+  return (fs::path(dir_) / fmt::format("{:016x}-{:016x}{}", meta.index(), meta.term(), kSuffix))
+      .string();
+}
+
+Result<SnapshotFileWriter, std::string> SnapshotFiles::begin(
+    const eraftpb::SnapshotMetadata& meta) const {
+  return begin_snapshot_file(dir_, path_of(meta), meta);
+}
+
+Result<std::string, std::string> SnapshotFiles::adopt(const std::string& path,
+                                                      const eraftpb::SnapshotMetadata& meta) const {
+  const std::string to = path_of(meta);
+  if (std::rename(path.c_str(), to.c_str()) != 0)
+    return Err{fmt::format("cannot rename {} to {}: {}", path, to, errno_text())};
+  if (auto st = sync_dir(dir_); !st.ok()) return Err{st.error()};
+  return to;
 }
 
 Status<std::string> SnapshotFiles::save(const raft::Snapshot& snap) const {

@@ -33,9 +33,9 @@ struct XXH3_state_s;
 
 namespace cairn::storage {
 
-// One snapshot file being written front to back (SnapshotFiles::begin). Nothing counts until
-// commit() returns: the file has its final name only then. Destroyed before, it removes its
-// partial file (a cancelled build, a full disk). Any thread; one at a time.
+// One snapshot file being written front to back (SnapshotFiles::begin, begin_snapshot_file).
+// Nothing counts until commit() returns: the file has its final name only then. Destroyed before,
+// it removes its partial file (a cancelled build, a full disk). Any thread; one at a time.
 class SnapshotFileWriter {
  public:
   SnapshotFileWriter(SnapshotFileWriter&&) noexcept;
@@ -50,7 +50,8 @@ class SnapshotFileWriter {
   uint64_t data_bytes() const { return data_bytes_; }
 
  private:
-  friend class SnapshotFiles;
+  friend Result<SnapshotFileWriter, std::string> begin_snapshot_file(
+      const std::string& dir, const std::string& path, const eraftpb::SnapshotMetadata& meta);
   SnapshotFileWriter(SyncedFileWriter file, std::string dir, std::string path);
   Status<std::string> put(std::string_view bytes);  // to the file and the checksum
 
@@ -102,6 +103,11 @@ class SnapshotFiles {
   // Begins writing a snapshot with metadata `meta` whose data is streamed in (may run on another
   // thread than the owner's, see the top).
   Result<SnapshotFileWriter, std::string> begin(const eraftpb::SnapshotMetadata& meta) const;
+  // Moves a complete snapshot file written elsewhere on the same filesystem (a transfer received
+  // into the node's `incoming` directory) into place as the newest snapshot, durably. Returns its
+  // new path.
+  Result<std::string, std::string> adopt(const std::string& path,
+                                         const eraftpb::SnapshotMetadata& meta) const;
   // The newest snapshot, checked whole; nullopt if there is none; an error naming the file if it
   // is damaged.
   Result<std::optional<raft::Snapshot>, std::string> load_newest() const;
@@ -113,11 +119,19 @@ class SnapshotFiles {
   std::vector<std::string> list() const;
 
   const std::string& dir() const { return dir_; }
+  // Where the snapshot with this metadata is (or would be) kept.
+  std::string path_of(const eraftpb::SnapshotMetadata& meta) const;
 
  private:
   explicit SnapshotFiles(std::string dir) : dir_(std::move(dir)) {}
   std::string dir_;
 };
+
+// Begins writing a snapshot file at `path` (in directory `dir`), as SnapshotFiles::begin does in
+// its own directory under the snapshot's own name.
+Result<SnapshotFileWriter, std::string> begin_snapshot_file(const std::string& dir,
+                                                            const std::string& path,
+                                                            const eraftpb::SnapshotMetadata& meta);
 
 // Checks one snapshot file and returns its contents; an error names the file and what is wrong.
 Result<raft::Snapshot, std::string> read_snapshot_file(const std::string& path);
