@@ -192,7 +192,15 @@ Status<std::string> Node::init_raft() {
       config_.id,
       config_.data_dir.empty() ? std::string()
                                : (std::filesystem::path(config_.data_dir) / "incoming").string(),
-      [this](eraftpb::Message m) { step(std::move(m)); },
+      [this](eraftpb::Message m, std::optional<storage::SnapshotFileInfo> file) {
+        // The file reaches the node thread before the message that needs it.
+        if (file)
+          asio::post(io_, [this, f = std::move(*file)]() mutable {
+            drop_received_snapshot();
+            received_snapshot_ = std::move(f);
+          });
+        step(std::move(m));
+      },
       [this](net::NodeId to, const net::SnapshotAck& ack) {
         transport_->send(to, net::Message(ack), net::Lane::kControl);
       });
@@ -352,7 +360,15 @@ void Node::handle_ready() {
   if (rd.snapshot) {
     // Install before anything else: the entries and commit of this Ready follow it.
     const raft::Index index = rd.snapshot->metadata().index();
-    if (auto st = restore_snapshot(*rd.snapshot); !st.ok()) {
+    // Received to disk: installed from its file, read in steps, never whole in memory.
+    auto st = rd.snapshot->data().empty()
+                  ? restore_snapshot_file(received_snapshot_for(*rd.snapshot))
+                  : restore_snapshot(*rd.snapshot);
+    if (rd.snapshot->data().empty()) {
+      if (!wal_) drop_received_snapshot();  // nowhere to keep it: the state is in the cache
+      received_snapshot_.reset();
+    }
+    if (!st.ok()) {
       spdlog::critical("node {}: cannot install the leader's snapshot at index {}: {}", config_.id,
                        index, st.error());
       std::abort();  // continuing would apply later entries to the wrong state

@@ -218,6 +218,9 @@ class Node {
   // Stores `snap` as the node's newest snapshot (file, then its mark in the log).
   // `file_saved`: the file is written already, only its mark is missing.
   void persist_snapshot(const raft::Snapshot& snap, bool replaces_log, bool file_saved = false);
+  // The file received for `snap` (a Ready's snapshot without data): checked to match.
+  storage::SnapshotFileInfo& received_snapshot_for(const raft::Snapshot& snap);
+  void drop_received_snapshot();
   // Marks `snap`, whose file the builder wrote, as the newest snapshot on disk (unless a newer one
   // is), and releases the log and snapshot files behind it.
   void store_on_disk(const raft::Snapshot& snap);
@@ -281,6 +284,9 @@ class Node {
   std::unique_ptr<net::RaftTransport> transport_;
   std::optional<SnapshotSender> snapshot_sender_;        // node thread only
   std::unique_ptr<SnapshotReceiver> snapshot_receiver_;  // thread-safe
+  // A leader's snapshot received to disk, stepped into Raft without its data: installed from
+  // this file when its Ready comes (moved into snap_files_ first when durable), or removed.
+  std::optional<storage::SnapshotFileInfo> received_snapshot_;
 
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;

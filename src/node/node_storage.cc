@@ -97,8 +97,28 @@ Status<std::string> Node::open_disk(raft::HardState* hs, bool* restored) {
   return {};
 }
 
+storage::SnapshotFileInfo& Node::received_snapshot_for(const raft::Snapshot& snap) {
+  CAIRN_CHECK(received_snapshot_ &&
+              received_snapshot_->metadata.index() == snap.metadata().index() &&
+              received_snapshot_->metadata.term() == snap.metadata().term());
+  return *received_snapshot_;
+}
+
+void Node::drop_received_snapshot() {
+  if (!received_snapshot_) return;
+  std::error_code ec;
+  std::filesystem::remove(received_snapshot_->path, ec);
+  received_snapshot_.reset();
+}
+
 void Node::persist_snapshot(const raft::Snapshot& snap, bool replaces_log, bool file_saved) {
-  if (!file_saved) {
+  if (!file_saved && snap.data().empty()) {
+    // Received to disk: the file is complete and synced already; moved into place.
+    auto& file = received_snapshot_for(snap);
+    auto moved = snap_files_->adopt(file.path, snap.metadata());
+    if (!moved.ok()) stop_on_disk_error(config_.id, moved.error());
+    file.path = *moved;
+  } else if (!file_saved) {
     if (auto st = snap_files_->save(snap); !st.ok()) stop_on_disk_error(config_.id, st.error());
   }
   if (auto st = wal_->mark_snapshot(snap.metadata().index(), snap.metadata().term(), replaces_log);

@@ -10,7 +10,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "storage/files.h"
+#include "common/result.h"
+#include "storage/snapshot_files.h"
 
 namespace cairn::node {
 
@@ -20,12 +21,14 @@ struct SnapshotReceiver::Incoming {
   uint64_t checksum = 0;
   eraftpb::Message msg;  // the MsgSnapshot from the header, its data still empty
   uint64_t received = 0;
-  std::string path;  // empty: held in `memory`
-  int fd = -1;
+  std::unique_ptr<XXH3_state_t, void (*)(XXH3_state_t*)> hash{
+      XXH3_createState(), [](XXH3_state_t* h) { XXH3_freeState(h); }};
+  std::optional<storage::SnapshotFileWriter> file;  // none: held in `memory`
+  std::string path;                                 // the file once complete, until it is handed on
   std::string memory;
 
   ~Incoming() {
-    if (fd >= 0) ::close(fd);
+    file.reset();  // an incomplete file is removed
     if (!path.empty()) {
       std::error_code ec;
       std::filesystem::remove(path, ec);
@@ -59,7 +62,7 @@ SnapshotReceiver::SnapshotReceiver(net::NodeId self, std::string dir, Deliver de
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   for (const auto& f : std::filesystem::directory_iterator(dir_, ec)) {
-    if (f.path().extension() != ".part") continue;
+    if (f.path().extension() != ".part" && f.path().extension() != ".tmp") continue;
     spdlog::info("node {}: removing {}, a snapshot transfer an earlier run did not finish", self_,
                  f.path().string());
     std::filesystem::remove(f.path(), ec);
@@ -104,15 +107,16 @@ net::SnapshotAck SnapshotReceiver::begin(const net::SnapshotChunk& c) {
   if (!in->msg.ParseFromString(c.header) || in->msg.msg_type() != eraftpb::MsgSnapshot ||
       in->msg.from() != c.from || in->msg.to() != self_ || !in->msg.snapshot().data().empty())
     return refuse(self_, c.transfer_id, 0, "the header is not a MsgSnapshot from its sender to us");
+  CAIRN_CHECK(in->hash != nullptr);
+  XXH3_64bits_reset(in->hash.get());
   if (!dir_.empty()) {
-    in->path = fmt::format("{}/{}-{:016x}.part", dir_, c.from, c.transfer_id);
-    in->fd = ::open(in->path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (in->fd < 0) {
-      const std::string why = fmt::format("cannot create {}: {}", in->path, std::strerror(errno));
-      in->path.clear();
-      spdlog::error("node {}: {}", self_, why);
-      return refuse(self_, c.transfer_id, 0, why);
+    const std::string path = fmt::format("{}/{}-{:016x}.part", dir_, c.from, c.transfer_id);
+    auto file = storage::begin_snapshot_file(dir_, path, in->msg.snapshot().metadata());
+    if (!file.ok()) {
+      spdlog::error("node {}: {}", self_, file.error());
+      return refuse(self_, c.transfer_id, 0, file.error());
     }
+    in->file.emplace(std::move(*file));
   }
   spdlog::info("node {}: receiving a snapshot at index {} ({} bytes) from node {}", self_,
                in->msg.snapshot().metadata().index(), c.total, c.from);
@@ -132,24 +136,17 @@ net::SnapshotAck SnapshotReceiver::append(Incoming& in, const net::SnapshotChunk
     drop(from);
     return a;
   }
-  if (in.fd >= 0) {
-    size_t done = 0;
-    while (done < c.data.size()) {
-      const ssize_t n = ::write(in.fd, c.data.data() + done, c.data.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const std::string why =
-            fmt::format("cannot write {}: {}", in.path, n < 0 ? std::strerror(errno) : "no room");
-        spdlog::error("node {}: {}", self_, why);
-        auto a = refuse(self_, in.id, in.received, why);
-        drop(from);
-        return a;
-      }
-      done += static_cast<size_t>(n);
+  if (in.file) {
+    if (auto st = in.file->write(c.data); !st.ok()) {
+      spdlog::error("node {}: {}", self_, st.error());
+      auto a = refuse(self_, in.id, in.received, st.error());
+      drop(from);
+      return a;
     }
   } else {
     in.memory.append(c.data);
   }
+  XXH3_64bits_update(in.hash.get(), c.data.data(), c.data.size());
   in.received += c.data.size();
   if (in.received < in.total)
     return ack_for(self_, in.id, in.received, net::SnapshotAckStatus::kReceiving);
@@ -159,27 +156,32 @@ net::SnapshotAck SnapshotReceiver::append(Incoming& in, const net::SnapshotChunk
 }
 
 net::SnapshotAck SnapshotReceiver::finish(Incoming& in) {
-  std::string data;
-  if (in.fd >= 0) {
-    ::close(in.fd);
-    in.fd = -1;
-    // Read back what was written: the bytes checked are the ones the disk gave back.
-    auto read = storage::read_file(in.path);
-    if (!read.ok()) return refuse(self_, in.id, in.received, read.error());
-    data = std::move(*read);
-  } else {
-    data = std::move(in.memory);
-  }
-  if (data.size() != in.total || XXH3_64bits(data.data(), data.size()) != in.checksum) {
+  if (XXH3_64bits_digest(in.hash.get()) != in.checksum) {
     spdlog::error("node {}: snapshot from node {} does not match its checksum; refused", self_,
                   in.msg.from());
     return refuse(self_, in.id, in.received, "the snapshot does not match its checksum");
   }
   eraftpb::Message msg = std::move(in.msg);
-  *msg.mutable_snapshot()->mutable_data() = std::move(data);
+  std::optional<storage::SnapshotFileInfo> file;
+  if (in.file) {
+    // Completed and synced, then read back through the file's own checksum: what is installed is
+    // what the disk gives back.
+    auto done = in.file->commit();
+    if (!done.ok()) return refuse(self_, in.id, in.received, done.error());
+    const std::string path = fmt::format("{}/{}-{:016x}.part", dir_, msg.from(), in.id);
+    in.path = path;  // removed if anything below fails
+    auto checked = storage::check_snapshot_file(path);
+    if (!checked.ok()) return refuse(self_, in.id, in.received, checked.error());
+    if (checked->data_bytes != in.total)
+      return refuse(self_, in.id, in.received, "the snapshot file does not hold what was received");
+    file = std::move(*checked);
+    in.path.clear();  // the node's now
+  } else {
+    *msg.mutable_snapshot()->mutable_data() = std::move(in.memory);
+  }
   spdlog::info("node {}: snapshot at index {} from node {} received and checked ({} bytes)", self_,
                msg.snapshot().metadata().index(), msg.from(), in.total);
-  deliver_(std::move(msg));
+  deliver_(std::move(msg), std::move(file));
   return ack_for(self_, in.id, in.received, net::SnapshotAckStatus::kDone);
 }
 

@@ -1,10 +1,12 @@
 // SnapshotReceiver: a follower's side of snapshot transfer (docs/node.md, "Snapshot transfer").
 //
-// Chunks from a leader are written, in order, to a file in the node's data directory (kept in
-// memory when the node has none), hashed as they arrive, and acknowledged one by one. Once the
-// last byte is in, the whole data is checked against the checksum the leader sent; only a
-// snapshot that matches is handed to the Raft core, as the MsgSnapshot it was. A chunk out of
-// order asks for a resend from the first missing byte; a chunk of a transfer this node does not
+// Chunks from a leader are written, in order, into a snapshot file in the node's `incoming`
+// directory (kept in memory when the node has none), hashed as they arrive, and acknowledged one
+// by one. Once the last byte is in, the data is checked against the checksum the leader sent, the
+// file is completed and synced, and read back through its own checksum; only a snapshot that
+// matches is handed on, as the MsgSnapshot it was: with its data when in memory, or without, with
+// the file that holds it (the node installs it from the file, never holding it whole). A chunk out
+// of order asks for a resend from the first missing byte; a chunk of a transfer this node does not
 // know (it restarted, or the transfer was replaced) asks for the transfer from its start.
 //
 // Threading: thread-safe; chunks arrive on network threads and are handled there, so writing a
@@ -15,17 +17,21 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "net/messages.h"
 #include "proto/raft.pb.h"
+#include "storage/snapshot_files.h"
 
 namespace cairn::node {
 
 class SnapshotReceiver {
  public:
-  // Hands a complete, checked snapshot to the Raft core.
-  using Deliver = std::function<void(eraftpb::Message)>;
+  // Hands a complete, checked snapshot to the Raft core: its data in the message, or (received
+  // to disk) in `file`, which the callee then owns.
+  using Deliver =
+      std::function<void(eraftpb::Message, std::optional<storage::SnapshotFileInfo> file)>;
   using SendAck = std::function<void(net::NodeId to, const net::SnapshotAck& ack)>;
 
   // `dir` empty: transfers are held in memory. Otherwise the directory is created if needed, and

@@ -98,7 +98,8 @@ TEST(SnapshotCatchUp, ARestartedFollowerCatchesUpFromAStateLargerThanAFrame) {
 }
 
 // A node joining a cluster whose state needs hundreds of 4 KiB chunks, with its log on disk: it
-// becomes a voter holding every key, and no partial transfer file is left behind.
+// becomes a voter holding every key, no partial transfer file is left behind, and the received
+// file is its snapshot on disk: restarted, it comes back from it with every key.
 TEST(SnapshotCatchUp, ANewMemberOnDiskJoinsThroughHundredsOfChunks) {
   ClusterOptions o;
   o.snapshot_entries = 100;
@@ -131,6 +132,11 @@ TEST(SnapshotCatchUp, ANewMemberOnDiskJoinsThroughHundredsOfChunks) {
   const std::filesystem::path incoming = std::filesystem::path(cluster.data_dir(4)) / "incoming";
   for (const auto& e : std::filesystem::directory_iterator(incoming))
     ADD_FAILURE() << "left behind: " << e.path();
+  cluster.process(4).signal(SIGKILL);
+  ASSERT_TRUE(cluster.process(4).wait_exit(5s).has_value());
+  cluster.restart(4);
+  ASSERT_NO_FATAL_FAILURE(expect_values_on(cluster, 4, kKeys, kSize));
+  EXPECT_TRUE(log_has(cluster.process(4), "restored from")) << cluster.process(4).log_tail();
 }
 
 }  // namespace

@@ -52,7 +52,11 @@ class Link {
             },
             [this](net::NodeId to, bool ok) { reports.emplace_back(to, ok); }, 100),
         receiver_(
-            kFollower, std::move(dir), [this](eraftpb::Message m) { delivered.push_back(m); },
+            kFollower, std::move(dir),
+            [this](eraftpb::Message m, std::optional<storage::SnapshotFileInfo> file) {
+              delivered.push_back(m);
+              files.push_back(std::move(file));
+            },
             [this](net::NodeId to, const net::SnapshotAck& a) {
               EXPECT_EQ(to, kLeader);
               acks.push_back(a);
@@ -88,6 +92,7 @@ class Link {
   std::deque<net::SnapshotChunk> chunks;
   std::deque<net::SnapshotAck> acks;
   std::vector<eraftpb::Message> delivered;
+  std::vector<std::optional<storage::SnapshotFileInfo>> files;  // received to disk: its file
   std::vector<std::pair<net::NodeId, bool>> reports;
   Clock::time_point now = Clock::now();
   int chunks_delivered = 0;
@@ -126,13 +131,22 @@ void expect_delivered_whole(const Link& link, const std::string& data) {
   EXPECT_EQ(m.term(), 3u);
   EXPECT_EQ(m.snapshot().metadata().index(), 42u);
   EXPECT_EQ(m.snapshot().metadata().conf_state().voters_size(), 1);
-  EXPECT_TRUE(m.snapshot().data() == data) << "the data differs";
+  if (link.files[0]) {
+    // Received to disk: the message comes without its data, which is in the file.
+    EXPECT_TRUE(m.snapshot().data().empty());
+    auto snap = storage::read_snapshot_file(link.files[0]->path);
+    ASSERT_TRUE(snap.ok()) << snap.error();
+    EXPECT_EQ(snap->metadata().index(), 42u);
+    EXPECT_TRUE(snap->data() == data) << "the file's data differs";
+  } else {
+    EXPECT_TRUE(m.snapshot().data() == data) << "the data differs";
+  }
   ASSERT_EQ(link.reports.size(), 1u);
   EXPECT_EQ(link.reports[0], std::make_pair(kFollower, true));
 }
 
 // In memory and through a file: the snapshot arrives whole, in chunks of the configured size, the
-// window never exceeded, and the file is gone afterwards.
+// window never exceeded; on disk it is handed on as one complete file, nothing partial left.
 TEST(SnapshotTransfer, ArrivesWholeInChunksWithinTheWindow) {
   for (bool on_disk : {false, true}) {
     TempDir dir;
@@ -151,7 +165,11 @@ TEST(SnapshotTransfer, ArrivesWholeInChunksWithinTheWindow) {
     EXPECT_FALSE(link.sender().sending_to(kFollower));
     EXPECT_EQ(link.receiver().receiving(), 0u);
     if (on_disk) {
-      EXPECT_EQ(dir.files(), 0u) << "a partial file was left behind";
+      ASSERT_TRUE(link.files[0].has_value());
+      EXPECT_EQ(dir.files(), 1u) << "a partial file was left behind";
+      EXPECT_EQ(std::filesystem::path(link.files[0]->path).parent_path(), dir.str());
+    } else {
+      EXPECT_FALSE(link.files[0].has_value());
     }
   }
 }
@@ -213,7 +231,10 @@ TEST(SnapshotTransfer, AReceiverThatForgotTheTransferGetsItFromTheStart) {
   link.run(1);  // some chunks in
   std::vector<eraftpb::Message> delivered;
   SnapshotReceiver restarted(
-      kFollower, "", [&](eraftpb::Message m) { delivered.push_back(std::move(m)); },
+      kFollower, "",
+      [&](eraftpb::Message m, std::optional<storage::SnapshotFileInfo>) {
+        delivered.push_back(std::move(m));
+      },
       [&](net::NodeId, const net::SnapshotAck& a) { link.acks.push_back(a); });
   // From now on the chunks go to the restarted receiver.
   for (int steps = 0; steps < 1000 && (!link.chunks.empty() || !link.acks.empty()); ++steps) {
@@ -301,7 +322,8 @@ TEST(SnapshotTransfer, AForeignHeaderIsRefused) {
   std::vector<net::SnapshotAck> acks;
   bool delivered = false;
   SnapshotReceiver r(
-      kFollower, "", [&](eraftpb::Message) { delivered = true; },
+      kFollower, "",
+      [&](eraftpb::Message, std::optional<storage::SnapshotFileInfo>) { delivered = true; },
       [&](net::NodeId, const net::SnapshotAck& a) { acks.push_back(a); });
   auto m = snapshot_message("");
   m.set_to(9);  // meant for another node
