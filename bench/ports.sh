@@ -21,3 +21,16 @@ wait_for_ping() {  # PORT
   echo "nothing answers PING on port $1" >&2
   exit 1
 }
+
+# Loads KEYS keys (key:0 ...) of 1 KiB incompressible values into the Redis-protocol server on
+# PORT through redis-cli --pipe; prints redis-cli's summary line.
+load_random_values() {  # PORT KEYS
+  /usr/bin/python3 - "$2" <<'PY' | redis-cli -p "$1" --pipe | tail -1
+import os, sys
+n = int(sys.argv[1])
+out = sys.stdout.buffer
+for i in range(n):
+    k = b"key:%d" % i
+    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1024\r\n%s\r\n" % (len(k), k, os.urandom(1024)))
+PY
+}

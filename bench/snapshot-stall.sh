@@ -13,6 +13,7 @@
 #   CAIRN_SERVER=path bench/snapshot-stall.sh ...   (another cairn-server binary, for an A/B)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/ports.sh
 S=${CAIRN_SERVER:-build/tools/cairn-server/cairn-server}
 mb=${1:-512}
 [[ "$mb" =~ ^[1-9][0-9]*$ ]] || { echo "MB must be a positive number, not '$mb'" >&2; exit 2; }
@@ -42,14 +43,7 @@ for _ in $(seq 100); do
 done
 [[ -n $lp ]] || { echo "no leader"; exit 1; }
 echo "loading $keys keys of 1 KiB incompressible values ($mb MB) through port $lp"
-/usr/bin/python3 - "$keys" <<'PY' | redis-cli -p "$lp" --pipe | tail -1
-import os, sys
-n = int(sys.argv[1])
-out = sys.stdout.buffer
-for i in range(n):
-    k = b"key:%d" % i
-    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1024\r\n%s\r\n" % (len(k), k, os.urandom(1024)))
-PY
+load_random_values "$lp" "$keys"
 echo "300000 SETs of 1 KiB, 20 clients (SET/s; avg min p50 p95 p99 max in ms):"
 redis-benchmark -p "$lp" -c 20 -n 300000 -t set -d 1024 -r "$keys" 2>/dev/null | tr '\r' '\n' |
   grep -E "throughput summary|^ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ *$" |

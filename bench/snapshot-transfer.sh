@@ -4,14 +4,16 @@
 # again empty, so the leader must send it the whole state as a snapshot. Reported: the snapshot's
 # size, the transfer's time and throughput (from the leader's log), the time until the follower
 # holds every key, each node's resident memory, and the Redis GET latency on the leader measured
-# with redis-benchmark before and during the transfer (50 clients). Every process is started here
-# and stopped by PID; the temporary data directories are removed.
+# with redis-benchmark before and during the transfer (50 clients), and the restarted follower's
+# peak resident memory (VmHWM) once it holds every key. Every process is started here and stopped
+# by PID; the temporary data directories are removed.
 #
 #   bench/snapshot-transfer.sh [MB]     (default 1024; needs build/, redis-cli, redis-benchmark)
+#   CAIRN_SERVER=path bench/snapshot-transfer.sh ...   (another cairn-server binary, for an A/B)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-S=build/tools/cairn-server/cairn-server
-PY=/usr/bin/python3
+source bench/ports.sh
+S=${CAIRN_SERVER:-build/tools/cairn-server/cairn-server}
 mb=${1:-1024}
 [[ "$mb" =~ ^[1-9][0-9]*$ ]] || { echo "MB must be a positive number, not '$mb'" >&2; exit 2; }
 keys=$((mb * 1024))
@@ -59,14 +61,7 @@ lp=$(leader_port)
 lead=${lp: -1}
 echo "loading $keys keys of 1 KiB incompressible values ($mb MB) through node $lead"
 started=$SECONDS
-$PY - "$keys" <<'EOF' | redis-cli -p "$lp" --pipe >/dev/null
-import os, sys
-n = int(sys.argv[1])
-out = sys.stdout.buffer
-for i in range(n):
-    k = b"key:%d" % i
-    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1024\r\n%s\r\n" % (len(k), k, os.urandom(1024)))
-EOF
+load_random_values "$lp" "$keys" >/dev/null
 echo "loaded in $((SECONDS - started)) s; DBSIZE on the leader: $(redis-cli -p "$lp" dbsize)"
 f=$((lead % 3 + 1))
 wait_for 120 bash -c "[[ \$(redis-cli -p 1640$f dbsize) == $keys ]]" || { echo "follower $f never caught up"; exit 1; }
@@ -91,3 +86,4 @@ echo "snapshot: $((bytes / 1048576)) MiB in $ms ms: $(awk -v b="$bytes" -v m="$m
 echo "restart to every key on the follower: $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s"
 echo "transfers started by the leader: $(grep -c "sending snapshot" "$d/log$lead"), failed: $(grep -c "snapshot transfer .* failed" "$d/log$lead" || true)"
 echo "resident memory after: leader $(rss_mb "${pids[$lead]}") MB, follower $(rss_mb "${pids[$f]}") MB"
+echo "peak resident memory of the restarted follower: $(($(awk '/VmHWM/ {print $2}' "/proc/${pids[$f]}/status") / 1024)) MB"
