@@ -60,6 +60,13 @@ void encode_response(const ClientResponse& m, W& w) {
   w.opt_bytes(m.value);
 }
 
+// A MessagePart's fields (after its tag): shared by the Encoder and encode_part_into.
+template <typename W>
+void part_fields(W& w, uint64_t total, std::string_view data) {
+  w.u64(total);
+  w.bytes(data);
+}
+
 template <typename W>
 struct Encoder {
   W& w;
@@ -124,10 +131,7 @@ struct Encoder {
     w.u64(m.cluster_id);
     w.u64(m.node_id);
   }
-  void operator()(const MessagePart& m) {
-    w.u64(m.total);
-    w.bytes(m.data);
-  }
+  void operator()(const MessagePart& m) { part_fields(w, m.total, m.data); }
   void operator()(const SnapshotAck& m) {
     w.u64(m.from);
     w.u64(m.transfer_id);
@@ -324,6 +328,19 @@ size_t encoded_size(const Message& msg) {
 void encode_into(const Message& msg, char* dst) {
   bincode::SpanWriter w(dst);
   encode_to(msg, w);
+}
+
+size_t encoded_part_size(std::string_view slice) {
+  bincode::SizeCounter counter;
+  counter.u32(static_cast<uint32_t>(message_index<MessagePart>));
+  part_fields(counter, 0, slice);
+  return counter.size();
+}
+
+void encode_part_into(uint64_t total, std::string_view slice, char* dst) {
+  bincode::SpanWriter w(dst);
+  w.u32(static_cast<uint32_t>(message_index<MessagePart>));
+  part_fields(w, total, slice);
 }
 
 void encode_message(const Message& msg, std::string& out) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "net/error.h"
 #include "net/messages.h"
@@ -15,6 +16,11 @@ namespace cairn::net {
 size_t encoded_size(const Message& msg);
 // Writes the bincode encoding of `msg` to `dst`, which must hold encoded_size(msg) bytes.
 void encode_into(const Message& msg, char* dst);
+
+// The same for a MessagePart holding `slice` of a message `total` bytes long, without building the
+// part: a large message is cut into parts with each slice copied once (append_frames).
+size_t encoded_part_size(std::string_view slice);
+void encode_part_into(uint64_t total, std::string_view slice, char* dst);
 
 // Appends the bincode encoding of `msg` to `out`.
 void encode_message(const Message& msg, std::string& out);

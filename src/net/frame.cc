@@ -9,7 +9,21 @@
 namespace cairn::net {
 
 namespace {
+
 constexpr size_t kShrinkAbove = 1024 * 1024;
+
+// Appends a frame of `len` bytes to `out`: its 4-byte big-endian length, then room for the
+// payload, which the caller writes at the pointer returned.
+char* append_frame_header(size_t len, std::string& out) {
+  const size_t start = out.size();
+  out.resize(start + kFrameHeaderSize + len);
+  const auto be = static_cast<uint32_t>(len);
+  const char header[kFrameHeaderSize] = {static_cast<char>(be >> 24), static_cast<char>(be >> 16),
+                                         static_cast<char>(be >> 8), static_cast<char>(be)};
+  std::memcpy(out.data() + start, header, kFrameHeaderSize);
+  return out.data() + start + kFrameHeaderSize;
+}
+
 }  // namespace
 
 NetStatus append_frame(const Message& msg, std::string& out) {
@@ -21,13 +35,7 @@ NetStatus append_frame(const Message& msg, std::string& out) {
         fmt::format("{} message of {} bytes exceeds the {} byte frame limit",
                     message_kind_name(msg), len, kMaxFrameSize))};
   }
-  const size_t start = out.size();
-  out.resize(start + kFrameHeaderSize + len);
-  const uint32_t be = static_cast<uint32_t>(len);
-  const char header[kFrameHeaderSize] = {static_cast<char>(be >> 24), static_cast<char>(be >> 16),
-                                         static_cast<char>(be >> 8), static_cast<char>(be)};
-  std::memcpy(out.data() + start, header, kFrameHeaderSize);
-  encode_into(msg, out.data() + start + kFrameHeaderSize);
+  encode_into(msg, append_frame_header(len, out));
   return {};
 }
 
@@ -43,10 +51,10 @@ NetStatus append_frames(const Message& msg, std::string& out, size_t max_message
   encode_into(msg, whole.data());
   const size_t parts = (len + kPartSize - 1) / kPartSize;
   out.reserve(out.size() + len + parts * 64);
-  MessagePart part{len, {}};
   for (size_t at = 0; at < len; at += kPartSize) {
-    part.data.assign(whole, at, std::min(kPartSize, len - at));
-    (void)append_frame(part, out);  // a part always fits a frame
+    const std::string_view slice(whole.data() + at, std::min(kPartSize, len - at));
+    const size_t part_len = encoded_part_size(slice);  // a part always fits a frame
+    encode_part_into(len, slice, append_frame_header(part_len, out));
   }
   return {};
 }

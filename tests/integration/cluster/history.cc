@@ -1,9 +1,7 @@
 #include "history.h"
 
 #include <gtest/gtest.h>
-#include <sys/time.h>
 
-#include <initializer_list>
 #include <memory>
 #include <random>
 #include <string_view>
