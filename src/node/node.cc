@@ -375,6 +375,7 @@ void Node::handle_ready() {
     }
     CAIRN_CHECK(storage_.apply_snapshot(*rd.snapshot).ok());
     storage_.release_snapshot_data();  // installed (and on disk): no need to keep a copy
+    sendable_snapshot_.reset();        // what storage holds now is the leader's
   }
   if (!rd.entries.empty()) storage_.append(std::move(rd.entries));
   if (rd.hard_state) {
@@ -445,10 +446,14 @@ void Node::send_messages(std::vector<raft::Message>& msgs, Which which) {
     // A snapshot may be far larger than a frame: it goes in chunks, and the Raft core hears
     // how it went when the transfer ends.
     if (m.msg_type() == eraftpb::MsgSnapshot) {
-      snapshot_sender_->start(std::move(m), Clock::now());
-      // The sender holds its own copy until the transfer ends: storage's goes, and another
-      // follower needing one gets a fresh snapshot.
-      storage_.release_snapshot_data();
+      if (m.snapshot().data().empty()) {
+        send_snapshot_from_file(std::move(m));
+      } else {
+        snapshot_sender_->start(std::move(m), Clock::now());
+        // The sender holds its own copy until the transfer ends: storage's goes, and another
+        // follower needing one gets a fresh snapshot.
+        storage_.release_snapshot_data();
+      }
     } else
       transport_->send(m);
   }

@@ -221,6 +221,8 @@ class Node {
   // The file received for `snap` (a Ready's snapshot without data): checked to match.
   storage::SnapshotFileInfo& received_snapshot_for(const raft::Snapshot& snap);
   void drop_received_snapshot();
+  // Sends a MsgSnapshot the Raft core made without data from the snapshot's file.
+  void send_snapshot_from_file(eraftpb::Message m);
   // Marks `snap`, whose file the builder wrote, as the newest snapshot on disk (unless a newer one
   // is), and releases the log and snapshot files behind it.
   void store_on_disk(const raft::Snapshot& snap);
@@ -287,6 +289,17 @@ class Node {
   // A leader's snapshot received to disk, stepped into Raft without its data: installed from
   // this file when its Ready comes (moved into snap_files_ first when durable), or removed.
   std::optional<storage::SnapshotFileInfo> received_snapshot_;
+  // The snapshot Raft's storage holds without its data, in its file: what the sender reads when
+  // the Raft core sends it (its data's checksum known from the build).
+  struct SendableSnapshot {
+    raft::Index index = 0;
+    raft::Term term = 0;
+    std::string path;
+    uint64_t offset = 0;
+    uint64_t bytes = 0;
+    uint64_t checksum = 0;
+  };
+  std::optional<SendableSnapshot> sendable_snapshot_;
 
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;

@@ -404,9 +404,9 @@ void Node::maybe_snapshot() {
   // the log is compacted by count or bytes without one (a follower that needs one asks).
   // A snapshot that could not be written (a full disk) is tried again only after a pause: each
   // attempt costs a whole build.
-  const bool disk_due =
-      log_full && wal_ && applied_ > disk_snapshot_index_ && Clock::now() >= snapshot_retry_at_;
-  if (snapshot_wanted_ || disk_due) {
+  const bool may_build = Clock::now() >= snapshot_retry_at_;
+  const bool disk_due = log_full && wal_ && applied_ > disk_snapshot_index_;
+  if ((snapshot_wanted_ || disk_due) && may_build) {
     start_snapshot();
     return;
   }
@@ -419,9 +419,9 @@ void Node::start_snapshot() {
   job.meta.set_term(applied_term_);
   *job.meta.mutable_conf_state() = conf_state_;
   book_.encode(job.prefix);
-  // A build for a follower keeps its data in memory for the sender; one for the log's compaction
-  // goes only to its file (on disk), so the cache is not doubled in memory for it.
-  job.keep_data = snapshot_wanted_ || !snap_files_;
+  // With a data directory a build goes only to its file, which the sender reads a chunk at a
+  // time: the cache is not doubled in memory for it. Without one, the sender needs it in memory.
+  job.keep_data = !snap_files_;
   // Between two applies: the capture is exactly the state at applied_.
   job.capture = cache::capture_snapshot(*engine_);
   snapshot_builder_->start(std::move(job));
@@ -469,12 +469,20 @@ void Node::on_snapshot_built(SnapshotBuilder::Built built) {
     return;
   }
   if (built.on_disk) store_on_disk(*held);
-  if (snapshot_wanted_ && built.in_memory) {
-    snapshot_wanted_ = false;  // kept for Raft to send: the sender takes it, storage drops it
+  if (built.on_disk && !built.in_memory) {
+    // Raft's storage holds it without its data, which the sender reads from the file for any
+    // follower that needs it, until a newer one replaces it.
+    sendable_snapshot_ = SendableSnapshot{index,
+                                          held->metadata().term(),
+                                          snap_files_->path_of(held->metadata()),
+                                          built.file_offset,
+                                          built.bytes,
+                                          built.checksum};
+    snapshot_wanted_ = false;
+  } else if (snapshot_wanted_) {
+    snapshot_wanted_ = false;  // kept in memory for Raft to send: the sender takes it
   } else {
-    // Built to release the log: its data is the size of the cache, not kept in memory for a
-    // follower that may never need it (one is built again on demand). A follower that asked
-    // while it was streamed to its file gets the next build: snapshot_wanted_ stays set.
+    // Of use only to a follower that may never need it (one is built again on demand).
     storage_.release_snapshot_data();
   }
   if (built.on_disk) compact_log();

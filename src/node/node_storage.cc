@@ -104,6 +104,26 @@ storage::SnapshotFileInfo& Node::received_snapshot_for(const raft::Snapshot& sna
   return *received_snapshot_;
 }
 
+void Node::send_snapshot_from_file(eraftpb::Message m) {
+  const auto& meta = m.snapshot().metadata();
+  const net::NodeId to = m.to();
+  const SendableSnapshot* s = sendable_snapshot_ ? &*sendable_snapshot_ : nullptr;
+  auto file = s != nullptr && s->index == meta.index() && s->term == meta.term()
+                  ? storage::FileRangeReader::open(s->path, s->offset, s->bytes)
+                  : Result<storage::FileRangeReader, std::string>(
+                        Err{fmt::format("no file of the snapshot at index {}", meta.index())});
+  if (!file.ok()) {
+    // Raft is told the transfer failed, and storage asks for a snapshot to be built again.
+    spdlog::error("node {}: cannot send a snapshot to node {}: {}", config_.id, to, file.error());
+    sendable_snapshot_.reset();
+    storage_.release_snapshot_data();
+    raw_->report_snapshot(to, false);
+    return;
+  }
+  snapshot_sender_->start(std::move(m), SnapshotPayload(std::move(*file), s->checksum),
+                          Clock::now());
+}
+
 void Node::drop_received_snapshot() {
   if (!received_snapshot_) return;
   std::error_code ec;

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <optional>
 
@@ -18,7 +19,10 @@ constexpr int kBuilderNice = 10;
 class BuildSink final : public cache::SnapshotSink {
  public:
   BuildSink(std::string* memory, storage::SnapshotFileWriter* file, const std::atomic<bool>& cancel)
-      : memory_(memory), file_(file), cancel_(cancel) {}
+      : memory_(memory), file_(file), cancel_(cancel) {
+    CAIRN_CHECK(hash_ != nullptr);
+    XXH3_64bits_reset(hash_.get());
+  }
   bool write(const char* data, size_t n) override {
     if (cancel_.load(std::memory_order_relaxed)) return false;
     if (file_ != nullptr && error_.empty()) {
@@ -28,9 +32,11 @@ class BuildSink final : public cache::SnapshotSink {
       }
     }
     if (memory_ != nullptr) memory_->append(data, n);
+    XXH3_64bits_update(hash_.get(), data, n);
     bytes_ += n;
     return true;
   }
+  uint64_t checksum() const { return XXH3_64bits_digest(hash_.get()); }
   const std::string& error() const { return error_; }
   uint64_t bytes() const { return bytes_; }
 
@@ -40,6 +46,8 @@ class BuildSink final : public cache::SnapshotSink {
   const std::atomic<bool>& cancel_;
   std::string error_;
   uint64_t bytes_ = 0;
+  std::unique_ptr<XXH3_state_t, void (*)(XXH3_state_t*)> hash_{
+      XXH3_createState(), [](XXH3_state_t* h) { XXH3_freeState(h); }};
 };
 
 }  // namespace
@@ -98,6 +106,8 @@ void SnapshotBuilder::run(Job job) {
         built.error = st.error();
     }
     built.bytes = sink.bytes();
+    built.checksum = sink.checksum();
+    if (file) built.file_offset = file->data_offset();
     if (keep) {
       built.snapshot.set_data(std::move(data));
       built.in_memory = true;

@@ -41,10 +41,12 @@ class SnapshotBuilder {
     bool keep_data = true;
   };
   struct Built {
-    raft::Snapshot snapshot;  // metadata, and the data when it was kept in memory
-    bool in_memory = false;   // the data is in `snapshot`
-    uint64_t bytes = 0;       // the data's size, in memory or not
-    bool on_disk = false;     // its file is written, synced and in place
+    raft::Snapshot snapshot;   // metadata, and the data when it was kept in memory
+    bool in_memory = false;    // the data is in `snapshot`
+    uint64_t bytes = 0;        // the data's size, in memory or not
+    uint64_t checksum = 0;     // XXH3-64 of the data (a transfer's checksum)
+    uint64_t file_offset = 0;  // on disk: where the data begins in its file
+    bool on_disk = false;      // its file is written, synced and in place
     bool cancelled = false;
     // The file could not be written: the snapshot is still good if it is in memory.
     std::string error;

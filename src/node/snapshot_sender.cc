@@ -14,6 +14,27 @@ int64_t ms_between(SnapshotSender::Clock::time_point a, SnapshotSender::Clock::t
 
 }  // namespace
 
+SnapshotPayload::SnapshotPayload(std::string data)
+    : memory_(std::move(data)), checksum_(XXH3_64bits(memory_.data(), memory_.size())) {}
+
+SnapshotPayload::SnapshotPayload(storage::FileRangeReader file, uint64_t checksum)
+    : file_(std::move(file)), checksum_(checksum) {}
+
+Status<std::string> SnapshotPayload::read(uint64_t offset, size_t n, std::string& out) const {
+  if (!file_) {
+    out.assign(memory_, offset, n);
+    return {};
+  }
+  out.resize(n);
+  for (size_t at = 0; at < n;) {
+    auto got = file_->read_at(offset + at, out.data() + at, n - at);
+    if (!got.ok()) return Err{got.error()};
+    if (*got == 0) return Err{std::string("the snapshot file is shorter than its data")};
+    at += *got;
+  }
+  return {};
+}
+
 SnapshotSender::SnapshotSender(net::NodeId self, SnapshotSenderOptions options, SendChunk send,
                                Report report, uint64_t first_transfer_id)
     : self_(self),
@@ -23,34 +44,40 @@ SnapshotSender::SnapshotSender(net::NodeId self, SnapshotSenderOptions options, 
       next_id_(first_transfer_id) {}
 
 void SnapshotSender::start(eraftpb::Message msg, Clock::time_point now) {
+  SnapshotPayload data(std::move(*msg.mutable_snapshot()->mutable_data()));
+  start(std::move(msg), std::move(data), now);
+}
+
+void SnapshotSender::start(eraftpb::Message msg, SnapshotPayload data, Clock::time_point now) {
   const net::NodeId to = msg.to();
   Transfer t;
   t.id = next_id_++;
-  t.data = std::move(*msg.mutable_snapshot()->mutable_data());
   msg.mutable_snapshot()->clear_data();
   t.header = msg.SerializeAsString();
-  t.checksum = XXH3_64bits(t.data.data(), t.data.size());
+  t.total = data.size();
+  spdlog::info("node {}: sending snapshot at index {} ({} bytes, {}) to node {} (transfer {})",
+               self_, msg.snapshot().metadata().index(), t.total,
+               data.in_memory() ? "from memory" : "from its file", to, t.id);
+  t.data.emplace(std::move(data));
   t.started = t.last_progress = t.last_heard = now;
-  spdlog::info("node {}: sending snapshot at index {} ({} bytes) to node {} (transfer {})", self_,
-               msg.snapshot().metadata().index(), t.data.size(), to, t.id);
   ++stats_.started;
-  auto& slot = transfers_[to];
-  slot = std::move(t);
-  pump(to, slot);
+  transfers_.erase(to);  // a transfer to the same peer is replaced
+  auto& slot = transfers_.emplace(to, std::move(t)).first->second;
+  pump(to, slot, now);
 }
 
-void SnapshotSender::pump(net::NodeId to, Transfer& t) {
+void SnapshotSender::pump(net::NodeId to, Transfer& t, Clock::time_point now) {
   const uint64_t window = uint64_t{opt_.window_chunks} * opt_.chunk_bytes;
-  while (!t.failed && (t.next < t.data.size() || !t.first_sent) && t.next < t.acked + window) {
+  while (!t.failed && (t.next < t.total || !t.first_sent) && t.next < t.acked + window) {
     net::SnapshotChunk c;
     c.from = self_;
     c.transfer_id = t.id;
     c.offset = t.next;
-    c.total = t.data.size();
-    c.checksum = t.checksum;
+    c.total = t.total;
+    c.checksum = t.data->checksum();
     if (t.next == 0) c.header = t.header;
-    const size_t n = std::min<uint64_t>(opt_.chunk_bytes, t.data.size() - t.next);
-    c.data.assign(t.data, t.next, n);
+    const size_t n = std::min<uint64_t>(opt_.chunk_bytes, t.total - t.next);
+    if (auto st = t.data->read(t.next, n, c.data); !st.ok()) return fail(to, t, now, st.error());
     if (!send_(to, std::move(c)))
       return;  // the lane is full or the peer unreachable: on_tick retries
     t.first_sent = true;
@@ -72,7 +99,7 @@ void SnapshotSender::on_ack(const net::SnapshotAck& ack, Clock::time_point now) 
   switch (ack.status) {
     case net::SnapshotAckStatus::kReceiving:
     case net::SnapshotAckStatus::kResend:
-      if (ack.received > t.data.size()) return fail(ack.from, t, now, "acknowledged past the end");
+      if (ack.received > t.total) return fail(ack.from, t, now, "acknowledged past the end");
       t.last_heard = now;
       if (ack.received > t.acked) {
         t.last_progress = now;
@@ -86,11 +113,11 @@ void SnapshotSender::on_ack(const net::SnapshotAck& ack, Clock::time_point now) 
       if (ack.status == net::SnapshotAckStatus::kResend && ack.received != t.rewound_to &&
           ack.received <= t.next)
         rewind(t, ack.received);
-      pump(ack.from, t);
+      pump(ack.from, t, now);
       return;
     case net::SnapshotAckStatus::kDone:
       spdlog::info("node {}: snapshot delivered to node {} ({} bytes in {} ms)", self_, ack.from,
-                   t.data.size(), ms_between(t.started, now));
+                   t.total, ms_between(t.started, now));
       ++stats_.delivered;
       backoff_.erase(ack.from);
       transfers_.erase(it);
@@ -109,11 +136,11 @@ void SnapshotSender::fail(net::NodeId to, Transfer& t, Clock::time_point now,
   spdlog::warn(
       "node {}: snapshot transfer {} to node {} failed after {} of {} bytes: {}; trying "
       "again in {} ms",
-      self_, t.id, to, t.acked, t.data.size(), why, backoff.count());
+      self_, t.id, to, t.acked, t.total, why, backoff.count());
   ++stats_.failed;
   t.failed = true;
   t.report_at = now + backoff;
-  t.data = std::string();  // the memory goes now; the core builds a new snapshot to retry
+  t.data.reset();  // the memory (or the file) goes now; the core offers a snapshot again to retry
 }
 
 void SnapshotSender::on_tick(Clock::time_point now) {
@@ -135,7 +162,7 @@ void SnapshotSender::on_tick(Clock::time_point now) {
         rewind(t, t.acked);
         t.last_heard = now;
       }
-      pump(to, t);
+      pump(to, t, now);
     }
     ++it;
   }

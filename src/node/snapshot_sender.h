@@ -19,12 +19,35 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
+#include "common/result.h"
 #include "net/messages.h"
 #include "proto/raft.pb.h"
+#include "storage/snapshot_files.h"
 
 namespace cairn::node {
+
+// The data a transfer sends: a snapshot in memory, or the data of its file, read a chunk at a
+// time (with a data directory the leader never holds a snapshot whole for a follower). The file
+// stays open, so it can be read to the end even once a newer snapshot has replaced it.
+class SnapshotPayload {
+ public:
+  explicit SnapshotPayload(std::string data);  // its checksum computed here
+  // `checksum`: the XXH3-64 of the file's data, known from when it was written.
+  SnapshotPayload(storage::FileRangeReader file, uint64_t checksum);
+  uint64_t size() const { return file_ ? file_->size() : memory_.size(); }
+  uint64_t checksum() const { return checksum_; }
+  bool in_memory() const { return !file_; }
+  // Sets `out` to the n bytes from `offset`; an error if the file cannot give them.
+  Status<std::string> read(uint64_t offset, size_t n, std::string& out) const;
+
+ private:
+  std::string memory_;
+  std::optional<storage::FileRangeReader> file_;
+  uint64_t checksum_;
+};
 
 struct SnapshotSenderOptions {
   size_t chunk_bytes = 1 << 20;
@@ -53,8 +76,11 @@ class SnapshotSender {
   SnapshotSender(net::NodeId self, SnapshotSenderOptions options, SendChunk send, Report report,
                  uint64_t first_transfer_id);
 
-  // Takes over a MsgSnapshot the Raft core wants sent; replaces any transfer to the same peer.
+  // Takes over a MsgSnapshot the Raft core wants sent, with its data; replaces any transfer to
+  // the same peer.
   void start(eraftpb::Message msg, Clock::time_point now);
+  // The same for a MsgSnapshot without its data, which `data` gives.
+  void start(eraftpb::Message msg, SnapshotPayload data, Clock::time_point now);
   void on_ack(const net::SnapshotAck& ack, Clock::time_point now);
   // Resends after silence, gives up stalled transfers, reports failures whose backoff is over.
   void on_tick(Clock::time_point now);
@@ -69,9 +95,9 @@ class SnapshotSender {
  private:
   struct Transfer {
     uint64_t id = 0;
-    std::string header;  // the MsgSnapshot without its data
-    std::string data;
-    uint64_t checksum = 0;
+    std::string header;                   // the MsgSnapshot without its data
+    std::optional<SnapshotPayload> data;  // dropped when the transfer fails
+    uint64_t total = 0;
     uint64_t next = 0;        // the next byte to send
     bool first_sent = false;  // the chunk at offset 0 (with the header) is out
     uint64_t acked = 0;       // bytes the receiver holds in order
@@ -83,7 +109,7 @@ class SnapshotSender {
     Clock::time_point report_at;  // failed: when the core hears of it
   };
 
-  void pump(net::NodeId to, Transfer& t);
+  void pump(net::NodeId to, Transfer& t, Clock::time_point now);
   void rewind(Transfer& t, uint64_t to_byte);
   void fail(net::NodeId to, Transfer& t, Clock::time_point now, const std::string& why);
 

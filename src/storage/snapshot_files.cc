@@ -77,6 +77,7 @@ SnapshotFileWriter::SnapshotFileWriter(SnapshotFileWriter&& other) noexcept
       path_(std::move(other.path_)),
       hash_(std::move(other.hash_)),
       data_bytes_(other.data_bytes_),
+      data_offset_(other.data_offset_),
       committed_(std::exchange(other.committed_, true)) {}
 
 SnapshotFileWriter::~SnapshotFileWriter() {
@@ -125,6 +126,7 @@ Result<SnapshotFileWriter, std::string> begin_snapshot_file(const std::string& d
     head.push_back(static_cast<char>((meta_len >> (8 * i)) & 0xff));
   head += meta_bytes;
   if (auto st = w.put(head); !st.ok()) return Err{st.error()};
+  w.data_offset_ = head.size();
   return w;
 }
 
@@ -164,6 +166,7 @@ Result<FileRangeReader, std::string> FileRangeReader::open(const std::string& pa
 FileRangeReader::FileRangeReader(FileRangeReader&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       path_(std::move(other.path_)),
+      begin_(other.begin_),
       at_(other.at_),
       end_(other.end_) {}
 
@@ -184,6 +187,21 @@ Result<size_t, std::string> FileRangeReader::read(char* out, size_t n) {
     return static_cast<size_t>(got);
   }
   return size_t{0};
+}
+
+Result<size_t, std::string> FileRangeReader::read_at(uint64_t pos, char* out, size_t n) const {
+  if (pos >= size()) return size_t{0};
+  n = static_cast<size_t>(std::min<uint64_t>(n, size() - pos));
+  for (;;) {
+    ssize_t got = ::pread(fd_, out, n, static_cast<off_t>(begin_ + pos));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0)
+      return Err{fmt::format("cannot read {} at offset {}: {}", path_, begin_ + pos, errno_text())};
+    if (got == 0)
+      return Err{
+          fmt::format("{} at offset {}: the file ends before its data", path_, begin_ + pos)};
+    return static_cast<size_t>(got);
+  }
 }
 
 Result<SnapshotFileInfo, std::string> check_snapshot_file(const std::string& path) {

@@ -46,8 +46,9 @@ class SnapshotFileWriter {
   Status<std::string> write(std::string_view data);
   // Writes the length and checksum, syncs, and puts the file in place durably.
   Status<std::string> commit();
-  // Bytes of data written so far.
+  // Bytes of data written so far, and where in the file the data begins.
   uint64_t data_bytes() const { return data_bytes_; }
+  uint64_t data_offset() const { return data_offset_; }
 
  private:
   friend Result<SnapshotFileWriter, std::string> begin_snapshot_file(
@@ -60,6 +61,7 @@ class SnapshotFileWriter {
   std::string path_;  // the final name; the file is written as path_ + ".tmp"
   std::unique_ptr<XXH3_state_s, void (*)(XXH3_state_s*)> hash_;
   uint64_t data_bytes_ = 0;
+  uint64_t data_offset_ = 0;
   bool committed_ = false;
 };
 
@@ -82,12 +84,16 @@ class FileRangeReader {
   ~FileRangeReader();
   // Reads up to n bytes; 0 at the end of the range. An error names the file.
   Result<size_t, std::string> read(char* out, size_t n);
+  // Reads up to n bytes from `pos` bytes into the range (not moving the reader); 0 at its end.
+  Result<size_t, std::string> read_at(uint64_t pos, char* out, size_t n) const;
+  uint64_t size() const { return end_ - begin_; }
 
  private:
   FileRangeReader(int fd, std::string path, uint64_t offset, uint64_t length)
-      : fd_(fd), path_(std::move(path)), at_(offset), end_(offset + length) {}
+      : fd_(fd), path_(std::move(path)), begin_(offset), at_(offset), end_(offset + length) {}
   int fd_;
   std::string path_;
+  uint64_t begin_;
   uint64_t at_;
   uint64_t end_;
 };

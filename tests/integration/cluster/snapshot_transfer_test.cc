@@ -57,11 +57,12 @@ void expect_values_on(LocalCluster& cluster, uint64_t id, int keys, size_t size)
 }
 
 // The size of the snapshot the leader sent to `to`, from its log ("sending snapshot at index I
-// (N bytes) to node T"); 0 if none was sent.
+// (N bytes, from memory|from its file) to node T"); 0 if none was sent.
 uint64_t snapshot_bytes_sent(const ServerProcess& leader, uint64_t to) {
   const std::string log = leader.log_tail(8 << 20);
-  const std::regex sent("sending snapshot at index [0-9]+ \\(([0-9]+) bytes\\) to node " +
-                        std::to_string(to) + " ");
+  const std::regex sent(
+      "sending snapshot at index [0-9]+ \\(([0-9]+) bytes, from [a-z ]+\\) to node " +
+      std::to_string(to) + " ");
   uint64_t bytes = 0;
   for (auto it = std::sregex_iterator(log.begin(), log.end(), sent); it != std::sregex_iterator();
        ++it)
@@ -98,8 +99,9 @@ TEST(SnapshotCatchUp, ARestartedFollowerCatchesUpFromAStateLargerThanAFrame) {
 }
 
 // A node joining a cluster whose state needs hundreds of 4 KiB chunks, with its log on disk: it
-// becomes a voter holding every key, no partial transfer file is left behind, and the received
-// file is its snapshot on disk: restarted, it comes back from it with every key.
+// becomes a voter holding every key, the leader sends from its snapshot file, no partial transfer
+// file is left behind, and the received file is the new member's snapshot on disk: restarted, it
+// comes back from it with every key.
 TEST(SnapshotCatchUp, ANewMemberOnDiskJoinsThroughHundredsOfChunks) {
   ClusterOptions o;
   o.snapshot_entries = 100;
@@ -129,6 +131,9 @@ TEST(SnapshotCatchUp, ANewMemberOnDiskJoinsThroughHundredsOfChunks) {
   const uint64_t sent = snapshot_bytes_sent(cluster.process(l), 4);
   EXPECT_GT(sent, uint64_t{300} * 4096) << "expected hundreds of chunks\n" << cluster.logs();
   EXPECT_TRUE(log_has(cluster.process(4), "received and checked"));
+  // Sent from its file, never held whole in the leader's memory.
+  EXPECT_TRUE(log_has(cluster.process(l), "bytes, from its file) to node 4"))
+      << cluster.process(l).log_tail();
   const std::filesystem::path incoming = std::filesystem::path(cluster.data_dir(4)) / "incoming";
   for (const auto& e : std::filesystem::directory_iterator(incoming))
     ADD_FAILURE() << "left behind: " << e.path();

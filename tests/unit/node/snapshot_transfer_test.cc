@@ -1,6 +1,7 @@
 // SnapshotSender and SnapshotReceiver, joined by a link the test controls: chunks and acks are
 // queued, and the test delivers, drops or reorders them, and moves the clock.
 #include <gtest/gtest.h>
+#include <xxhash.h>
 
 #include <deque>
 #include <filesystem>
@@ -8,6 +9,7 @@
 
 #include "node/snapshot_receiver.h"
 #include "node/snapshot_sender.h"
+#include "storage/snapshot_files.h"
 
 namespace cairn::node {
 namespace {
@@ -191,6 +193,32 @@ TEST(SnapshotTransfer, ALostChunkIsSentAgain) {
   const std::string data = random_bytes(8'000, 2);
   link.sender().start(snapshot_message(data), link.now);
   link.chunks.erase(link.chunks.begin() + 1);  // the second chunk never arrives
+  link.run();
+  ASSERT_NO_FATAL_FAILURE(expect_delivered_whole(link, data));
+}
+
+// With a data directory the leader sends a snapshot from its file, a chunk read at a time: the
+// message carries no data, a lost chunk is read again, and the transfer ends whole even though
+// the file was removed meanwhile (a newer snapshot replaced it; the open file still reads).
+TEST(SnapshotTransfer, FromItsFileAChunkAtATimeEvenOnceTheFileIsReplaced) {
+  TempDir leader_dir;
+  TempDir follower_dir;
+  std::vector<std::string> warnings;
+  auto files = storage::SnapshotFiles::open(leader_dir.str(), &warnings);
+  ASSERT_TRUE(files.ok()) << files.error();
+  const std::string data = random_bytes(9'500, 7);
+  eraftpb::Message m = snapshot_message(data);
+  ASSERT_TRUE(files->save(m.snapshot()).ok());
+  auto info = storage::check_snapshot_file(files->path_of(m.snapshot().metadata()));
+  ASSERT_TRUE(info.ok()) << info.error();
+  auto reader = storage::FileRangeReader::open(info->path, info->data_offset, info->data_bytes);
+  ASSERT_TRUE(reader.ok()) << reader.error();
+  m.mutable_snapshot()->clear_data();
+  Link link(follower_dir.str());
+  link.sender().start(m, SnapshotPayload(std::move(*reader), XXH3_64bits(data.data(), data.size())),
+                      link.now);
+  std::filesystem::remove(info->path);
+  link.chunks.erase(link.chunks.begin() + 2);  // the third chunk never arrives
   link.run();
   ASSERT_NO_FATAL_FAILURE(expect_delivered_whole(link, data));
 }
