@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# Snapshot transfer of a large state: a 3-node cluster on 127.0.0.1 (log in memory) is loaded
-# with MB megabytes of incompressible 1 KiB values; one follower is killed (kill -9) and started
-# again empty, so the leader must send it the whole state as a snapshot. Reported: the snapshot's
+# Snapshot transfer of a large state: a 3-node cluster on 127.0.0.1 (--storage STORAGE: memory,
+# the default, or disk) is loaded with MB megabytes of incompressible 1 KiB values; one follower
+# is killed (kill -9) and started again empty (with disk, its data directory is wiped first: a
+# lost disk), so the leader must send it the whole state as a snapshot. Reported: the snapshot's
 # size, the transfer's time and throughput (from the leader's log), the time until the follower
 # holds every key, each node's resident memory, and the Redis GET latency on the leader measured
 # with redis-benchmark before and during the transfer (50 clients), and the restarted follower's
-# peak resident memory (VmHWM) once it holds every key. Every process is started here and stopped
+# peak resident memory (VmHWM) once it holds every key, and the leader's before the kill and
+# after the transfer. Every process is started here and stopped
 # by PID; the temporary data directories are removed.
 #
-#   bench/snapshot-transfer.sh [MB]     (default 1024; needs build/, redis-cli, redis-benchmark)
+#   bench/snapshot-transfer.sh [MB] [STORAGE]   (default 1024 memory; needs build/, redis-cli,
+#                                                redis-benchmark)
 #   CAIRN_SERVER=path bench/snapshot-transfer.sh ...   (another cairn-server binary, for an A/B)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/ports.sh
 S=${CAIRN_SERVER:-build/tools/cairn-server/cairn-server}
 mb=${1:-1024}
+storage=${2:-memory}
 [[ "$mb" =~ ^[1-9][0-9]*$ ]] || { echo "MB must be a positive number, not '$mb'" >&2; exit 2; }
+[[ $storage == memory || $storage == disk ]] || { echo "STORAGE is memory or disk" >&2; exit 2; }
 keys=$((mb * 1024))
 d=$(mktemp -d)
 pids=()
@@ -28,7 +33,7 @@ trap cleanup EXIT
 peers="1=127.0.0.1:19201,2=127.0.0.1:19202,3=127.0.0.1:19203"
 start_node() { # id
   $S --id "$1" --listen "127.0.0.1:1920$1" --resp "127.0.0.1:1640$1" --peers $peers \
-    --storage memory --data-dir "$d/n$1" --log-level info >>"$d/log$1" 2>&1 &
+    --storage "$storage" --data-dir "$d/n$1" --log-level info >>"$d/log$1" 2>&1 &
   pids[$1]=$!
 }
 rss_mb() { echo $(($(awk '/VmRSS/ {print $2}' "/proc/$1/status") / 1024)); }
@@ -68,8 +73,11 @@ wait_for 120 bash -c "[[ \$(redis-cli -p 1640$f dbsize) == $keys ]]" || { echo "
 echo "before:  GET on the leader: $(latency "$lp")"
 echo "resident memory before: leader $(rss_mb "${pids[$lead]}") MB, follower $(rss_mb "${pids[$f]}") MB"
 
+hwm_mb() { echo $(($(awk '/VmHWM/ {print $2}' "/proc/$1/status") / 1024)); }
+echo "peak resident memory of the leader before: $(hwm_mb "${pids[$lead]}") MB"
 kill -KILL "${pids[$f]}"
 wait "${pids[$f]}" 2>/dev/null || true
+if [[ $storage == disk ]]; then rm -rf "$d/n$f"; fi
 t0=$(date +%s.%N)
 start_node "$f"
 latency "$lp" >"$d/during" &
@@ -86,4 +94,4 @@ echo "snapshot: $((bytes / 1048576)) MiB in $ms ms: $(awk -v b="$bytes" -v m="$m
 echo "restart to every key on the follower: $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s"
 echo "transfers started by the leader: $(grep -c "sending snapshot" "$d/log$lead"), failed: $(grep -c "snapshot transfer .* failed" "$d/log$lead" || true)"
 echo "resident memory after: leader $(rss_mb "${pids[$lead]}") MB, follower $(rss_mb "${pids[$f]}") MB"
-echo "peak resident memory of the restarted follower: $(($(awk '/VmHWM/ {print $2}' "/proc/${pids[$f]}/status") / 1024)) MB"
+echo "peak resident memory of the restarted follower: $(hwm_mb "${pids[$f]}") MB, of the leader: $(hwm_mb "${pids[$lead]}") MB"
