@@ -196,8 +196,7 @@ Status<std::string> Node::init_raft() {
         // The file reaches the node thread before the message that needs it.
         if (file)
           asio::post(io_, [this, f = std::move(*file)]() mutable {
-            drop_received_snapshot();
-            received_snapshot_ = std::move(f);
+            keep_received_snapshot(std::move(f));
           });
         step(std::move(m));
       },
@@ -365,8 +364,9 @@ void Node::handle_ready() {
                   ? restore_snapshot_file(received_snapshot_for(*rd.snapshot))
                   : restore_snapshot(*rd.snapshot);
     if (rd.snapshot->data().empty()) {
-      if (!wal_) drop_received_snapshot();  // nowhere to keep it: the state is in the cache
-      received_snapshot_.reset();
+      auto it = received_snapshots_.find(index);
+      if (wal_) received_snapshots_.erase(it);  // its file is the node's snapshot now
+      drop_received_snapshots_through(index);   // and with no log, nowhere to keep it
     }
     if (!st.ok()) {
       spdlog::critical("node {}: cannot install the leader's snapshot at index {}: {}", config_.id,

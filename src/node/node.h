@@ -220,7 +220,9 @@ class Node {
   void persist_snapshot(const raft::Snapshot& snap, bool replaces_log, bool file_saved = false);
   // The file received for `snap` (a Ready's snapshot without data): checked to match.
   storage::SnapshotFileInfo& received_snapshot_for(const raft::Snapshot& snap);
-  void drop_received_snapshot();
+  void keep_received_snapshot(storage::SnapshotFileInfo file);
+  // Removes the received files at `index` and before.
+  void drop_received_snapshots_through(raft::Index index);
   // Sends a MsgSnapshot the Raft core made without data from the snapshot's file.
   void send_snapshot_from_file(eraftpb::Message m);
   // Marks `snap`, whose file the builder wrote, as the newest snapshot on disk (unless a newer one
@@ -286,9 +288,11 @@ class Node {
   std::unique_ptr<net::RaftTransport> transport_;
   std::optional<SnapshotSender> snapshot_sender_;        // node thread only
   std::unique_ptr<SnapshotReceiver> snapshot_receiver_;  // thread-safe
-  // A leader's snapshot received to disk, stepped into Raft without its data: installed from
-  // this file when its Ready comes (moved into snap_files_ first when durable), or removed.
-  std::optional<storage::SnapshotFileInfo> received_snapshot_;
+  // Leaders' snapshots received to disk, stepped into Raft without their data, by index: one is
+  // installed from its file when its Ready comes (moved into snap_files_ first when durable); the
+  // rest are removed once the state has passed them. (Two transfers from two leaders may end
+  // close together.)
+  std::map<raft::Index, storage::SnapshotFileInfo> received_snapshots_;
   // The snapshot Raft's storage holds without its data, in its file: what the sender reads when
   // the Raft core sends it (its data's checksum known from the build).
   struct SendableSnapshot {

@@ -64,6 +64,15 @@ void NodeHandler::handle(net::Message msg, net::Responder responder) {
                                   raft.error().to_string());
                      return;
                    }
+                   if (raft->msg_type() == eraftpb::MsgSnapshot) {
+                     // A snapshot comes only in checked chunks (SnapshotReceiver), never as one
+                     // message that nothing has checked.
+                     spdlog::warn(
+                         "node {}: dropping a snapshot from node {} sent as one Raft "
+                         "message, not in chunks",
+                         node_.id(), raft->from());
+                     return;
+                   }
                    node_.step(std::move(*raft));
                  },
                  [&](net::ClientRequest& m) {

@@ -390,8 +390,7 @@ Status<std::string> Node::restore_state(
 
 void Node::maybe_snapshot() {
   // A received snapshot the Raft core did not take (the state had passed it) is of no use.
-  if (received_snapshot_ && received_snapshot_->metadata.index() <= applied_)
-    drop_received_snapshot();
+  drop_received_snapshots_through(applied_);
   // A follower needs a snapshot newer than the compacted log: storage answered "temporarily
   // unavailable", and Raft asks again on its next round, when one may be ready.
   if (storage_.take_snapshot_request()) snapshot_wanted_ = true;

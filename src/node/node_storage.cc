@@ -98,10 +98,21 @@ Status<std::string> Node::open_disk(raft::HardState* hs, bool* restored) {
 }
 
 storage::SnapshotFileInfo& Node::received_snapshot_for(const raft::Snapshot& snap) {
-  CAIRN_CHECK(received_snapshot_ &&
-              received_snapshot_->metadata.index() == snap.metadata().index() &&
-              received_snapshot_->metadata.term() == snap.metadata().term());
-  return *received_snapshot_;
+  auto it = received_snapshots_.find(snap.metadata().index());
+  CAIRN_CHECK(it != received_snapshots_.end() &&
+              it->second.metadata.term() == snap.metadata().term());
+  return it->second;
+}
+
+void Node::keep_received_snapshot(storage::SnapshotFileInfo file) {
+  // Older ones stay until the state passes them: one may be in a Ready not yet handled.
+  const raft::Index index = file.metadata.index();
+  if (auto it = received_snapshots_.find(index); it != received_snapshots_.end()) {
+    std::error_code ec;
+    std::filesystem::remove(it->second.path, ec);  // the same state, sent again
+    received_snapshots_.erase(it);
+  }
+  received_snapshots_.emplace(index, std::move(file));
 }
 
 void Node::send_snapshot_from_file(eraftpb::Message m) {
@@ -124,11 +135,12 @@ void Node::send_snapshot_from_file(eraftpb::Message m) {
                           Clock::now());
 }
 
-void Node::drop_received_snapshot() {
-  if (!received_snapshot_) return;
-  std::error_code ec;
-  std::filesystem::remove(received_snapshot_->path, ec);
-  received_snapshot_.reset();
+void Node::drop_received_snapshots_through(raft::Index index) {
+  while (!received_snapshots_.empty() && received_snapshots_.begin()->first <= index) {
+    std::error_code ec;
+    std::filesystem::remove(received_snapshots_.begin()->second.path, ec);
+    received_snapshots_.erase(received_snapshots_.begin());
+  }
 }
 
 void Node::persist_snapshot(const raft::Snapshot& snap, bool replaces_log, bool file_saved) {
