@@ -222,42 +222,30 @@ size_t RespSession::parse_requests(std::string_view buf) {
 }
 
 void RespSession::process_buffered() {
-  in_begin_ += parse_requests(std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
+  in_begin_ += parse_requests(std::string_view(in_.data() + in_begin_, in_end_ - in_begin_));
   if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
 }
 
 void RespSession::reserve_input(size_t bytes) {
   const size_t unparsed = in_end_ - in_begin_;
-  if (in_cap_ >= bytes) {
-    if (in_begin_ > 0) {
-      std::memmove(in_.get(), in_.get() + in_begin_, unparsed);
-      in_begin_ = 0;
-      in_end_ = unparsed;
-    }
-    return;
+  if (in_begin_ > 0) {
+    std::memmove(in_.data(), in_.data() + in_begin_, unparsed);
+    in_begin_ = 0;
+    in_end_ = unparsed;
   }
-  // Not zero-filled: only bytes read from the socket are ever looked at.
-  std::unique_ptr<char[]> grown(new char[bytes]);
-  if (unparsed > 0) std::memcpy(grown.get(), in_.get() + in_begin_, unparsed);
-  in_ = std::move(grown);
-  in_cap_ = bytes;
-  in_begin_ = 0;
-  in_end_ = unparsed;
+  in_.grow(bytes, unparsed);
 }
 
 void RespSession::keep_input(std::string_view rest) {
   if (rest.empty()) return;
   reserve_input(std::max(kReadChunk, rest.size()));
-  std::memcpy(in_.get(), rest.data(), rest.size());
+  std::memcpy(in_.data(), rest.data(), rest.size());
   in_begin_ = 0;
   in_end_ = rest.size();
 }
 
 void RespSession::release_idle_buffers() {
-  if (in_end_ == 0 && in_cap_ > 0) {
-    in_.reset();
-    in_cap_ = 0;
-  }
+  if (in_end_ == 0 && in_.capacity() > 0) in_.reset();
   if (out_.empty() && out_.capacity() > kKeepOutput) std::string().swap(out_);
   if (!writing_now_ && writing_.capacity() > kKeepOutput) std::string().swap(writing_);
 }
@@ -291,10 +279,17 @@ asio::awaitable<void> RespSession::read_loop() {
       const size_t want = std::clamp<size_t>(
           static_cast<size_t>(std::min<uint64_t>({pending + 2, grown, kMaxReadChunk})), kReadChunk,
           kMaxReadChunk);
-      reserve_input(in_end_ + want);
-      const size_t n =
-          co_await socket_.async_read_some(asio::buffer(in_.get() + in_end_, in_cap_ - in_end_),
-                                           asio::redirect_error(asio::use_awaitable, ec));
+      size_t need = in_end_ + want;
+      if (need > in_.capacity()) {
+        // Grow by doubling (within what this request can still use), not by one chunk: fewer
+        // calls, and a small buffer regrown a chunk at a time would be copied each time.
+        need = std::max<size_t>(need, static_cast<size_t>(std::min<uint64_t>(
+                                          2 * uint64_t{in_.capacity()}, in_end_ + pending + 2)));
+      }
+      reserve_input(need);
+      const size_t n = co_await socket_.async_read_some(
+          asio::buffer(in_.data() + in_end_, in_.capacity() - in_end_),
+          asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
       in_end_ += n;
       ctx_->counters.bytes_in.fetch_add(n, std::memory_order_relaxed);
@@ -303,14 +298,12 @@ asio::awaitable<void> RespSession::read_loop() {
         break;
       }
       process_buffered();
-      if (in_end_ == 0 && in_cap_ > 2 * kMaxReadChunk) {
+      if (in_end_ == 0 && in_.capacity() > 2 * kMaxReadChunk)
         in_.reset();  // a buffer grown for a large value goes back once it is handled
-        in_cap_ = 0;
-      }
-    } else if (in_cap_ > 0) {
+    } else if (in_.capacity() > 0) {
       // Busy: the last read filled a buffer. Take what is there without waiting; once nothing
       // is, give the buffers back before waiting.
-      const size_t n = socket_.read_some(asio::buffer(in_.get(), in_cap_), ec);
+      const size_t n = socket_.read_some(asio::buffer(in_.data(), in_.capacity()), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
         ec = {};
         release_idle_buffers();
@@ -321,7 +314,7 @@ asio::awaitable<void> RespSession::read_loop() {
       in_end_ = n;
       ctx_->counters.bytes_in.fetch_add(n, std::memory_order_relaxed);
       process_buffered();
-      if (in_end_ == 0 && n < in_cap_) release_idle_buffers();
+      if (in_end_ == 0 && n < in_.capacity()) release_idle_buffers();
     } else {
       // Waiting for input in the connection's small buffer. Requests parsed there are handled
       // in place; only an incomplete request's bytes, or more input than fits, move to in_.

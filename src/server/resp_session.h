@@ -32,6 +32,7 @@
 #include <variant>
 #include <vector>
 
+#include "server/input_buffer.h"
 #include "server/resp/command_table.h"
 #include "server/resp/parser.h"
 #include "server/resp/reply.h"
@@ -171,8 +172,7 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   // Input: bytes [in_begin_, in_end_) of in_ are unparsed. in_ exists only while a request is
   // incomplete, requests are held back by the limits, or reads keep finding more: a connection
   // waiting for input reads into idle_in_, and what it parses there is never copied.
-  std::unique_ptr<char[]> in_;
-  size_t in_cap_ = 0;
+  InputBuffer in_;
   size_t in_begin_ = 0, in_end_ = 0;
   bool input_stalled_ = false;  // in_ may hold complete requests not parsed yet (limits)
   std::array<char, 2048> idle_in_;

@@ -202,7 +202,7 @@ void RespSession::client_info(resp::ReplyWriter& w) const {
       " age=" + std::to_string(age) + " idle=" + std::to_string(idle) +
       " flags=" + (readonly_ ? "r" : "N") +
       " db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(in_end_ - in_begin_) +
-      " qbuf-free=0 argv-mem=0 multi-mem=0" + " rbs=" + std::to_string(in_cap_) +
+      " qbuf-free=0 argv-mem=0 multi-mem=0" + " rbs=" + std::to_string(in_.capacity()) +
       " rbp=0 obl=0 oll=" + std::to_string(slots_.size()) + " omem=" + std::to_string(out_.size()) +
       " tot-mem=0 events=r cmd=" + last_command_name_ +
       " user=default redir=-1 resp=" + std::to_string(static_cast<int>(proto_)) + "\n";
