@@ -85,11 +85,14 @@ class Reader {
     return b;
   }
   // Into an existing string, reusing its capacity.
-  void bytes_into(Bytes& b) {
+  void bytes_into(Bytes& b) { b.assign(bytes_view()); }
+  // A string's bytes where they lie in the input, not copied.
+  std::string_view bytes_view() {
     uint64_t n = varint();
-    if (failed() || !need(n, "a string of " + std::to_string(n) + " bytes")) return b.clear();
-    b.assign(in_.substr(pos_, static_cast<size_t>(n)));
+    if (failed() || !need(n, "a string of " + std::to_string(n) + " bytes")) return {};
+    const std::string_view out = in_.substr(pos_, static_cast<size_t>(n));
     pos_ += static_cast<size_t>(n);
+    return out;
   }
   template <typename E>
   E enumeration(uint8_t max, const char* what) {
@@ -255,12 +258,17 @@ void encode_entry_to(std::string& out, const Command& command, int64_t time_ms) 
 
 namespace {
 
-void decode_put(Reader& r, Put& p) {
-  r.bytes_into(p.key);
-  r.bytes_into(p.value);
+// What follows a Put's value.
+void decode_put_rest(Reader& r, Put& p) {
   p.condition = r.enumeration<PutCondition>(2, "put condition");
   p.get_old = r.enumeration<uint8_t>(1, "flag") != 0;
   p.expiry = r.expiry();
+}
+
+void decode_put(Reader& r, Put& p) {
+  r.bytes_into(p.key);
+  r.bytes_into(p.value);
+  decode_put_rest(r, p);
 }
 
 std::optional<Command> decode_body(uint8_t tag, Reader& r) {
@@ -350,17 +358,24 @@ Result<StampedCommand, CodecError> decode_entry(std::string_view data) {
   return out;
 }
 
-Status<CodecError> decode_entry_into(std::string_view data, StampedCommand& out) {
-  static_assert(std::variant_size_v<Command> == 15, "a new command needs a decoder case");
-  Reader r(data);
+// An entry's version, time and command tag.
+Status<CodecError> decode_entry_head(Reader& r, int64_t& time_ms, uint8_t& tag) {
   const uint8_t version = r.u8();
   if (!r.failed() && version != kCommandCodecVersion) {
     return Err(CodecError{"cache entry: unsupported version " + std::to_string(version) +
                           " (this build reads " + std::to_string(kCommandCodecVersion) + ")"});
   }
-  out.time_ms = r.i64();
-  const uint8_t tag = r.u8();
+  time_ms = r.i64();
+  tag = r.u8();
   if (r.failed()) return Err(CodecError{r.error()});
+  return {};
+}
+
+Status<CodecError> decode_entry_into(std::string_view data, StampedCommand& out) {
+  static_assert(std::variant_size_v<Command> == 15, "a new command needs a decoder case");
+  Reader r(data);
+  uint8_t tag = 0;
+  if (auto st = decode_entry_head(r, out.time_ms, tag); !st.ok()) return st;
   if (auto* put = std::get_if<Put>(&out.command); put != nullptr && tag == 0) {
     decode_put(r, *put);  // the common case, into the strings of the previous Put
   } else {
@@ -370,6 +385,26 @@ Status<CodecError> decode_entry_into(std::string_view data, StampedCommand& out)
   }
   if (!r.failed() && !r.done()) r.fail("trailing bytes after the command");
   if (r.failed()) return Err(CodecError{r.error()});
+  return {};
+}
+
+Status<CodecError> decode_entry_taking(std::string&& data, StampedCommand& out) {
+  Reader r(data);
+  uint8_t tag = 0;
+  if (auto st = decode_entry_head(r, out.time_ms, tag); !st.ok()) return st;
+  if (tag != 0) return decode_entry_into(data, out);
+  Put p;
+  r.bytes_into(p.key);
+  const std::string_view value = r.bytes_view();
+  decode_put_rest(r, p);
+  if (!r.failed() && !r.done()) r.fail("trailing bytes after the command");
+  if (r.failed()) return Err(CodecError{r.error()});
+  const auto at = static_cast<size_t>(value.data() - data.data());
+  const size_t n = value.size();
+  data.erase(0, at);  // moved within memory already written: no fresh pages, unlike a copy
+  data.resize(n);
+  p.value = std::move(data);
+  out.command = std::move(p);
   return {};
 }
 

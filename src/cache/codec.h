@@ -55,6 +55,9 @@ std::string_view peek_key(std::string_view entry);
 // stream of Puts through one StampedCommand allocates nothing per command. On failure `out`
 // holds a partly decoded command.
 Status<CodecError> decode_entry_into(std::string_view data, StampedCommand& out);
+// The same, but a Put's value takes over `data`'s memory instead of being copied out of it: for
+// a value of hundreds of MB (a large write's assembled fragments) that copy is most of the cost.
+Status<CodecError> decode_entry_taking(std::string&& data, StampedCommand& out);
 
 // A Reply, for a leader answering a node that forwarded a command to it:
 //   tag u8 (index of the Reply alternative) | int64 as i64 | Bytes as varint length + bytes |

@@ -84,6 +84,32 @@ TEST(Codec, DecodingIntoAReusedCommandMatchesAFreshDecode) {
   EXPECT_EQ(bad.error().message.rfind("cache entry: ", 0), 0u) << bad.error().message;
 }
 
+TEST(Codec, DecodingTakingTheBytesGivesWhatACopyingDecodeGives) {
+  // Every command (a Put's value takes the input's memory; the rest decode as usual), and every
+  // truncation of a Put is refused as the copying decode refuses it.
+  for (const Command& cmd : every_command()) {
+    SCOPED_TRACE(cmd.index());
+    StampedCommand out;
+    ASSERT_TRUE(decode_entry_taking(encode_entry(cmd, 42), out).ok());
+    EXPECT_EQ(out.command, cmd);
+    EXPECT_EQ(out.time_ms, 42);
+  }
+  Put big = testing::put("key", std::string(1 << 20, 'v'), Expiry::relative(10));
+  std::string bytes = encode_entry(big, 3);
+  const char* memory = bytes.data();
+  StampedCommand out;
+  ASSERT_TRUE(decode_entry_taking(std::move(bytes), out).ok());
+  ASSERT_EQ(out.command, Command{big});
+  EXPECT_EQ(std::get<Put>(out.command).value.data(), memory);  // taken over, not copied
+  const std::string whole = encode_entry(big, 3);
+  for (size_t cut : {size_t{1}, size_t{9}, size_t{12}, whole.size() / 2, whole.size() - 1}) {
+    auto st = decode_entry_taking(whole.substr(0, cut), out);
+    ASSERT_FALSE(st.ok()) << cut;
+    EXPECT_EQ(st.error().message, decode_entry(whole.substr(0, cut)).error().message);
+  }
+  EXPECT_FALSE(decode_entry_taking(whole + "x", out).ok());
+}
+
 TEST(Codec, PeekKeyReadsTheKeyOfSingleKeyCommandsOnly) {
   for (const Command& cmd : every_command()) {
     SCOPED_TRACE(cmd.index());
