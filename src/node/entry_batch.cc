@@ -83,4 +83,34 @@ Result<std::vector<std::string_view>, std::string> decode_batch(std::string_view
   return out;
 }
 
+std::string encode_fragment(uint64_t first, uint64_t total, uint64_t offset,
+                            std::string_view bytes) {
+  std::string out;
+  out.reserve(1 + 3 * 10 + bytes.size());
+  out.push_back(kFragmentMarker);
+  put_varint(out, first);
+  put_varint(out, total);
+  put_varint(out, offset);
+  out.append(bytes);
+  return out;
+}
+
+bool is_fragment(std::string_view entry_data) {
+  return !entry_data.empty() && entry_data.front() == kFragmentMarker;
+}
+
+Result<Fragment, std::string> decode_fragment(std::string_view in) {
+  if (!is_fragment(in)) return Err{std::string("fragment entry: missing marker")};
+  in.remove_prefix(1);
+  Fragment f;
+  if (!take_varint(in, f.first) || !take_varint(in, f.total) || !take_varint(in, f.offset))
+    return Err{std::string("fragment entry: truncated header")};
+  f.bytes = in;
+  if (f.abort() ? (f.offset != 0 || !in.empty())
+                : (f.offset > f.total || in.size() > f.total - f.offset))
+    return Err{fmt::format("fragment entry: {} bytes at offset {} do not fit a write of {}",
+                           in.size(), f.offset, f.total)};
+  return f;
+}
+
 }  // namespace cairn::node

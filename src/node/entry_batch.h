@@ -11,6 +11,7 @@
 // without copying it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,32 @@ class BatchBuilder {
 };
 
 bool is_batch(std::string_view entry_data);
+
+// A write too large for one entry (a SET of hundreds of MB) is proposed as several: fragments of
+// its entry data, applied once the last has arrived (docs/node.md, "Large writes"). Each entry
+// then costs the node thread, the log and an append a bounded amount of work.
+//
+// Layout: 0xB2 | first varint | total varint | offset varint | bytes. `first` is the log index
+// of the write's first fragment (its name on every replica), `total` the whole data's size and
+// `offset` where these bytes go. total == 0 is an abort: the leader gave the write up, and the
+// replicas drop what they have of it.
+inline constexpr char kFragmentMarker = '\xB2';
+// The largest write a fragment may name. A constant, not a node's configured limits: every
+// replica must take or refuse the same fragments.
+inline constexpr uint64_t kMaxFragmentedBytes = uint64_t{4} << 30;
+struct Fragment {
+  uint64_t first = 0;
+  uint64_t total = 0;
+  uint64_t offset = 0;
+  std::string_view bytes;
+  bool abort() const { return total == 0; }
+  bool last() const { return total != 0 && offset + bytes.size() == total; }
+};
+std::string encode_fragment(uint64_t first, uint64_t total, uint64_t offset,
+                            std::string_view bytes);
+bool is_fragment(std::string_view entry_data);
+// Refuses truncation and bytes that would run past `total`.
+Result<Fragment, std::string> decode_fragment(std::string_view entry_data);
 // The encoded commands of a batch entry, as views into `entry_data`.
 Result<std::vector<std::string_view>, std::string> decode_batch(std::string_view entry_data);
 

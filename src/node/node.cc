@@ -136,6 +136,9 @@ Status<std::string> Node::init_raft() {
   rc.pre_vote = true;
   rc.max_size_per_msg = kAppendBudget;
   rc.max_inflight_msgs = 256;
+  // A follower takes what arrived since its last turn in one turn: bounded, so the fragments of
+  // a large write (docs/node.md, "Large writes") reach it a few MB at a time, not hundreds.
+  rc.max_inflight_bytes = 4 * kFragmentBytes;
   rc.max_uncommitted_entries_size = 256ull << 20;
   rc.seed = std::random_device{}();
   // A proposal on a node that is not leader fails instead of travelling to the leader inside
@@ -466,6 +469,12 @@ void Node::apply_entries(std::vector<raft::Entry>& entries) {
 }
 
 void Node::apply_entry(const raft::Entry& e) {
+  if (staging_ && e.term() > staging_->term) {
+    // A later leader's entry: the earlier one can no longer finish its write (docs/node.md).
+    spdlog::warn("node {}: write at {} left unfinished ({} of {} bytes): leadership changed",
+                 config_.id, staging_->first, staging_->data.size(), staging_->total);
+    staging_.reset();
+  }
   switch (e.entry_type()) {
     case eraftpb::EntryNormal:
       apply_normal(e);
@@ -501,29 +510,34 @@ void Node::apply_normal(const raft::Entry& e) {
     complete_proposal(e.index(), e.term(), Outcome::of(cache::Ok{}));
     return;
   }
+  if (is_fragment(e.data())) return apply_fragment(e);
+  apply_data(e.index(), e.term(), e.data());
+}
+
+void Node::apply_data(raft::Index index, raft::Term term, std::string_view data) {
   // Every replica applies the same bytes, so a command that does not decode is skipped by all of
   // them alike (only a node running different code could have proposed it).
-  auto apply_one = [&](std::string_view data, cache::Engine::Batch& writer) {
-    auto st = cache::decode_entry_into(data, apply_scratch_);
+  auto apply_one = [&](std::string_view command, cache::Engine::Batch& writer) {
+    auto st = cache::decode_entry_into(command, apply_scratch_);
     if (!st.ok()) {
-      spdlog::error("node {}: entry {} holds an undecodable command: {}", config_.id, e.index(),
+      spdlog::error("node {}: entry {} holds an undecodable command: {}", config_.id, index,
                     st.error().message);
       return Outcome::fail("undecodable entry");
     }
     return Outcome::of(writer.apply(apply_scratch_.command, apply_scratch_.time_ms));
   };
-  if (!is_batch(e.data())) {
+  if (!is_batch(data)) {
     Outcome o;
     {
       cache::Engine::Batch writer(*engine_);  // released before the answer goes out
-      o = apply_one(e.data(), writer);
+      o = apply_one(data, writer);
     }
-    return complete_proposal(e.index(), e.term(), std::move(o));
+    return complete_proposal(index, term, std::move(o));
   }
-  auto commands = decode_batch(e.data());
+  auto commands = decode_batch(data);
   if (!commands.ok()) {
-    spdlog::error("node {}: entry {}: {}", config_.id, e.index(), commands.error());
-    return complete_proposal(e.index(), e.term(), Outcome::fail("undecodable entry"));
+    spdlog::error("node {}: entry {}: {}", config_.id, index, commands.error());
+    return complete_proposal(index, term, Outcome::fail("undecodable entry"));
   }
   // One vector for every batch: its capacity is kept, so a large batch does not allocate (and
   // fault in) fresh memory for its outcomes.
@@ -546,7 +560,7 @@ void Node::apply_normal(const raft::Entry& e) {
         hashes[i % kAhead] = engine_->prefetch(cache::peek_key(cmds[i + kAhead]));
     }
   }
-  complete_proposal(e.index(), e.term(), outcomes);
+  complete_proposal(index, term, outcomes);
   apply_outcomes_ = std::move(outcomes);
 }
 
@@ -563,7 +577,9 @@ void Node::on_soft_state(const raft::SoftState& ss) {
     eviction_in_flight_.reset();
     snapshot_sender_->cancel_all();
     release_unapplied_writes(true);
-    // Writes not yet proposed go to the new leader instead.
+    // Writes not yet proposed go to the new leader instead (a large one first: order is kept).
+    reroute_upload();
+    upload_abort_.reset();  // a later term's entries drop the fragments anyway
     auto waiting = std::move(queue_);
     queue_.clear();
     for (auto& q : waiting)

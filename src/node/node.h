@@ -166,6 +166,8 @@ class Node {
   void apply_entry(const raft::Entry& e);
   void finish_applying();  // after a run of apply_entry: leaves recovery once caught up
   void apply_normal(const raft::Entry& e);
+  // Applies an entry's data (a batch or one command) and answers its clients.
+  void apply_data(raft::Index index, raft::Term term, std::string_view data);
   void on_soft_state(const raft::SoftState& ss);
   void finish_stop();
   // The Raft core's role and leader as of now. soft_ is only what the last Ready reported: a
@@ -199,6 +201,20 @@ class Node {
   // to retry), proposed or forwarded writes get `outcome_unknown` (they may still commit).
   void fail_everything(const std::string& never_executed, const std::string& outcome_unknown);
   net::StatusResponse make_status() const;
+
+  // node_uploads.cc: writes larger than kFragmentBytes, proposed a fragment at a time
+  // (entry_batch.h; docs/node.md, "Large writes").
+  // Leader: takes the write at the front of queue_ as the upload in progress.
+  void start_upload(Queued q, int64_t now_ms);
+  // Leader: proposes the next fragments, at most kUploadBytesPerTurn of them (and a pending
+  // abort). While an upload is in progress nothing else from queue_ is proposed: writes keep
+  // their order.
+  void pump_upload();
+  // Gives the upload in progress up: its write is rerouted (to this node again if it leads) when
+  // no fragment went out in a term that may still commit it, never half applied.
+  void reroute_upload();
+  // Every replica: adds a fragment to staging_, and applies the write with its last fragment.
+  void apply_fragment(const raft::Entry& e);
 
   // node_storage.cc: the log and snapshots on disk (config.durable).
   // Opens them and restores what they hold; `restored` tells whether a log or snapshot was found.
@@ -324,7 +340,31 @@ class Node {
                                   // stopping, and leadership is being transferred
   Clock::time_point stop_deadline_{};
   raft::SoftState soft_;
-  std::deque<Queued> queue_;                   // writes waiting to be proposed (leader)
+  std::deque<Queued> queue_;  // writes waiting to be proposed (leader)
+  // Leader: the large write being proposed fragment by fragment, and the first index of one given
+  // up after some of its fragments went out (its abort is proposed when it can be).
+  struct Upload {
+    std::string data;  // the write's entry data (one command, its time stamped)
+    Done done;
+    uint64_t footprint = 0;  // estimated memory, as for a batch
+    size_t sent = 0;         // bytes proposed so far
+    raft::Index first = 0;   // index and term of the first fragment
+    raft::Term term = 0;
+  };
+  std::optional<Upload> upload_;
+  std::optional<raft::Index> upload_abort_;
+  // Every replica: the fragments of one large write applied so far. Dropped by an abort, by an
+  // entry of a later term (that leader never finishes it) and by an installed snapshot; no
+  // snapshot is taken while it holds anything, so the log after a snapshot has every fragment.
+  struct Staging {
+    raft::Index first = 0;
+    raft::Term term = 0;
+    uint64_t total = 0;
+    std::string data;
+  };
+  std::optional<Staging> staging_;
+  static constexpr size_t kFragmentBytes = 4 << 20;
+  static constexpr size_t kUploadBytesPerTurn = 8 << 20;
   size_t command_bytes_estimate_ = 64;         // encoded bytes per command in the last batch
   std::map<raft::Index, Proposal> proposals_;  // proposed, waiting to apply, by log index
   size_t proposed_requests_ = 0;               // requests in proposals_

@@ -379,6 +379,7 @@ Status<std::string> Node::restore_state(
   last_compact_index_ = applied_;
   applied_bytes_since_compact_ = 0;
   drop_proposals_through(applied_);
+  staging_.reset();  // a snapshot holds no half-applied write (maybe_snapshot)
   // A snapshot being built of the state this replaces would be of no use (none at start-up).
   if (snapshot_builder_) snapshot_builder_->cancel();
   sync_transport_peers();
@@ -399,6 +400,9 @@ void Node::maybe_snapshot() {
   // One build at a time, and no compaction meanwhile: the log must still reach back to the
   // snapshot being built. Its end brings the node back here.
   if (snapshot_builder_->busy()) return;
+  // Nor while a large write's fragments are half applied: the snapshot would not hold them, and
+  // the log after it would lack their start. It is over within the write's few seconds.
+  if (staging_) return;
   // On disk the log is only released behind a durable snapshot, so one is built first; in memory
   // the log is compacted by count or bytes without one (a follower that needs one asks).
   // A snapshot that could not be written (a full disk) is tried again only after a pause: each

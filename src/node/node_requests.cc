@@ -97,12 +97,15 @@ void Node::forward(net::ForwardedCommand cmd, uint32_t hops, Done done) {
     return done(Outcome::fail(err(net::errors::kNotLeader, "forwarded too many times"), leader));
   const uint64_t id = next_forward_id_++;
   const bool engine_command = std::holds_alternative<net::EngineCommand>(cmd);
+  // A large write takes seconds to travel and be proposed a fragment at a time: its answer is
+  // waited for a request timeout more per 64 MiB (a 300 MB SET: about 28 s by default).
+  const size_t bytes = engine_command ? std::get<net::EngineCommand>(cmd).command.size() : 0;
+  const auto timeout = config_.request_timeout * (1 + bytes / (64u << 20));
   net::ForwardRequest req{config_.id, hops + 1, id, std::move(cmd)};
   if (!transport_->send(leader, net::Message{std::move(req)}, net::Lane::kBulk))
     return done(Outcome::fail(
         err(net::errors::kNoLeader, fmt::format("leader {} is unreachable", leader))));
-  forwards_.emplace(
-      id, Forwarded{std::move(done), Clock::now() + config_.request_timeout, engine_command});
+  forwards_.emplace(id, Forwarded{std::move(done), Clock::now() + timeout, engine_command});
 }
 
 void Node::receive_forward(net::ForwardRequest req) {
@@ -153,6 +156,8 @@ size_t Node::max_peer_message() const {
 
 void Node::flush_proposals() {
   if (queue_.empty()) return;
+  if (upload_ || upload_abort_) pump_upload();
+  if (queue_.empty() || upload_) return;  // writes keep their order: nothing passes a large one
   if (!leading()) {
     // Deposed since these were queued (possibly by a message stepped in this very turn, before
     // its Ready reached on_soft_state): they go to the new leader like any other write.
@@ -184,6 +189,13 @@ void Node::flush_proposals() {
   while (!queue_.empty() && batch.count() < config_.max_batch &&
          (batch.count() == 0 || batch.bytes() < config_.max_batch_bytes)) {
     Queued& q = queue_.front();
+    if (q.entry.size() > kFragmentBytes && q.entry.size() <= max_entry) {
+      // Too large for one entry's share of a turn: it goes in fragments, after this batch.
+      if (batch.count() > 0) break;
+      start_upload(std::move(q), now_ms);
+      queue_.pop_front();
+      break;
+    }
     const size_t size = batch.add_stamped(q.entry, now_ms, max_entry);
     if (size > max_entry) {
       if (q.done)
@@ -223,7 +235,8 @@ void Node::flush_proposals() {
         if (done) done(Outcome::fail(err(kind, raft::to_string(e))));
     }
   }
-  if (!queue_.empty()) kick();
+  if (upload_) pump_upload();
+  if (!queue_.empty() && !upload_) kick();
 }
 
 void Node::flush_reads() {
@@ -360,6 +373,9 @@ void Node::fail_everything(const std::string& never_executed, const std::string&
   for (auto& q : queue_)
     fail(q.done);
   queue_.clear();
+  // Without its last fragment a large write never applies.
+  if (upload_) fail(upload_->done);
+  upload_.reset();
   // In the log (or on its way to the leader's): the entry may commit after this node is gone, so
   // a client told "never executed" would apply it twice by retrying.
   for (auto& [i, p] : proposals_)

@@ -40,6 +40,40 @@ TEST(EntryBatch, TruncationForgedCountsAndTrailingBytesAreRefused) {
   EXPECT_NE(r.error().find("exceeds"), std::string::npos) << r.error();
 }
 
+TEST(EntryFragment, FragmentsSayWhichWriteAndWhereTheirBytesGo) {
+  const std::string bytes(1000, 'v');
+  const std::string entry = encode_fragment(4242, 3000, 2000, bytes);
+  EXPECT_TRUE(is_fragment(entry));
+  EXPECT_FALSE(is_batch(entry));
+  auto f = decode_fragment(entry);
+  ASSERT_TRUE(f.ok()) << f.error();
+  EXPECT_EQ(f->first, 4242u);
+  EXPECT_EQ(f->total, 3000u);
+  EXPECT_EQ(f->offset, 2000u);
+  EXPECT_EQ(f->bytes, bytes);
+  EXPECT_TRUE(f->last());
+  EXPECT_FALSE(f->abort());
+  auto middle = decode_fragment(encode_fragment(4242, 3000, 1000, bytes));
+  ASSERT_TRUE(middle.ok());
+  EXPECT_FALSE(middle->last());
+  auto abort = decode_fragment(encode_fragment(4242, 0, 0, {}));
+  ASSERT_TRUE(abort.ok());
+  EXPECT_TRUE(abort->abort());
+  EXPECT_FALSE(abort->last());
+  EXPECT_FALSE(is_fragment(std::string("\x01rest", 5)));
+}
+
+TEST(EntryFragment, TruncatedHeadersAndBytesPastTheWriteAreRefused) {
+  const std::string entry = encode_fragment(1u << 20, 1u << 30, 1u << 29, "abc");
+  for (size_t cut = 1; cut < 10; ++cut)
+    EXPECT_FALSE(decode_fragment(entry.substr(0, cut)).ok()) << "cut at " << cut;
+  EXPECT_FALSE(decode_fragment(encode_fragment(7, 10, 8, "abc")).ok());  // runs past the end
+  EXPECT_FALSE(decode_fragment(encode_fragment(7, 10, 11, "")).ok());    // starts past it
+  EXPECT_FALSE(decode_fragment(encode_fragment(7, 0, 0, "x")).ok());     // an abort with bytes
+  EXPECT_FALSE(decode_fragment(encode_fragment(7, 0, 3, "")).ok());      // or an offset
+  EXPECT_TRUE(decode_fragment(encode_fragment(7, 10, 7, "abc")).ok());
+}
+
 TEST(EntryBatch, StampedCommandsDecodeToThemselvesAndOversizedOnesAreLeftOut) {
   BatchBuilder b;
   cache::Put put;
