@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cache/engine.h"
+#include "common/xxh3_stream.h"
 
 namespace cairn::cache {
 
@@ -64,7 +65,6 @@ class BlockWriter {
   explicit BlockWriter(SnapshotSink& sink)
       : sink_(sink), comp_(static_cast<size_t>(LZ4_compressBound(kSnapshotMaxBlock))) {
     raw_.reserve(kSnapshotMaxBlock);
-    XXH3_64bits_reset(state_.get());
   }
   bool ok() const { return ok_; }
   void append(const char* p, size_t n) {
@@ -104,7 +104,7 @@ class BlockWriter {
     put_u32(t, 0);
     put_u32(t + 4, 0);
     put_u64(t + 8, entries);
-    put_u64(t + 16, XXH3_64bits_digest(state_.get()));
+    put_u64(t + 16, state_.digest());
     std::memcpy(t + 24, kSnapshotEndMagic, 8);
     emit(t, 32);
   }
@@ -112,12 +112,9 @@ class BlockWriter {
   uint64_t written() const { return written_; }
 
  private:
-  struct StateDeleter {
-    void operator()(XXH3_state_t* s) const { XXH3_freeState(s); }
-  };
   void flush() {
     if (raw_.empty() || !ok_) return;
-    XXH3_64bits_update(state_.get(), raw_.data(), raw_.size());
+    state_.update(raw_.data(), raw_.size());
     raw_total_ += raw_.size();
     int n = LZ4_compress_default(raw_.data(), comp_.data(), static_cast<int>(raw_.size()),
                                  static_cast<int>(comp_.size()));
@@ -138,7 +135,7 @@ class BlockWriter {
   SnapshotSink& sink_;
   std::vector<char> raw_;
   std::vector<char> comp_;
-  std::unique_ptr<XXH3_state_t, StateDeleter> state_{XXH3_createState()};
+  Xxh3Stream state_;
   uint64_t raw_total_ = 0;
   uint64_t written_ = 0;
   bool ok_ = true;
@@ -150,7 +147,6 @@ class BlockReader {
   explicit BlockReader(SnapshotSource& source)
       : source_(source), comp_(static_cast<size_t>(LZ4_compressBound(kSnapshotMaxBlock))) {
     raw_.resize(kSnapshotMaxBlock);
-    XXH3_64bits_reset(state_.get());
   }
   Status<SnapshotError> header() {
     char h[16];
@@ -212,7 +208,7 @@ class BlockReader {
       return fail("entry count mismatch: header says " + std::to_string(entries) +
                   ", trailer says " + std::to_string(trailer_entries_));
     }
-    uint64_t computed = XXH3_64bits_digest(state_.get());
+    uint64_t computed = state_.digest();
     if (computed != trailer_hash_) {
       return fail("whole-stream checksum mismatch (stored " + hex(trailer_hash_) + ", computed " +
                   hex(computed) + ")");
@@ -225,9 +221,6 @@ class BlockReader {
   uint64_t consumed() const { return consumed_; }
 
  private:
-  struct StateDeleter {
-    void operator()(XXH3_state_t* s) const { XXH3_freeState(s); }
-  };
   bool read_fully(char* out, size_t n) {
     while (n > 0) {
       size_t got = source_.read(out, n);
@@ -269,7 +262,7 @@ class BlockReader {
       return fail(where + "checksum mismatch (stored " + hex(stored) + ", computed " +
                   hex(computed) + ")");
     }
-    XXH3_64bits_update(state_.get(), raw_.data(), raw_len);
+    state_.update(raw_.data(), raw_len);
     raw_total_ += raw_len;
     len_ = raw_len;
     ++block_;
@@ -279,7 +272,7 @@ class BlockReader {
   SnapshotSource& source_;
   std::vector<char> raw_;
   std::vector<char> comp_;
-  std::unique_ptr<XXH3_state_t, StateDeleter> state_{XXH3_createState()};
+  Xxh3Stream state_;
   size_t pos_ = 0;
   size_t len_ = 0;
   uint64_t block_ = 0;

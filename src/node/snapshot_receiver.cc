@@ -4,13 +4,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "common/result.h"
+#include "common/xxh3_stream.h"
 #include "storage/snapshot_files.h"
 
 namespace cairn::node {
@@ -21,8 +21,7 @@ struct SnapshotReceiver::Incoming {
   uint64_t checksum = 0;
   eraftpb::Message msg;  // the MsgSnapshot from the header, its data still empty
   uint64_t received = 0;
-  std::unique_ptr<XXH3_state_t, void (*)(XXH3_state_t*)> hash{
-      XXH3_createState(), [](XXH3_state_t* h) { XXH3_freeState(h); }};
+  Xxh3Stream hash;
   std::optional<storage::SnapshotFileWriter> file;  // none: held in `memory`
   std::string path;                                 // the file once complete, until it is handed on
   std::string memory;
@@ -107,8 +106,6 @@ net::SnapshotAck SnapshotReceiver::begin(const net::SnapshotChunk& c) {
   if (!in->msg.ParseFromString(c.header) || in->msg.msg_type() != eraftpb::MsgSnapshot ||
       in->msg.from() != c.from || in->msg.to() != self_ || !in->msg.snapshot().data().empty())
     return refuse(self_, c.transfer_id, 0, "the header is not a MsgSnapshot from its sender to us");
-  CAIRN_CHECK(in->hash != nullptr);
-  XXH3_64bits_reset(in->hash.get());
   if (!dir_.empty()) {
     const std::string path = fmt::format("{}/{}-{:016x}.part", dir_, c.from, c.transfer_id);
     auto file = storage::begin_snapshot_file(dir_, path, in->msg.snapshot().metadata());
@@ -146,7 +143,7 @@ net::SnapshotAck SnapshotReceiver::append(Incoming& in, const net::SnapshotChunk
   } else {
     in.memory.append(c.data);
   }
-  XXH3_64bits_update(in.hash.get(), c.data.data(), c.data.size());
+  in.hash.update(c.data.data(), c.data.size());
   in.received += c.data.size();
   if (in.received < in.total)
     return ack_for(self_, in.id, in.received, net::SnapshotAckStatus::kReceiving);
@@ -156,7 +153,7 @@ net::SnapshotAck SnapshotReceiver::append(Incoming& in, const net::SnapshotChunk
 }
 
 net::SnapshotAck SnapshotReceiver::finish(Incoming& in) {
-  if (XXH3_64bits_digest(in.hash.get()) != in.checksum) {
+  if (in.hash.digest() != in.checksum) {
     spdlog::error("node {}: snapshot from node {} does not match its checksum; refused", self_,
                   in.msg.from());
     return refuse(self_, in.id, in.received, "the snapshot does not match its checksum");

@@ -63,13 +63,7 @@ std::vector<std::string> SnapshotFiles::list() const {
 }
 
 SnapshotFileWriter::SnapshotFileWriter(SyncedFileWriter file, std::string dir, std::string path)
-    : file_(std::move(file)),
-      dir_(std::move(dir)),
-      path_(std::move(path)),
-      hash_(XXH3_createState(), [](XXH3_state_t* st) { XXH3_freeState(st); }) {
-  CAIRN_CHECK(hash_ != nullptr);
-  XXH3_64bits_reset(hash_.get());
-}
+    : file_(std::move(file)), dir_(std::move(dir)), path_(std::move(path)) {}
 
 SnapshotFileWriter::SnapshotFileWriter(SnapshotFileWriter&& other) noexcept
     : file_(std::move(other.file_)),
@@ -87,7 +81,7 @@ SnapshotFileWriter::~SnapshotFileWriter() {
 }
 
 Status<std::string> SnapshotFileWriter::put(std::string_view bytes) {
-  XXH3_64bits_update(hash_.get(), bytes.data(), bytes.size());
+  hash_.update(bytes.data(), bytes.size());
   return file_.write(bytes);
 }
 
@@ -103,7 +97,7 @@ Status<std::string> SnapshotFileWriter::commit() {
   put_u64(len, data_bytes_);
   if (auto st = put(len); !st.ok()) return st;
   std::string sum;
-  put_u64(sum, XXH3_64bits_digest(hash_.get()));
+  put_u64(sum, hash_.digest());
   if (auto st = file_.write(sum); !st.ok()) return st;
   if (auto st = file_.finish(); !st.ok()) return st;
   const std::string tmp = path_ + ".tmp";
@@ -223,10 +217,7 @@ Result<SnapshotFileInfo, std::string> check_snapshot_file(const std::string& pat
   std::string head;
   std::string tail;  // the last 16 bytes: data length (second layout) and checksum
   {
-    std::unique_ptr<XXH3_state_t, void (*)(XXH3_state_t*)> hash(
-        XXH3_createState(), [](XXH3_state_t* h) { XXH3_freeState(h); });
-    CAIRN_CHECK(hash != nullptr);
-    XXH3_64bits_reset(hash.get());
+    Xxh3Stream hash;
     std::string buf(kStep, '\0');
     uint64_t at = 0;
     for (;;) {
@@ -237,8 +228,7 @@ Result<SnapshotFileInfo, std::string> check_snapshot_file(const std::string& pat
       if (head.size() < kStep) head.append(got.substr(0, kStep - head.size()));
       const uint64_t body_end = size < 8 ? 0 : size - 8;
       if (at < body_end)
-        XXH3_64bits_update(hash.get(), got.data(),
-                           static_cast<size_t>(std::min<uint64_t>(*n, body_end - at)));
+        hash.update(got.data(), static_cast<size_t>(std::min<uint64_t>(*n, body_end - at)));
       tail.append(got);
       if (tail.size() > 16) tail.erase(0, tail.size() - 16);
       at += *n;
@@ -246,7 +236,7 @@ Result<SnapshotFileInfo, std::string> check_snapshot_file(const std::string& pat
     const bool v1 = head.substr(0, kMagicV1.size()) == kMagicV1;
     if (size < kMinSize || (!v1 && head.substr(0, kMagic.size()) != kMagic))
       return bad(0, fmt::format("not a cairn snapshot file ({} bytes)", size));
-    if (XXH3_64bits_digest(hash.get()) != get_u64(tail.data() + 8))
+    if (hash.digest() != get_u64(tail.data() + 8))
       return bad(size - 8,
                  fmt::format("checksum mismatch: the one stored here does not match bytes 0 to "
                              "{} (the file is damaged)",

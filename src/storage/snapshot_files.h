@@ -26,10 +26,9 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/xxh3_stream.h"
 #include "raft/types.h"
 #include "storage/files.h"
-
-struct XXH3_state_s;
 
 namespace cairn::storage {
 
@@ -59,7 +58,7 @@ class SnapshotFileWriter {
   SyncedFileWriter file_;
   std::string dir_;
   std::string path_;  // the final name; the file is written as path_ + ".tmp"
-  std::unique_ptr<XXH3_state_s, void (*)(XXH3_state_s*)> hash_;
+  Xxh3Stream hash_;
   uint64_t data_bytes_ = 0;
   uint64_t data_offset_ = 0;
   bool committed_ = false;
