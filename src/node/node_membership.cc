@@ -423,8 +423,7 @@ void Node::start_snapshot() {
   *job.meta.mutable_conf_state() = conf_state_;
   book_.encode(job.prefix);
   // With a data directory a build goes only to its file, which the sender reads a chunk at a
-  // time: the cache is not doubled in memory for it. Without one, the sender needs it in memory.
-  job.keep_data = !snap_files_;
+  // time: the cache is not doubled in memory for it. Without one, it is built in memory.
   // Between two applies: the capture is exactly the state at applied_.
   job.capture = cache::capture_snapshot(*engine_);
   snapshot_builder_->start(std::move(job));

@@ -2,41 +2,41 @@
 
 #include <sys/resource.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include <optional>
 
 #include "common/result.h"
+#include "common/xxh3_stream.h"
 
 namespace cairn::node {
 namespace {
 
 constexpr int kBuilderNice = 10;
 
-// Where a build streams: the snapshot's file, and memory when the data is wanted there. Refuses
-// once the build is cancelled, which ends the stream; so does a file that cannot be written when
-// there is no copy in memory to go on with.
+// Where a build streams: the snapshot's file, or memory without a data directory (exactly one of
+// the two). Refuses once the build is cancelled or the file cannot be written, which ends the
+// stream.
 class BuildSink final : public cache::SnapshotSink {
  public:
   BuildSink(std::string* memory, storage::SnapshotFileWriter* file, const std::atomic<bool>& cancel)
       : memory_(memory), file_(file), cancel_(cancel) {
-    CAIRN_CHECK(hash_ != nullptr);
-    XXH3_64bits_reset(hash_.get());
+    CAIRN_CHECK((memory_ == nullptr) != (file_ == nullptr));
   }
   bool write(const char* data, size_t n) override {
     if (cancel_.load(std::memory_order_relaxed)) return false;
-    if (file_ != nullptr && error_.empty()) {
+    if (file_ != nullptr) {
       if (auto st = file_->write({data, n}); !st.ok()) {
         error_ = st.error();
-        if (memory_ == nullptr) return false;
+        return false;
       }
+    } else {
+      memory_->append(data, n);
     }
-    if (memory_ != nullptr) memory_->append(data, n);
-    XXH3_64bits_update(hash_.get(), data, n);
+    hash_.update(data, n);
     bytes_ += n;
     return true;
   }
-  uint64_t checksum() const { return XXH3_64bits_digest(hash_.get()); }
+  uint64_t checksum() const { return hash_.digest(); }
   const std::string& error() const { return error_; }
   uint64_t bytes() const { return bytes_; }
 
@@ -46,8 +46,7 @@ class BuildSink final : public cache::SnapshotSink {
   const std::atomic<bool>& cancel_;
   std::string error_;
   uint64_t bytes_ = 0;
-  std::unique_ptr<XXH3_state_t, void (*)(XXH3_state_t*)> hash_{
-      XXH3_createState(), [](XXH3_state_t* h) { XXH3_freeState(h); }};
+  Xxh3Stream hash_;
 };
 
 }  // namespace
@@ -85,19 +84,20 @@ void SnapshotBuilder::run(Job job) {
     else
       built.error = w.error();
   }
-  const bool keep = job.keep_data || files_ == nullptr;
+  const bool keep = files_ == nullptr;
   std::string data;
-  BuildSink sink(keep ? &data : nullptr, file ? &*file : nullptr, cancel_);
+  std::optional<BuildSink> sink;  // none when the file could not even be begun
   bool streamed = false;
   if (keep || file) {
-    streamed = sink.write(job.prefix.data(), job.prefix.size()) &&
-               cache::write_captured(*job.capture, sink).ok();
+    sink.emplace(keep ? &data : nullptr, file ? &*file : nullptr, cancel_);
+    streamed = sink->write(job.prefix.data(), job.prefix.size()) &&
+               cache::write_captured(*job.capture, *sink).ok();
   }
   job.capture.reset();  // apply may free what it replaced meanwhile
   built.cancelled = cancel_.load();
-  if (!built.cancelled) {
-    if (!sink.error().empty()) built.error = sink.error();
-    // The stream ends early only when cancelled or when the file failed with no copy in memory.
+  if (!built.cancelled && sink) {
+    if (!sink->error().empty()) built.error = sink->error();
+    // The stream ends early only when cancelled or when the file failed.
     CAIRN_CHECK(streamed || !built.error.empty());
     if (file && built.error.empty()) {
       if (auto st = file->commit(); st.ok())
@@ -105,8 +105,8 @@ void SnapshotBuilder::run(Job job) {
       else
         built.error = st.error();
     }
-    built.bytes = sink.bytes();
-    built.checksum = sink.checksum();
+    built.bytes = sink->bytes();
+    built.checksum = sink->checksum();
     if (file) built.file_offset = file->data_offset();
     if (keep) {
       built.snapshot.set_data(std::move(data));

@@ -10,9 +10,9 @@
 // followers.
 //
 // One build at a time. Memory: the capture (24 bytes a key), the entries apply replaced meanwhile
-// (freed when the capture ends), and the compressed snapshot only when its data is wanted in
-// memory (`Job::keep_data`: a follower waits for it, or there is no data directory). A build for
-// the log's compaction goes straight to its file: a cache of gigabytes is not doubled for it.
+// (freed when the capture ends), and the compressed snapshot only without a data directory. With
+// one, a build goes straight to its file, which a follower's transfer reads from: a cache of
+// gigabytes is not doubled for it.
 //
 // Threading: start(), busy() and cancel() on the node thread; `done` is called on the builder's
 // thread (the node posts it to its own). The destructor cancels and waits.
@@ -37,18 +37,16 @@ class SnapshotBuilder {
     eraftpb::SnapshotMetadata meta;  // index and term of the applied state, its membership
     std::string prefix;              // the snapshot's bytes before the engine's (the address book)
     std::unique_ptr<cache::SnapshotCapture> capture;
-    // The data is wanted in memory, not only in the file (always so without a data directory).
-    bool keep_data = true;
   };
   struct Built {
-    raft::Snapshot snapshot;   // metadata, and the data when it was kept in memory
-    bool in_memory = false;    // the data is in `snapshot`
+    raft::Snapshot snapshot;   // metadata, and the data without a data directory
+    bool in_memory = false;    // the data is in `snapshot` (no data directory)
     uint64_t bytes = 0;        // the data's size, in memory or not
     uint64_t checksum = 0;     // XXH3-64 of the data (a transfer's checksum)
     uint64_t file_offset = 0;  // on disk: where the data begins in its file
     bool on_disk = false;      // its file is written, synced and in place
     bool cancelled = false;
-    // The file could not be written: the snapshot is still good if it is in memory.
+    // The file could not be written: there is no snapshot.
     std::string error;
     std::chrono::milliseconds took{0};
   };

@@ -39,7 +39,7 @@ class SnapshotBuilderTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   // Builds a snapshot at index 9 of the engine's state and waits for the result.
-  SnapshotBuilder::Built build(const storage::SnapshotFiles* files, bool keep_data) {
+  SnapshotBuilder::Built build(const storage::SnapshotFiles* files) {
     std::promise<SnapshotBuilder::Built> result;
     SnapshotBuilder builder(files,
                             [&](SnapshotBuilder::Built b) { result.set_value(std::move(b)); });
@@ -48,7 +48,6 @@ class SnapshotBuilderTest : public ::testing::Test {
     job.meta.set_term(2);
     job.prefix = "PREFIX";
     job.capture = cache::capture_snapshot(engine_);
-    job.keep_data = keep_data;
     builder.start(std::move(job));
     auto f = result.get_future();
     EXPECT_EQ(f.wait_for(30s), std::future_status::ready);
@@ -73,7 +72,7 @@ class SnapshotBuilderTest : public ::testing::Test {
 };
 
 TEST_F(SnapshotBuilderTest, ABuildForCompactionGoesToItsFileOnly) {
-  auto built = build(&*files_, false);
+  auto built = build(&*files_);
   EXPECT_TRUE(built.error.empty()) << built.error;
   EXPECT_TRUE(built.on_disk);
   EXPECT_FALSE(built.in_memory);
@@ -86,37 +85,23 @@ TEST_F(SnapshotBuilderTest, ABuildForCompactionGoesToItsFileOnly) {
   expect_engine_state((*newest)->data());
 }
 
-TEST_F(SnapshotBuilderTest, ABuildForAFollowerKeepsItsDataAndItsFile) {
-  auto built = build(&*files_, true);
-  EXPECT_TRUE(built.error.empty()) << built.error;
-  EXPECT_TRUE(built.on_disk);
-  ASSERT_TRUE(built.in_memory);
-  expect_engine_state(built.snapshot.data());
-  auto newest = files_->load_newest();
-  ASSERT_TRUE(newest.ok() && newest->has_value());
-  EXPECT_EQ((*newest)->data(), built.snapshot.data());
-}
-
 TEST_F(SnapshotBuilderTest, WithoutADataDirectoryTheDataIsKeptInMemory) {
-  auto built = build(nullptr, false);
+  auto built = build(nullptr);
   EXPECT_FALSE(built.on_disk);
   ASSERT_TRUE(built.in_memory);
   expect_engine_state(built.snapshot.data());
 }
 
-// The snapshot directory has become a file (a full disk in practice): no file, no partial one.
-TEST_F(SnapshotBuilderTest, AFileThatCannotBeWrittenLeavesOnlyWhatWasKeptInMemory) {
+// The snapshot directory has become a file (a full disk in practice): no snapshot, no partial
+// file, and an error naming the place.
+TEST_F(SnapshotBuilderTest, AFileThatCannotBeWrittenLeavesNoSnapshot) {
   fs::remove_all(dir_ + "/snap");
   { std::ofstream(dir_ + "/snap") << "not a directory"; }
-  auto streamed = build(&*files_, false);
-  EXPECT_FALSE(streamed.on_disk);
-  EXPECT_FALSE(streamed.in_memory);
-  EXPECT_NE(streamed.error.find(dir_ + "/snap"), std::string::npos) << streamed.error;
-  auto kept = build(&*files_, true);
-  EXPECT_FALSE(kept.on_disk);
-  EXPECT_FALSE(kept.error.empty());
-  ASSERT_TRUE(kept.in_memory);
-  expect_engine_state(kept.snapshot.data());
+  auto built = build(&*files_);
+  EXPECT_FALSE(built.on_disk);
+  EXPECT_FALSE(built.in_memory);
+  EXPECT_TRUE(built.snapshot.data().empty());
+  EXPECT_NE(built.error.find(dir_ + "/snap"), std::string::npos) << built.error;
 }
 
 }  // namespace
