@@ -36,7 +36,10 @@ start_node() { # id
     --storage "$storage" --data-dir "$d/n$1" --log-level info >>"$d/log$1" 2>&1 &
   pids[$1]=$!
 }
-rss_mb() { echo $(($(awk '/VmRSS/ {print $2}' "/proc/$1/status") / 1024)); }
+# A /proc/PID/status field (VmRSS: resident now; VmHWM: peak) in MB.
+status_mb() { echo $(($(awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status") / 1024)); }
+rss_mb() { status_mb "$1" VmRSS; }
+hwm_mb() { status_mb "$1" VmHWM; }
 wait_for() { # seconds command...
   local until=$((SECONDS + $1))
   shift
@@ -73,7 +76,6 @@ wait_for 120 bash -c "[[ \$(redis-cli -p 1640$f dbsize) == $keys ]]" || { echo "
 echo "before:  GET on the leader: $(latency "$lp")"
 echo "resident memory before: leader $(rss_mb "${pids[$lead]}") MB, follower $(rss_mb "${pids[$f]}") MB"
 
-hwm_mb() { echo $(($(awk '/VmHWM/ {print $2}' "/proc/$1/status") / 1024)); }
 echo "peak resident memory of the leader before: $(hwm_mb "${pids[$lead]}") MB"
 kill -KILL "${pids[$f]}"
 wait "${pids[$f]}" 2>/dev/null || true

@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "resp_client.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -34,15 +36,8 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
-struct ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-struct ContextDeleter {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-using Context = std::unique_ptr<redisContext, ContextDeleter>;
+using cairn::itest::Context;
+using cairn::itest::Reply;
 
 // One cairn-server process for the whole suite.
 class Server {

@@ -169,7 +169,8 @@ TEST_F(SnapshotFilesTest, AnyDamageIsRefusedNamingTheFile) {
     EXPECT_NE(r.error().find(path), std::string::npos) << r.error();
     auto checked = files.check_newest();
     ASSERT_FALSE(checked.ok()) << "offset " << off;
-    EXPECT_EQ(checked.error(), r.error());
+    // The check start-up runs before restoring (and cairn-data inspect prints) names it too.
+    EXPECT_NE(checked.error().find(path), std::string::npos) << checked.error();
   }
   std::ofstream(path, std::ios::binary | std::ios::trunc) << original.substr(0, 100);
   EXPECT_FALSE(files.load_newest().ok());
