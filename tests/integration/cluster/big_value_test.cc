@@ -57,17 +57,21 @@ bool holds(LocalCluster& cluster, uint64_t id, const std::string& key, const std
       kWait);
 }
 
-TEST(BigValue, ALargerValueThanAFrameReachesEveryNodeAndSurvivesAKill) {
+// Three nodes on disk whose elections come only from the faults a test makes. What is checked is
+// that large values arrive whole, not how fast: under ThreadSanitizer a turn handling a large
+// write took 0.5-3 s, and with the default 200 ms election timeout leaders changed every second
+// or two, each starting the write over. Elections after 5-10 s and a minute's request timeout.
+ClusterOptions slow_elections() {
   ClusterOptions o;
   o.storage = "disk";
-  // What is checked is that such a value arrives whole, not how fast: a leader copies a write this
-  // large several times on its one thread (docs/node.md, "The loop"), which under
-  // ThreadSanitizer took 2-3 s a turn. Elections after 5-10 s and a minute's request timeout
-  // keep that from failing the write.
   o.tick_ms = 100;
   o.election_ticks = 50;
   o.request_timeout_ms = 60'000;
-  LocalCluster cluster(o);
+  return o;
+}
+
+TEST(BigValue, ALargerValueThanAFrameReachesEveryNodeAndSurvivesAKill) {
+  LocalCluster cluster(slow_elections());
   const uint64_t leader = cluster.wait_for_leader(kWait);
   ASSERT_NE(leader, 0u) << cluster.logs();
   const uint64_t follower = cluster.others(leader).front();
@@ -107,15 +111,7 @@ std::string get_on(LocalCluster& cluster, uint64_t id, const std::string& key) {
 // value or nothing, and the whole value if the client was told OK. A later large write and
 // ordinary writes then go through.
 TEST(BigValue, ALeaderPausedAmidALargeWriteLeavesItWholeOrAbsentOnEveryNode) {
-  ClusterOptions o;
-  o.storage = "disk";
-  // Elections only from the pause: under ThreadSanitizer a turn handling fragments took 0.5 s,
-  // and with the default 200 ms election timeout leaders changed every second or two, each
-  // starting the write over.
-  o.tick_ms = 100;
-  o.election_ticks = 50;
-  o.request_timeout_ms = 60'000;
-  LocalCluster cluster(o);
+  LocalCluster cluster(slow_elections());
   const auto first = cluster.wait_for_leadership(kWait);
   ASSERT_NE(first.id, 0u) << cluster.logs();
   const auto before = cluster.status(first.id, 5s);
