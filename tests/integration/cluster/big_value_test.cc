@@ -70,6 +70,8 @@ ClusterOptions slow_elections() {
   return o;
 }
 
+// The values go in fragments (docs/node.md, "Large writes"): one applied before its last
+// fragment is in would show as a wrong value. Caught mutation: node-large-write-applied-whole.
 TEST(BigValue, ALargerValueThanAFrameReachesEveryNodeAndSurvivesAKill) {
   LocalCluster cluster(slow_elections());
   const uint64_t leader = cluster.wait_for_leader(kWait);
