@@ -155,7 +155,7 @@ size_t Node::max_peer_message() const {
 }
 
 void Node::flush_proposals() {
-  if (queue_.empty()) return;
+  // A large write in progress goes on even with nothing else queued.
   if (upload_ || upload_abort_) pump_upload();
   if (queue_.empty() || upload_) return;  // writes keep their order: nothing passes a large one
   if (!leading()) {
