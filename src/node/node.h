@@ -365,7 +365,6 @@ class Node {
   std::optional<Staging> staging_;
   static constexpr size_t kFragmentBytes = 4 << 20;
   static constexpr size_t kUploadBytesPerTurn = 8 << 20;
-  size_t command_bytes_estimate_ = 64;         // encoded bytes per command in the last batch
   std::map<raft::Index, Proposal> proposals_;  // proposed, waiting to apply, by log index
   size_t proposed_requests_ = 0;               // requests in proposals_
   std::vector<Done> read_queue_;

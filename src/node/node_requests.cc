@@ -176,16 +176,32 @@ void Node::flush_proposals() {
     });
     if (queue_.empty()) return;
   }
+  // The log behind the last compaction stays within twice --compact-bytes. A compaction waits for
+  // its snapshot's build; writes arriving faster than that would otherwise grow the log by their
+  // rate times the build's time. Past the bound they wait here until the build ends and the log
+  // is compacted (on_snapshot_built kicks the node), as writes wait for room under a memory limit.
+  if (applied_bytes_since_compact_ + unapplied_write_bytes_ >= 2 * config_.compact_bytes) return;
   // One entry for everything queued (up to the batch bounds): one log slot, one append and one
   // message per follower, however many clients are waiting.
   const int64_t now_ms = wall_ms();
   const size_t max_entry = max_entry_bytes();
   BatchBuilder batch;
   std::vector<Done> dones;
-  const size_t expected = std::min(queue_.size(), config_.max_batch);
-  dones.reserve(expected);
-  // Sized from the last batch's commands, so the buffer rarely grows (and copies) while filling.
-  batch.reserve(std::min(expected * command_bytes_estimate_, config_.max_batch_bytes + 4096));
+  // The buffer is sized exactly, once, for what the loop below takes. The log keeps it until a
+  // compaction, which counts entries by size: spare capacity (from a guess, or from doubling while
+  // filling) would be memory the log holds without counting it, many times its size when small
+  // writes follow large ones.
+  size_t planned_bytes = 0;
+  size_t planned = 0;
+  for (const Queued& q : queue_) {
+    if (planned == config_.max_batch || (planned > 0 && planned_bytes >= config_.max_batch_bytes))
+      break;
+    if (q.entry.size() > kFragmentBytes) break;  // a large write, or one refused as too large
+    planned_bytes += q.entry.size();
+    ++planned;
+  }
+  dones.reserve(planned);
+  batch.reserve(planned_bytes);
   while (!queue_.empty() && batch.count() < config_.max_batch &&
          (batch.count() == 0 || batch.bytes() < config_.max_batch_bytes)) {
     Queued& q = queue_.front();
@@ -209,7 +225,6 @@ void Node::flush_proposals() {
     queue_.pop_front();
   }
   if (batch.count() > 0) {
-    command_bytes_estimate_ = batch.bytes() / batch.count() + 2;
     // Room for the batch first, in an entry of its own just before it, so every replica evicts
     // before it applies the writes and used memory stays within the limit however fast they come.
     const uint64_t footprint = batch.bytes() + batch.count() * kEntryOverheadEstimate;

@@ -244,64 +244,87 @@ TEST(NodeLog, CompactedByBytesWithABoundedTail) {
   std::filesystem::remove_all(dir);
 }
 
+// Holds the node's first snapshot build at its start until let go (and always lets it go before
+// the node is destroyed, on every way out of a test).
+struct BuildGate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool building = false;
+  bool let_go = false;
+  std::thread::id builder;
+  void install(NodeConfig& c) {
+    c.snapshot_build_started = [this] {
+      std::unique_lock lock(mu);
+      if (building) return;  // hold only the first build
+      building = true;
+      builder = std::this_thread::get_id();
+      cv.notify_all();
+      cv.wait(lock, [this] { return let_go; });
+    };
+  }
+  bool wait_building() {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, 10s, [this] { return building; });
+  }
+  void release() {
+    std::lock_guard lock(mu);
+    let_go = true;
+    cv.notify_all();
+  }
+};
+
+// A durable node whose first snapshot build the gate holds; 16 writes of 64 KiB make one due.
+NodeConfig gated_config(const std::string& dir, BuildGate& gate) {
+  NodeConfig c = test_config(dir);
+  c.durable = true;
+  c.compact_bytes = 1u << 20;
+  gate.install(c);
+  return c;
+}
+
+// Declared after the node it guards, so it lets the build go before the node is destroyed.
+struct ReleaseOnExit {
+  BuildGate& gate;
+  ~ReleaseOnExit() { gate.release(); }
+};
+
+// A write through node.execute(); false unless answered OK within 10 s.
+std::future<Outcome> put_async(Node& node, const std::string& key, const std::string& value) {
+  auto p = std::make_shared<std::promise<Outcome>>();
+  auto answer = p->get_future();
+  node.execute(cache::Put{key, value, cache::PutCondition::kAlways, false, {}},
+               [p](Outcome o) { p->set_value(std::move(o)); });
+  return answer;
+}
+
+bool put(Node& node, const std::string& key, const std::string& value) {
+  auto answer = put_async(node, key, value);
+  if (answer.wait_for(10s) != std::future_status::ready) return false;
+  return answer.get().ok();
+}
+
 // A snapshot of a large state takes seconds to compress and write. The node captures its applied
 // state and builds the snapshot on a thread of its own: here the build is held at its start, and
 // the node must still take writes and serve reads meanwhile (a build on the node thread would hold
 // them all). Once let go, the snapshot reaches the disk holding the state of the capture's moment.
 TEST(NodeSnapshot, IsBuiltOnAThreadOfItsOwnWhileWritesGoOn) {
   const std::string dir = temp_dir();
-  NodeConfig c = test_config(dir);
-  c.durable = true;
-  c.compact_bytes = 1u << 20;  // 16 writes of 64 KiB make a snapshot due
-  std::mutex mu;
-  std::condition_variable cv;
-  bool building = false;
-  bool let_go = false;
-  std::thread::id builder;
-  c.snapshot_build_started = [&] {
-    std::unique_lock lock(mu);
-    if (building) return;  // hold only the first build
-    building = true;
-    builder = std::this_thread::get_id();
-    cv.notify_all();
-    cv.wait(lock, [&] { return let_go; });
-  };
-  auto n = Node::create(c);
+  BuildGate gate;
+  auto n = Node::create(gated_config(dir, gate));
   ASSERT_TRUE(n.ok()) << n.error();
   Node& node = **n;
-  struct LetGo {  // before the node is destroyed, on every way out of the test
-    std::mutex& mu;
-    std::condition_variable& cv;
-    bool& let_go;
-    void operator()() {
-      std::lock_guard lock(mu);
-      let_go = true;
-      cv.notify_all();
-    }
-    ~LetGo() { (*this)(); }
-  } let_go_guard{mu, cv, let_go};
+  ReleaseOnExit release{gate};
   node.start();
-  auto put = [&](const std::string& key, const std::string& value) {
-    std::promise<Outcome> p;
-    auto answer = p.get_future();
-    node.execute(cache::Put{key, value, cache::PutCondition::kAlways, false, {}},
-                 [&p](Outcome o) { p.set_value(std::move(o)); });
-    if (answer.wait_for(10s) != std::future_status::ready) return false;
-    return answer.get().ok();
-  };
   const std::string big(64 * 1024, 'v');
   for (int i = 0; i < 20; ++i)
-    ASSERT_TRUE(put("k" + std::to_string(i), big)) << i;
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return building; })) << "no snapshot was started";
-  }
-  EXPECT_NE(builder, on_node_thread(node, [] { return std::this_thread::get_id(); }));
+    ASSERT_TRUE(put(node, "k" + std::to_string(i), big)) << i;
+  ASSERT_TRUE(gate.wait_building()) << "no snapshot was started";
+  EXPECT_NE(gate.builder, on_node_thread(node, [] { return std::this_thread::get_id(); }));
   for (int i = 0; i < 50; ++i)
-    ASSERT_TRUE(put("after" + std::to_string(i), "x")) << "write " << i << " while building";
+    ASSERT_TRUE(put(node, "after" + std::to_string(i), "x")) << "write " << i << " while building";
   EXPECT_EQ(node.engine().get("after49"), "x");
 
-  let_go_guard();
+  gate.release();
   const std::filesystem::path snap_dir = std::filesystem::path(dir) / "snap";
   std::optional<raft::Snapshot> newest;
   for (int i = 0; i < 1000 && !newest; ++i) {  // bounded: 10 s
@@ -324,6 +347,47 @@ TEST(NodeSnapshot, IsBuiltOnAThreadOfItsOwnWhileWritesGoOn) {
   ASSERT_TRUE(info.ok()) << info.error().message;
   EXPECT_TRUE(restored.get("k0") == big);           // (not printed: 64 KiB)
   EXPECT_EQ(restored.get("after0"), std::nullopt);  // written after the capture
+  n->reset();
+  std::filesystem::remove_all(dir);
+}
+
+// The log waits for a snapshot's build before it is compacted; writes arriving faster than the
+// build would grow it by their rate times the build's time. Past twice compact_bytes since the
+// last compaction the leader holds new writes in its queue until the build ends, and then takes
+// them. Here the build is held: the writes that fill the log to twice its compaction size are
+// taken, the next waits, and it is taken once the build goes on.
+// Caught mutation: node-log-bound-while-building
+TEST(NodeSnapshot, WritesWaitOnceTheLogIsTwiceItsCompactionSizeWhileABuildHoldsIt) {
+  const std::string dir = temp_dir();
+  BuildGate gate;  // 32 writes of 64 KiB fill twice compact_bytes
+  auto n = Node::create(gated_config(dir, gate));
+  ASSERT_TRUE(n.ok()) << n.error();
+  Node& node = **n;
+  ReleaseOnExit release{gate};
+  node.start();
+  const std::string big(64 * 1024, 'v');
+  int held_at = -1;
+  std::future<Outcome> waiting;
+  for (int i = 0; i < 48 && held_at < 0; ++i) {
+    auto answer = put_async(node, "k" + std::to_string(i), big);
+    // Taken writes are answered in milliseconds; a held one is not answered at all until the
+    // build goes on (there is no timing to race: it cannot be answered before the release).
+    if (answer.wait_for(2s) == std::future_status::ready) {
+      ASSERT_TRUE(answer.get().ok()) << i;
+      continue;
+    }
+    held_at = i;
+    waiting = std::move(answer);
+  }
+  ASSERT_TRUE(gate.wait_building()) << "no snapshot was started";
+  ASSERT_GE(held_at, 0) << "48 writes of 64 KiB (3 MiB) were taken while the build was held";
+  // Each write is 64 KiB and a few bytes of entry: the 32nd or 33rd reaches twice 1 MiB.
+  EXPECT_GE(held_at, 30);
+  EXPECT_LE(held_at, 33);
+  gate.release();
+  ASSERT_EQ(waiting.wait_for(10s), std::future_status::ready) << "the held write was not taken";
+  EXPECT_TRUE(waiting.get().ok());
+  EXPECT_EQ(node.engine().get("k" + std::to_string(held_at)), big);
   n->reset();
   std::filesystem::remove_all(dir);
 }
