@@ -11,8 +11,8 @@
 #include "cache/snapshot.h"
 #include "net/client_errors.h"
 #include "net/frame.h"
+#include "node/allocator.h"
 #include "node/entry_batch.h"
-#include "node/free_memory.h"
 #include "node/identity.h"
 
 namespace cairn::node {
@@ -269,6 +269,7 @@ void Node::on_tick() {
   if (!recovering_) raw_->tick();
   expire_requests(now);
   if (disk_full_ && ticks_ % 10 == 0) check_disk_space(true);
+  memory_keeper_.check();
   if (leading() && !stopping_) leader_duties(now);
   snapshot_sender_->on_tick(now);
   check_transfer();

@@ -34,6 +34,7 @@
 #include "net/messages.h"
 #include "net/transport.h"
 #include "node/address_book.h"
+#include "node/allocator.h"
 #include "node/command_mapping.h"
 #include "node/hard_state_file.h"
 #include "node/log_syncer.h"
@@ -108,6 +109,8 @@ class Node {
   const std::string& listen_addr() const { return config_.listen; }
   net::NodeId leader_id() const { return leader_.load(std::memory_order_relaxed); }
   const cache::Engine& engine() const { return *engine_; }
+  // Purges of freed memory the node asked the allocator for (any thread).
+  uint64_t memory_purges() const { return memory_keeper_.purges(); }
   // The largest log entry this node proposes: one command with a key and a value of the engine's
   // largest sizes, beside a batch of small ones. Entries and forwarded writes that do not fit a
   // frame travel between peers in MessageParts, up to max_peer_message().
@@ -411,6 +414,11 @@ class Node {
   // Raft's budget for the entries of one append beyond its first (raft::Config::max_size_per_msg).
   static constexpr size_t kAppendBudget = 1 << 20;
   uint64_t ticks_ = 0;
+  // Returns freed memory to the system once more is kept than max(floor, allocated): checked every
+  // tick (docs/node.md, "Memory"). The floor is well above what a compaction frees at once (the
+  // log up to compact_bytes and its tail, in entries up to twice it while a build holds the
+  // compaction back), which the next writes take again.
+  MemoryKeeper memory_keeper_{config_.compact_bytes * 3 + (64u << 20)};
   uint64_t long_turns_ = 0;                 // turns of process() over a quarter election timeout
   Clock::time_point last_long_turn_log_{};  // when the last one was logged
   std::map<net::NodeId, std::string> transport_peers_;

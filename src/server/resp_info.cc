@@ -11,6 +11,7 @@
 
 #include "cache/policy.h"
 #include "cache/strings.h"
+#include "node/allocator.h"
 
 namespace cairn::server {
 namespace {
@@ -61,12 +62,33 @@ void clients_section(const RespContext& ctx, std::string& out) {
   line(out, "maxclients", ctx.config.max_connections);
 }
 
+std::string ratio(uint64_t a, uint64_t b) {
+  return fmt::format("{:.2f}", b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b));
+}
+
+// Redis's fields and order. used_memory is the engine's own count (what --max-memory limits); the
+// allocator's and the process's figures beside it show what the rest of the node costs: the log,
+// client buffers, snapshots in flight, freed pages kept for reuse (allocator_dirty, bounded by
+// the node: docs/node.md, "Memory").
 void memory_section(const RespContext& ctx, const cache::Stats& st, std::string& out) {
+  const node::AllocatorStats a = node::allocator_stats();
+  const uint64_t rss = node::resident_set_bytes();
   line(out, "used_memory", st.used_memory);
   line(out, "used_memory_human", human(st.used_memory));
+  line(out, "used_memory_rss", rss);
+  line(out, "used_memory_rss_human", human(rss));
+  line(out, "allocator_allocated", a.allocated);
+  line(out, "allocator_active", a.active);
+  line(out, "allocator_resident", a.resident);
+  line(out, "allocator_dirty", a.dirty);
+  line(out, "allocator_purges", ctx.node.memory_purges());
   line(out, "maxmemory", st.max_memory);
   line(out, "maxmemory_human", human(st.max_memory));
   line(out, "maxmemory_policy", cache::policy_name(ctx.node.engine().config().policy));
+  line(out, "allocator_frag_ratio", ratio(a.active, a.allocated));
+  line(out, "allocator_rss_ratio", ratio(a.resident, a.active));
+  line(out, "mem_fragmentation_ratio", ratio(rss, st.used_memory));
+  line(out, "mem_allocator", a.known ? "jemalloc" : "libc");
 }
 
 void stats_section(const RespContext& ctx, const cache::Stats& st, std::string& out) {
