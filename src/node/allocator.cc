@@ -53,25 +53,28 @@ uint64_t resident_set_bytes() {
   return static_cast<uint64_t>(resident) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
-void release_free_memory() {
-  if (mallctl == nullptr) return;
+bool release_free_memory() {
+  if (mallctl == nullptr) return false;
   static std::atomic<bool> running{false};
-  if (running.exchange(true)) return;
+  if (running.exchange(true)) return false;
   std::thread([] {
     mallctl(kPurgeAll, nullptr, nullptr, nullptr, 0);
     running.store(false);
   }).detach();
+  return true;
 }
 
 bool MemoryKeeper::check() {
   const AllocatorStats s = allocator_stats();
   if (!s.known || s.dirty <= allowance(s.allocated)) return false;
+  // While a purge of gigabytes runs, every tick finds the pages still there: only a purge that
+  // starts is counted and logged.
+  if (!release_free_memory()) return false;
   purges_.fetch_add(1, std::memory_order_relaxed);
   spdlog::info(
       "freed memory kept for reuse: {} MiB, over max({} MiB, the {} MiB in use); returned to the "
       "system",
       s.dirty >> 20, floor_ >> 20, s.allocated >> 20);
-  release_free_memory();
   return true;
 }
 

@@ -31,8 +31,8 @@ uint64_t resident_set_bytes();
 
 // Purges every arena's free pages on a thread of its own (returning gigabytes takes a while; the
 // caller goes on). At most one purge runs at a time; a request while one runs is dropped (that
-// purge covers it, mostly).
-void release_free_memory();
+// purge covers it, mostly). Returns whether a purge started.
+bool release_free_memory();
 
 // Bounds the freed memory kept for reuse to max(floor, allocated), checked from the node's
 // clock at every tick (`check` costs one stats refresh, a few microseconds) and purged once over.
@@ -47,7 +47,7 @@ void release_free_memory();
 class MemoryKeeper {
  public:
   explicit MemoryKeeper(uint64_t floor_bytes) : floor_(floor_bytes) {}
-  // Returns true when it asked for a purge.
+  // Returns true when it started a purge.
   bool check();
   uint64_t allowance(uint64_t allocated) const { return allocated > floor_ ? allocated : floor_; }
   // How many purges it asked for; read from any thread (INFO).
