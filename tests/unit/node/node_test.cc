@@ -366,13 +366,14 @@ TEST(NodeSnapshot, WritesWaitOnceTheLogIsTwiceItsCompactionSizeWhileABuildHoldsI
   ReleaseOnExit release{gate};
   node.start();
   const std::string big(64 * 1024, 'v');
+  ASSERT_TRUE(put(node, "k0", big));  // once elected
   int held_at = -1;
   std::future<Outcome> waiting;
-  for (int i = 0; i < 48 && held_at < 0; ++i) {
+  for (int i = 1; i < 48 && held_at < 0; ++i) {
     auto answer = put_async(node, "k" + std::to_string(i), big);
     // Taken writes are answered in milliseconds; a held one is not answered at all until the
     // build goes on (there is no timing to race: it cannot be answered before the release).
-    if (answer.wait_for(2s) == std::future_status::ready) {
+    if (answer.wait_for(5s) == std::future_status::ready) {
       ASSERT_TRUE(answer.get().ok()) << i;
       continue;
     }
