@@ -100,22 +100,44 @@ class Node:
 class Cluster:
     """One node (size 1) or a cluster of `size` nodes, each answering RESP on its own port."""
 
+    # A free port is found by binding port 0 and closing it, so a test running beside this one
+    # may bind the same port first. A start that fails that way is tried again on other ports.
+    START_ATTEMPTS = 3
+
     def __init__(self, server, size=1, extra=(), election_ticks=50):
         self.dir = tempfile.mkdtemp(prefix="cairn-resp-test-")
         self.log = open(os.path.join(self.dir, "servers.log"), "wb")
+        self.nodes = []
+        for attempt in range(1, self.START_ATTEMPTS + 1):
+            try:
+                self.start(server, size, extra, election_ticks, attempt)
+                return
+            except RuntimeError:
+                if attempt == self.START_ATTEMPTS or not self.port_was_taken():
+                    self.stop()
+                    raise
+                for n in self.nodes:
+                    n.stop()
+                self.log.write(b"--- a port was taken by another process: starting again\n")
+            except BaseException:
+                self.stop()
+                raise
+
+    def start(self, server, size, extra, election_ticks, attempt):
         ports = [(free_port(), free_port()) for _ in range(size)]
         peers = ",".join("%d=127.0.0.1:%d" % (i + 1, p[0]) for i, p in enumerate(ports)) \
             if size > 1 else ""
         self.nodes = []
-        try:
-            for i, (listen, resp) in enumerate(ports):
-                data = os.path.join(self.dir, "node-%d" % (i + 1))
-                self.nodes.append(Node(server, i + 1, listen, resp, peers, data, self.log,
-                                       extra, election_ticks))
-            self.leader_id = self.wait_for_leader()
-        except BaseException:
-            self.stop()
-            raise
+        for i, (listen, resp) in enumerate(ports):
+            data = os.path.join(self.dir, "start-%d" % attempt, "node-%d" % (i + 1))
+            self.nodes.append(Node(server, i + 1, listen, resp, peers, data, self.log,
+                                   extra, election_ticks))
+        self.leader_id = self.wait_for_leader()
+
+    def port_was_taken(self):
+        self.log.flush()
+        with open(os.path.join(self.dir, "servers.log"), "rb") as f:
+            return b"Address already in use" in f.read()
 
     def wait_for_leader(self, deadline_s=20.0):
         """Polls INFO replication on every node until all agree on one leader."""
