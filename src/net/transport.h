@@ -72,32 +72,45 @@ struct PeerStats {
 // Which lane a Raft message travels on (exposed for tests and docs).
 Lane lane_for(const eraftpb::Message& msg);
 
+// What a node needs to reach its peers: RaftTransport below over TCP in cairn-server, a simulated
+// network in a simulator of whole nodes (node/env.h). Delivery is best effort, as Raft expects:
+// a message may be dropped (send says so when it knows), and nothing is retried here.
+class PeerTransport {
+ public:
+  virtual ~PeerTransport() = default;
+  // Adds a peer or changes its address (its connections are then remade). Fails on an
+  // unparsable address; nothing changes then.
+  virtual NetStatus add_peer(NodeId id, const std::string& addr) = 0;
+  virtual void remove_peer(NodeId id) = 0;
+  // Queues `msg` for msg.to(). Returns false when it was dropped (unknown peer, peer unreachable,
+  // queue full, encoding failed): Raft will retry.
+  virtual bool send(const eraftpb::Message& msg) = 0;
+  // Any native message, on the lane given.
+  virtual bool send(NodeId to, const Message& msg, Lane lane) = 0;
+  // Stops delivering: queued messages are dropped. Idempotent.
+  virtual void shutdown() = 0;
+};
+
 namespace detail {
 class PeerLane;
 }
 
-class RaftTransport {
+class RaftTransport final : public PeerTransport {
  public:
   explicit RaftTransport(TransportConfig config);
-  ~RaftTransport();
+  ~RaftTransport() override;
   RaftTransport(const RaftTransport&) = delete;
   RaftTransport& operator=(const RaftTransport&) = delete;
 
-  // Adds a peer or changes its address (its connections are then remade). Fails on an
-  // unparsable address; nothing changes then.
-  NetStatus add_peer(NodeId id, const std::string& addr);
-  void remove_peer(NodeId id);
-
-  // Queues `msg` for msg.to(). Returns false when it was dropped (unknown peer, peer unreachable,
-  // queue full, encoding failed): Raft will retry.
-  bool send(const eraftpb::Message& msg);
-  // Any native message, on the lane given.
-  bool send(NodeId to, const Message& msg, Lane lane);
+  NetStatus add_peer(NodeId id, const std::string& addr) override;
+  void remove_peer(NodeId id) override;
+  bool send(const eraftpb::Message& msg) override;
+  bool send(NodeId to, const Message& msg, Lane lane) override;
 
   std::optional<PeerStats> peer_stats(NodeId id) const;
 
-  // Closes every connection and stops the I/O thread. Queued messages are dropped. Idempotent.
-  void shutdown();
+  // Closes every connection and stops the I/O thread. Queued messages are dropped.
+  void shutdown() override;
 
  private:
   bool enqueue(NodeId to, Lane lane, std::string frame);

@@ -17,15 +17,19 @@
 
 namespace cairn::node {
 
-Node::Node(NodeConfig config, std::unique_ptr<cache::Engine> engine)
-    : config_(std::move(config)), engine_(std::move(engine)), tick_timer_(io_) {}
+Node::Node(NodeConfig config, std::unique_ptr<cache::Engine> engine, std::unique_ptr<Env> env)
+    : config_(std::move(config)),
+      engine_(std::move(engine)),
+      env_(std::move(env)),
+      io_(env_->io()) {}
 
 Node::~Node() {
   stop(std::chrono::milliseconds(0));
   if (join_thread_.joinable()) join_thread_.join();
 }
 
-Result<std::unique_ptr<Node>, std::string> Node::create(NodeConfig config) {
+Result<std::unique_ptr<Node>, std::string> Node::create(NodeConfig config,
+                                                        std::unique_ptr<Env> env) {
   if (config.id == 0) return Err{std::string("node id must be at least 1")};
   if (auto bad = cache::validate(config.cache)) return Err{*bad};
   if (config.peers.empty() && config.join.empty()) config.peers[config.id] = config.listen;
@@ -41,7 +45,8 @@ Result<std::unique_ptr<Node>, std::string> Node::create(NodeConfig config) {
   // the same keys (docs/cache.md, "Eviction in a cluster").
   config.cache.evict_on_apply = false;
   auto engine = std::make_unique<cache::Engine>(config.cache);
-  auto node = std::make_unique<Node>(std::move(config), std::move(engine));
+  if (!env) env = std::make_unique<ThreadEnv>();
+  auto node = std::make_unique<Node>(std::move(config), std::move(engine), std::move(env));
   if (auto st = node->init_raft(); !st.ok()) return Err{st.error()};
   return node;
 }
@@ -73,8 +78,7 @@ Status<std::string> Node::init_raft() {
     hard_state_file_.emplace(std::move(*file));
   }
   {
-    std::random_device rd;
-    incarnation_ = (uint64_t{rd()} << 32) | rd();
+    incarnation_ = env_->random();
     // Forward ids: the high half from this run, so they differ from the previous run's.
     next_forward_id_ = (incarnation_ & 0xffffffff00000000ull) | 1;
   }
@@ -140,7 +144,7 @@ Status<std::string> Node::init_raft() {
   // a large write (docs/node.md, "Large writes") reach it a few MB at a time, not hundreds.
   rc.max_inflight_bytes = 4 * kFragmentBytes;
   rc.max_uncommitted_entries_size = 256ull << 20;
-  rc.seed = std::random_device{}();
+  rc.seed = env_->random();
   // A proposal on a node that is not leader fails instead of travelling to the leader inside
   // Raft: the node forwards writes itself (forward()) and must know where each one went, or it
   // would wait for the write at an index the new leader fills with another entry.
@@ -167,7 +171,7 @@ Status<std::string> Node::init_raft() {
     (void)net::append_frame(net::Message{net::PeerHello{cluster_id_.load(), config_.id}}, frame);
     return frame;
   };
-  transport_ = std::make_unique<net::RaftTransport>(tc);
+  transport_ = env_->make_transport(std::move(tc));
   sync_transport_peers();
 
   snapshot_builder_ = std::make_unique<SnapshotBuilder>(
@@ -211,7 +215,8 @@ Status<std::string> Node::init_raft() {
 
 void Node::start() {
   work_.emplace(io_.get_executor());
-  recovery_listen_from_ = Clock::now() + config_.tick * (2 * config_.election_ticks);
+  started_ = true;
+  recovery_listen_from_ = env_->now() + config_.tick * (2 * config_.election_ticks);
   if (recovering_)
     spdlog::warn(
         "node {}: restarted without its log (term {}); it will not vote or campaign "
@@ -220,23 +225,26 @@ void Node::start() {
   // The only voter of its cluster elects itself at once instead of waiting out an election
   // timeout.
   if (!recovering_ && raw_->raft().sole_voter()) raw_->campaign();
-  schedule_tick();
+  env_->start_ticks(config_.tick, [this] { on_tick(); });
   kick();
-  thread_ = std::thread([this] { io_.run(); });
+  env_->run();
   if (!config_.join.empty()) start_join();
 }
 
 void Node::stop(std::chrono::milliseconds grace) {
-  if (stop_requested_.exchange(true)) {
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-    return;
-  }
-  if (!thread_.joinable()) {  // never started (or create() failed before the transport existed)
+  begin_stop(grace);
+  env_->wait();
+  stopped_ = true;
+}
+
+void Node::begin_stop(std::chrono::milliseconds grace) {
+  if (stop_requested_.exchange(true)) return;
+  if (!started_) {  // never started (or create() failed before the transport existed)
     if (transport_) transport_->shutdown();
     stopped_ = true;
     return;
   }
-  const auto deadline = Clock::now() + grace;
+  const auto deadline = env_->now() + grace;
   asio::post(io_, [this, deadline] {
     stopping_ = true;
     transfer_.reset();
@@ -250,21 +258,10 @@ void Node::stop(std::chrono::milliseconds grace) {
     }
     kick();
   });
-  thread_.join();
-  stopped_ = true;
-}
-
-void Node::schedule_tick() {
-  tick_timer_.expires_after(config_.tick);
-  tick_timer_.async_wait([this](std::error_code ec) {
-    if (ec) return;
-    on_tick();
-    if (!stopped_on_thread_) schedule_tick();
-  });
 }
 
 void Node::on_tick() {
-  const auto now = Clock::now();
+  const auto now = env_->now();
   ++ticks_;
   if (!recovering_) raw_->tick();
   expire_requests(now);
@@ -296,14 +293,14 @@ void Node::kick() {
 void Node::process() {
   process_scheduled_ = false;
   if (stopped_on_thread_) return;
-  const auto start = Clock::now();
+  const auto start = env_->now();
   flush_proposals();
   flush_reads();
   while (raw_->has_ready())
     handle_ready();
   serve_ready_reads();
   maybe_snapshot();
-  note_long_turn(Clock::now() - start);
+  note_long_turn(env_->now() - start);
 }
 
 void Node::note_long_turn(Clock::duration took) {
@@ -312,7 +309,7 @@ void Node::note_long_turn(Clock::duration took) {
   // stalled disk) is worth an operator's attention; at most one line per 10 s.
   const auto limit = config_.tick * config_.election_ticks / 4;
   if (took < limit) return;
-  const auto now = Clock::now();
+  const auto now = env_->now();
   ++long_turns_;
   if (now - last_long_turn_log_ < std::chrono::seconds(10)) return;
   last_long_turn_log_ = now;
@@ -453,7 +450,7 @@ void Node::send_messages(std::vector<raft::Message>& msgs, Which which) {
       if (m.snapshot().data().empty()) {
         send_snapshot_from_file(std::move(m));
       } else {
-        snapshot_sender_->start(std::move(m), Clock::now());
+        snapshot_sender_->start(std::move(m), env_->now());
         // The sender holds its own copy until the transfer ends: storage's goes, and another
         // follower needing one gets a fresh snapshot.
         storage_.release_snapshot_data();
@@ -595,10 +592,11 @@ void Node::finish_stop() {
                               "be applied",
                               net::errors::kDropped));
   stopped_on_thread_ = true;
-  tick_timer_.cancel();
+  env_->stop_ticks();
   transport_->shutdown();
   work_.reset();
   io_.stop();
+  stopped_ = true;
 }
 
 net::NodeId Node::handover_target() const {

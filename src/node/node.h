@@ -3,11 +3,12 @@
 // forwards what only the leader can do, and changes membership.
 //
 // Threading: every piece of Raft and request state lives on one thread, the node thread, which
-// runs an io_context: the tick timer and every entry point (posted from network threads) execute
-// there one at a time, so none of that state needs a lock. The engine's reads are thread-safe and
-// are also served from network threads for stale reads. Callbacks passed to the entry points are
-// called exactly once, on the node thread (or at once on the caller's thread when the node has
-// stopped).
+// runs the Env's task queue (env.h): the tick and every entry point (posted from network threads)
+// execute there one at a time, so none of that state needs a lock. The Env also gives the node
+// its clocks, randomness and transport: cairn-server's is the real world, a simulator's is not. The
+// engine's reads are thread-safe and are also served from network threads for stale reads.
+// Callbacks passed to the entry points are called exactly once, on the node thread (or at once on
+// the caller's thread when the node has stopped).
 //
 // The loop (docs/node.md, "The loop"): each turn drains queued client work into the Raft core -
 // all waiting proposals in one batch, all waiting linearizable reads behind one ReadIndex - then
@@ -16,7 +17,6 @@
 #pragma once
 
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -36,6 +36,7 @@
 #include "node/address_book.h"
 #include "node/allocator.h"
 #include "node/command_mapping.h"
+#include "node/env.h"
 #include "node/hard_state_file.h"
 #include "node/log_syncer.h"
 #include "node/node_config.h"
@@ -50,13 +51,14 @@
 namespace cairn::node {
 
 using Respond = std::function<void(net::ClientResponse)>;
-using Clock = std::chrono::steady_clock;
 
 class Node {
  public:
   // Validates the configuration, reads the hard state from data_dir and builds storage, Raft core,
-  // engine and transport. Nothing runs until start().
-  static Result<std::unique_ptr<Node>, std::string> create(NodeConfig config);
+  // engine and transport. Nothing runs until start(). `env`: where the node runs (env.h); a
+  // ThreadEnv, the real world, when null.
+  static Result<std::unique_ptr<Node>, std::string> create(NodeConfig config,
+                                                           std::unique_ptr<Env> env = nullptr);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -67,6 +69,9 @@ class Node {
   // waits for the handover; every waiting request is then answered ("shutting down" for those
   // that could not finish); the thread stops. Idempotent; blocks until done.
   void stop(std::chrono::milliseconds grace);
+  // The same without waiting: the node stops on its task queue, and stopped() turns true there.
+  // (stop() is this and Env::wait().) Idempotent.
+  void begin_stop(std::chrono::milliseconds grace);
 
   // Entry points: any thread. Every callback is called exactly once.
   //
@@ -102,6 +107,19 @@ class Node {
   raft::Index log_first_index() const { return storage_.first_index(); }
   // Node thread only: a snapshot is being built, or its result not yet taken (tests).
   bool snapshot_building() const { return snapshot_builder_->busy(); }
+  // Node thread only: where the Raft core and the applied state stand, for the simulator's checks
+  // after every step (one leader per term, committed entries never change, replicas equal at the
+  // same applied index) and for tests.
+  struct Standing {
+    raft::Term term = 0;
+    raft::Role role = raft::Role::kFollower;
+    raft::Index commit = 0;
+    raft::Index applied = 0;
+  };
+  Standing standing() const;
+  // Node thread only: the log entry at `index`, or null when the log in memory no longer (or
+  // not yet) holds it.
+  const raft::Entry* log_entry(raft::Index index) const { return storage_.entry_ref(index); }
 
   net::NodeId id() const { return config_.id; }
   // The cluster this node belongs to (identity.h); 0 for a joining node not yet admitted.
@@ -124,7 +142,8 @@ class Node {
   asio::io_context& io_context() { return io_; }
   bool stopped() const { return stopped_.load(); }
 
-  Node(NodeConfig config, std::unique_ptr<cache::Engine> engine);  // use create()
+  // Use create().
+  Node(NodeConfig config, std::unique_ptr<cache::Engine> engine, std::unique_ptr<Env> env);
 
  private:
   // The requests waiting for one log entry: a batch of writes, or a conf change.
@@ -155,7 +174,6 @@ class Node {
 
   // node.cc: lifecycle and the Ready loop.
   Status<std::string> init_raft();
-  void schedule_tick();
   void on_tick();
   void kick();
   void process();
@@ -304,7 +322,7 @@ class Node {
   std::unique_ptr<raft::RawNode> raw_;
   raft::ConfState conf_state_;
   AddressBook book_;
-  std::unique_ptr<net::RaftTransport> transport_;
+  std::unique_ptr<net::PeerTransport> transport_;
   std::optional<SnapshotSender> snapshot_sender_;        // node thread only
   std::unique_ptr<SnapshotReceiver> snapshot_receiver_;  // thread-safe
   // Leaders' snapshots received to disk, stepped into Raft without their data, by index: one is
@@ -324,10 +342,9 @@ class Node {
   };
   std::optional<SendableSnapshot> sendable_snapshot_;
 
-  asio::io_context io_;
+  std::unique_ptr<Env> env_;
+  asio::io_context& io_;  // env_->io(): the node's task queue
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  asio::steady_timer tick_timer_;
-  std::thread thread_;
   std::thread join_thread_;
   // After io_ (its results are posted there) and the engine and files it reads: destroyed, and
   // its thread joined, before them.
@@ -435,6 +452,7 @@ class Node {
   std::atomic<uint64_t> cluster_id_{0};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> started_{false};
 };
 
 }  // namespace cairn::node

@@ -25,12 +25,6 @@ Outcome ok(std::string value = {}) {
   return Outcome::of(std::move(value));
 }
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 void Node::step(eraftpb::Message msg) {
@@ -56,7 +50,7 @@ void Node::step(eraftpb::Message msg) {
 void Node::receive_snapshot_ack(net::SnapshotAck ack) {
   if (stopped_.load()) return;
   asio::post(io_, [this, ack = std::move(ack)] {
-    if (!stopped_on_thread_) snapshot_sender_->on_ack(ack, Clock::now());
+    if (!stopped_on_thread_) snapshot_sender_->on_ack(ack, env_->now());
   });
 }
 
@@ -73,7 +67,7 @@ void Node::note_recovery_target(raft::Term term, net::NodeId from, raft::Index c
   // node's previous life can no longer be in flight (two election timeouts after the restart),
   // and only from an append the core accepted as the current leader's (a stale term's commit
   // index says nothing about what is committed now).
-  if (!recovering_ || recovery_target_ != 0 || commit == 0 || Clock::now() < recovery_listen_from_)
+  if (!recovering_ || recovery_target_ != 0 || commit == 0 || env_->now() < recovery_listen_from_)
     return;
   const raft::Raft& r = raw_->raft();
   if (term != r.term() || r.leader() != from) return;
@@ -132,7 +126,7 @@ void Node::admin_on_node(net::AdminCommand cmd, Done respond, uint32_t hops) {
               return respond(Outcome::fail(std::string(raft::to_string(st.error()))));
             if (transfer_) transfer_->done(Outcome::fail("superseded by another transfer"));
             transfer_ = Transfer{c.id, std::move(respond),
-                                 Clock::now() + config_.tick * (3 * config_.election_ticks)};
+                                 env_->now() + config_.tick * (3 * config_.election_ticks)};
             kick();
           }},
       cmd);
@@ -148,7 +142,7 @@ void Node::propose_conf_change(const raft::ConfChangeV2& cc, Done respond) {
   dones.push_back(std::move(respond));
   proposed_requests_ += 1;
   proposals_.emplace(index,
-                     Proposal{term, std::move(dones), Clock::now() + config_.request_timeout});
+                     Proposal{term, std::move(dones), env_->now() + config_.request_timeout});
   kick();
 }
 
@@ -228,7 +222,7 @@ void Node::leader_duties(Clock::time_point now) {
     std::vector<cache::Bytes> keys = engine_->eviction_candidates(1024);
     if (!keys.empty()) {
       const raft::Index index = last_index() + 1;
-      if (raw_->propose(cache::encode_entry(cache::Evict{std::move(keys)}, wall_ms())).ok())
+      if (raw_->propose(cache::encode_entry(cache::Evict{std::move(keys)}, env_->wall_ms())).ok())
         eviction_in_flight_ = index;
       else
         engine_->cancel_evictions();
@@ -245,7 +239,7 @@ void Node::make_room_for(uint64_t incoming) {
   std::vector<cache::Bytes> keys =
       engine_->eviction_candidates(kMaxKeysPerEvict, unapplied_write_bytes_ + incoming);
   if (keys.empty()) return;
-  if (raw_->propose(cache::encode_entry(cache::Evict{std::move(keys)}, wall_ms())).ok())
+  if (raw_->propose(cache::encode_entry(cache::Evict{std::move(keys)}, env_->wall_ms())).ok())
     eviction_in_flight_ = last_index();
   else
     engine_->cancel_evictions();
@@ -282,7 +276,7 @@ void Node::check_transfer() {
   if (current_leader() == transfer_->target) {
     transfer_->done(ok());
     transfer_.reset();
-  } else if (Clock::now() >= transfer_->deadline) {
+  } else if (env_->now() >= transfer_->deadline) {
     transfer_->done(Outcome::fail(fmt::format("{}: leadership did not move to node {}",
                                               net::errors::kTimeout, transfer_->target)));
     transfer_.reset();
@@ -407,7 +401,7 @@ void Node::maybe_snapshot() {
   // the log is compacted by count or bytes without one (a follower that needs one asks).
   // A snapshot that could not be written (a full disk) is tried again only after a pause: each
   // attempt costs a whole build.
-  const bool may_build = Clock::now() >= snapshot_retry_at_;
+  const bool may_build = env_->now() >= snapshot_retry_at_;
   const bool disk_due = log_full && wal_ && applied_ > disk_snapshot_index_;
   if ((snapshot_wanted_ || disk_due) && may_build) {
     start_snapshot();
@@ -464,7 +458,7 @@ void Node::on_snapshot_built(SnapshotBuilder::Built built) {
         "next attempt is in {} s",
         config_.id, index, built.error,
         std::chrono::duration_cast<std::chrono::seconds>(config_.snapshot_retry_delay).count());
-    snapshot_retry_at_ = Clock::now() + config_.snapshot_retry_delay;
+    snapshot_retry_at_ = env_->now() + config_.snapshot_retry_delay;
   }
   if (held == nullptr) {
     kick();

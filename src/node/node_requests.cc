@@ -14,12 +14,6 @@
 namespace cairn::node {
 namespace {
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Room in an entry and in a peer message for what surrounds the key and the value.
 constexpr size_t kEnvelopeBytes = 64 * 1024;
 
@@ -31,6 +25,11 @@ std::string err(std::string_view kind, std::string_view detail = {}) {
 
 raft::Index Node::last_index() const {
   return raw_->raft().log().last_index();
+}
+
+Node::Standing Node::standing() const {
+  const raft::Raft& r = raw_->raft();
+  return Standing{r.term(), r.role(), r.log().committed(), applied_};
 }
 
 void Node::submit(net::CacheCommand cmd, Respond respond) {
@@ -105,7 +104,7 @@ void Node::forward(net::ForwardedCommand cmd, uint32_t hops, Done done) {
   if (!transport_->send(leader, net::Message{std::move(req)}, net::Lane::kBulk))
     return done(Outcome::fail(
         err(net::errors::kNoLeader, fmt::format("leader {} is unreachable", leader))));
-  forwards_.emplace(id, Forwarded{std::move(done), Clock::now() + timeout, engine_command});
+  forwards_.emplace(id, Forwarded{std::move(done), env_->now() + timeout, engine_command});
 }
 
 void Node::receive_forward(net::ForwardRequest req) {
@@ -183,7 +182,7 @@ void Node::flush_proposals() {
   if (applied_bytes_since_compact_ + unapplied_write_bytes_ >= 2 * config_.compact_bytes) return;
   // One entry for everything queued (up to the batch bounds): one log slot, one append and one
   // message per follower, however many clients are waiting.
-  const int64_t now_ms = wall_ms();
+  const int64_t now_ms = env_->wall_ms();
   const size_t max_entry = max_entry_bytes();
   BatchBuilder batch;
   std::vector<Done> dones;
@@ -238,10 +237,10 @@ void Node::flush_proposals() {
       CAIRN_CHECK(last_index() == index && raw_->raft().term() == term);
       unapplied_writes_.emplace_back(index, footprint);
       unapplied_write_bytes_ += footprint;
-      last_time_carried_ = Clock::now();
+      last_time_carried_ = env_->now();
       proposed_requests_ += dones.size();
       proposals_.emplace(index,
-                         Proposal{term, std::move(dones), Clock::now() + config_.request_timeout});
+                         Proposal{term, std::move(dones), env_->now() + config_.request_timeout});
     } else {
       const auto e = st.error();
       const auto kind =
@@ -267,7 +266,7 @@ void Node::flush_reads() {
     return;
   }
   read_batches_.emplace(std::move(ctx),
-                        ReadBatch{std::move(waiters), Clock::now() + config_.request_timeout, 0});
+                        ReadBatch{std::move(waiters), env_->now() + config_.request_timeout, 0});
 }
 
 void Node::on_read_states(std::vector<raft::ReadState>& states) {

@@ -132,7 +132,7 @@ void Node::send_snapshot_from_file(eraftpb::Message m) {
     return;
   }
   snapshot_sender_->start(std::move(m), SnapshotPayload(std::move(*file), s->checksum),
-                          Clock::now());
+                          env_->now());
 }
 
 void Node::drop_received_snapshots_through(raft::Index index) {

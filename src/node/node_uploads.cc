@@ -64,12 +64,12 @@ void Node::pump_upload() {
     // The last fragment: the write's answer is tied to its (index, term), as a batch's is.
     unapplied_writes_.emplace_back(index, u.footprint);
     unapplied_write_bytes_ += u.footprint;
-    last_time_carried_ = Clock::now();
+    last_time_carried_ = env_->now();
     ++proposed_requests_;
     std::vector<Done> dones;
     dones.push_back(std::move(u.done));
     proposals_.emplace(index,
-                       Proposal{term, std::move(dones), Clock::now() + config_.request_timeout});
+                       Proposal{term, std::move(dones), env_->now() + config_.request_timeout});
     upload_.reset();
     return;
   }

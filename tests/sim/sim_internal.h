@@ -17,6 +17,7 @@
 #include "kv_model.h"
 #include "linearizability.h"
 #include "raft/raw_node.h"
+#include "rng.h"
 #include "simulator.h"
 
 namespace cairn::sim::detail {
@@ -38,22 +39,7 @@ constexpr Index kSnapshotEvery = 40;  // applied entries between a node's snapsh
 constexpr Index kKeepAfterSnapshot = 8;
 constexpr std::uint64_t kLivenessBudget = 1500;  // time units after healing (150 ticks)
 
-// splitmix64: small, fast, and the same on every platform (unlike std distributions).
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) : s_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (s_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : next() % n; }
-  bool chance(std::uint64_t per_10000) { return below(10000) < per_10000; }
-
- private:
-  std::uint64_t s_;
-};
+using sim::Rng;
 
 struct InFlight {
   std::uint64_t at;

@@ -1,0 +1,46 @@
+#include "node/env.h"
+
+namespace cairn::node {
+
+int64_t ThreadEnv::wall_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void ThreadEnv::start_ticks(Clock::duration every, std::function<void()> tick) {
+  every_ = every;
+  tick_ = std::move(tick);
+  ticking_ = true;
+  schedule_tick();
+}
+
+void ThreadEnv::schedule_tick() {
+  ticker_.expires_after(every_);
+  ticker_.async_wait([this](std::error_code ec) {
+    if (ec) return;  // cancelled: stop_ticks()
+    tick_();
+    // The tick may have stopped the ticker (the node shutting down), when no wait was pending
+    // for cancel() to stop.
+    if (ticking_) schedule_tick();
+  });
+}
+
+void ThreadEnv::stop_ticks() {
+  ticking_ = false;
+  ticker_.cancel();
+}
+
+std::unique_ptr<net::PeerTransport> ThreadEnv::make_transport(net::TransportConfig config) {
+  return std::make_unique<net::RaftTransport>(std::move(config));
+}
+
+void ThreadEnv::run() {
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void ThreadEnv::wait() {
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+}  // namespace cairn::node

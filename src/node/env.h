@@ -1,0 +1,91 @@
+// Env: what a Node takes from outside itself, its files aside: the task queue its decisions run on
+// and who runs it, the clocks, a periodic tick, randomness, and the transport to its peers. The
+// node decides; the Env does (docs/ARCHITECTURE.md, "Decisions and I/O").
+//
+// cairn-server gives each node a ThreadEnv: an io_context run by a thread of its own, the
+// system's clocks, a steady timer, TCP peers (net::RaftTransport). A simulator of whole nodes gives
+// each one a simulated Env instead - time that moves only when the simulator says, a network it
+// controls - and runs every node's task queue itself, one task at a time, on one thread, so a run
+// is a function of its seed. The node's code is the same in both.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include "net/transport.h"
+
+namespace cairn::node {
+
+using Clock = std::chrono::steady_clock;
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The node's task queue: every entry point posts its work here and every decision runs here,
+  // one task at a time, in the order posted. A front end may run its connections on it too
+  // (Node::io_context()).
+  asio::io_context& io() { return io_; }
+
+  // Monotonic time: deadlines, timeouts, the recovery window. Any thread.
+  virtual Clock::time_point now() const = 0;
+  // Milliseconds since the Unix epoch: what a leader stamps on the entries it proposes (expiry is
+  // decided from it on every replica). Node thread.
+  virtual int64_t wall_ms() const = 0;
+  // A random 64-bit number: Raft's seed for election timeouts, the incarnation that keeps request
+  // ids of one run apart from the previous run's. Not thread-safe.
+  virtual uint64_t random() = 0;
+
+  // Calls `tick` on the task queue every `every`, the next period starting when the call
+  // returns, until stop_ticks(). One ticker at a time.
+  virtual void start_ticks(Clock::duration every, std::function<void()> tick) = 0;
+  // No tick runs after this returns (on the task queue).
+  virtual void stop_ticks() = 0;
+
+  // The transport to the node's peers (made once, in Node::create).
+  virtual std::unique_ptr<net::PeerTransport> make_transport(net::TransportConfig config) = 0;
+
+  // Starts running the task queue. It runs until the node releases it (the node holds a work
+  // guard while it runs, and stops the queue when it has stopped).
+  virtual void run() = 0;
+  // Waits until the task queue has stopped running; at once when called from the task queue
+  // itself or when it never ran. Not thread-safe against run().
+  virtual void wait() = 0;
+
+ protected:
+  asio::io_context io_;
+};
+
+// The real world: a thread of its own runs the task queue; the system's clocks; TCP peers.
+class ThreadEnv final : public Env {
+ public:
+  ThreadEnv() : ticker_(io_) {}
+  ~ThreadEnv() override { wait(); }
+
+  Clock::time_point now() const override { return Clock::now(); }
+  int64_t wall_ms() const override;
+  uint64_t random() override { return (uint64_t{device_()} << 32) | device_(); }
+  void start_ticks(Clock::duration every, std::function<void()> tick) override;
+  void stop_ticks() override;
+  std::unique_ptr<net::PeerTransport> make_transport(net::TransportConfig config) override;
+  void run() override;
+  void wait() override;
+
+ private:
+  void schedule_tick();
+
+  std::random_device device_;
+  asio::steady_timer ticker_;
+  Clock::duration every_{};
+  std::function<void()> tick_;
+  bool ticking_ = false;  // task queue only
+  std::thread thread_;
+};
+
+}  // namespace cairn::node

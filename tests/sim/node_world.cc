@@ -1,0 +1,281 @@
+#include "node_world.h"
+
+#include <algorithm>
+#include <asio/post.hpp>
+#include <stdexcept>
+#include <utility>
+
+namespace cairn::sim {
+namespace {
+
+// A node's peers, through the world's network. Messages are handed over as they are (no encoding:
+// the codecs have tests of their own), each to the entry point cairn-server's handler would call.
+class SimTransport final : public net::PeerTransport {
+ public:
+  SimTransport(NodeWorld& world, net::NodeId self) : world_(world), self_(self) {}
+
+  net::NetStatus add_peer(net::NodeId id, const std::string&) override {
+    peers_.insert(id);
+    return {};
+  }
+  void remove_peer(net::NodeId id) override { peers_.erase(id); }
+
+  bool send(const eraftpb::Message& msg) override {
+    if (!reachable(msg.to())) return false;
+    world_.send(self_, msg.to(), true, [msg](node::Node& n) { n.step(msg); });
+    return true;
+  }
+
+  bool send(net::NodeId to, const net::Message& msg, net::Lane) override {
+    if (!reachable(to)) return false;
+    world_.send(self_, to, false, [msg](node::Node& n) {
+      if (auto* m = std::get_if<net::ForwardRequest>(&msg))
+        n.receive_forward(*m);
+      else if (auto* r = std::get_if<net::ForwardReply>(&msg))
+        n.receive_forward_reply(r->response);
+      else if (auto* c = std::get_if<net::SnapshotChunk>(&msg))
+        n.receive_snapshot_chunk(*c);
+      else if (auto* a = std::get_if<net::SnapshotAck>(&msg))
+        n.receive_snapshot_ack(*a);
+      else
+        throw std::logic_error("a node sent its peer a message no peer handles");
+    });
+    return true;
+  }
+
+  void shutdown() override { down_ = true; }
+
+ private:
+  bool reachable(net::NodeId to) const { return !down_ && peers_.count(to) != 0; }
+
+  NodeWorld& world_;
+  net::NodeId self_;
+  std::set<net::NodeId> peers_;
+  bool down_ = false;
+};
+
+}  // namespace
+
+// A node's world: the world's time (its wall clock possibly skewed), its queue for the tick, its
+// network; the task queue is run by NodeWorld.
+class SimEnv final : public node::Env {
+ public:
+  explicit SimEnv(NodeWorld& world, net::NodeId id) : world_(world), id_(id) {}
+
+  Clock::time_point now() const override { return world_.now(); }
+  int64_t wall_ms() const override {
+    // The Unix epoch is far behind the world's origin: wall time is the world's time from a fixed
+    // date (2026-01-01), so expiry times look like real ones.
+    return 1'767'225'600'000 + wall_offset_ms_ +
+           std::chrono::duration_cast<std::chrono::milliseconds>(world_.now().time_since_epoch())
+               .count();
+  }
+  void skew(int64_t delta_ms) { wall_offset_ms_ += delta_ms; }
+  uint64_t random() override { return world_.random(); }
+
+  void start_ticks(Clock::duration every, std::function<void()> tick) override {
+    every_ = every;
+    tick_ = std::move(tick);
+    ticking_ = true;
+    schedule_tick(every_);
+  }
+  void stop_ticks() override { ticking_ = false; }
+
+  std::unique_ptr<net::PeerTransport> make_transport(net::TransportConfig) override {
+    return std::make_unique<SimTransport>(world_, id_);
+  }
+  void run() override {}   // NodeWorld runs the task queue
+  void wait() override {}  // likewise: nothing to wait for here
+
+ private:
+  void schedule_tick(Clock::duration after) {
+    world_.schedule(after, [this] {
+      if (!ticking_) return;
+      if (world_.paused(id_)) {  // a paused process does not tick: the next one comes after
+        schedule_tick(world_.paused_until(id_) - world_.now());
+        return;
+      }
+      asio::post(io_, [this] {
+        if (!ticking_) return;
+        tick_();
+        if (ticking_) schedule_tick(every_);
+      });
+    });
+  }
+
+  NodeWorld& world_;
+  net::NodeId id_;
+  Clock::duration every_{};
+  std::function<void()> tick_;
+  bool ticking_ = false;
+  int64_t wall_offset_ms_ = 0;
+};
+
+namespace {
+
+node::NodeConfig config_for(net::NodeId id, int nodes) {
+  node::NodeConfig c;
+  c.id = id;
+  c.listen = "sim:" + std::to_string(id);
+  for (int i = 1; i <= nodes; ++i)
+    c.peers[static_cast<net::NodeId>(i)] = "sim:" + std::to_string(i);
+  c.tick = std::chrono::milliseconds(100);
+  c.request_timeout = std::chrono::milliseconds(5000);
+  // No snapshots: their builder runs on a thread of its own, which the world does not run yet.
+  c.snapshot_entries = 1'000'000'000;
+  c.compact_bytes = 1ull << 40;
+  return c;
+}
+
+}  // namespace
+
+NodeWorld::NodeWorld(WorldOptions options)
+    : options_(options), rng_(options.seed * 0x2545F4914F6CDD1DULL + 7) {
+  for (int i = 1; i <= options_.nodes; ++i) {
+    const auto id = static_cast<net::NodeId>(i);
+    auto env = std::make_unique<SimEnv>(*this, id);
+    envs_[id] = env.get();
+    auto n = node::Node::create(config_for(id, options_.nodes), std::move(env));
+    if (!n.ok()) throw std::runtime_error("node " + std::to_string(i) + ": " + n.error());
+    nodes_.emplace(id, std::move(*n));
+  }
+  for (auto& [id, n] : nodes_)
+    n->start();
+  run_tasks();
+}
+
+NodeWorld::~NodeWorld() {
+  for (auto& [id, n] : nodes_)
+    n->begin_stop(std::chrono::milliseconds(0));
+  run_until(
+      [this] {
+        for (auto& [id, n] : nodes_)
+          if (!n->stopped()) return false;
+        return true;
+      },
+      std::chrono::seconds(10));
+}
+
+std::vector<net::NodeId> NodeWorld::ids() const {
+  std::vector<net::NodeId> out;
+  for (const auto& [id, n] : nodes_)
+    out.push_back(id);
+  return out;
+}
+
+void NodeWorld::schedule(Clock::duration after, std::function<void()> fn) {
+  events_queue_.push(Event{now_ + after, next_seq_++, std::move(fn)});
+}
+
+void NodeWorld::send(net::NodeId from, net::NodeId to, bool raft,
+                     std::function<void(node::Node&)> deliver) {
+  if (rng_.chance(loss_)) {
+    ++lost_;
+    return;
+  }
+  auto shared = std::make_shared<std::function<void(node::Node&)>>(std::move(deliver));
+  const int copies = raft && rng_.chance(duplication_) ? 2 : 1;
+  const auto span = static_cast<std::uint64_t>((options_.max_delay - options_.min_delay).count());
+  for (int i = 0; i < copies; ++i)
+    deliver_at(now_ + options_.min_delay + std::chrono::microseconds(rng_.below(span + 1)), from,
+               to, shared);
+}
+
+void NodeWorld::deliver_at(Clock::time_point at, net::NodeId from, net::NodeId to,
+                           std::shared_ptr<std::function<void(node::Node&)>> deliver) {
+  schedule(at - now_, [this, from, to, deliver = std::move(deliver)] {
+    // A cut decided at delivery: what was on the wire when the link went is lost too.
+    auto it = nodes_.find(to);
+    if (cut_.count({from, to}) || it == nodes_.end() || it->second->stopped()) {
+      ++lost_;
+      return;
+    }
+    if (paused(to)) {  // it waits in the paused process's socket until the process runs again
+      deliver_at(paused_until(to), from, to, deliver);
+      return;
+    }
+    ++delivered_;
+    (*deliver)(*it->second);
+  });
+}
+
+void NodeWorld::pause(net::NodeId id, Clock::duration d) {
+  auto& until = paused_until_[id];
+  until = std::max(until, now_ + d);
+}
+
+bool NodeWorld::paused(net::NodeId id) const {
+  auto it = paused_until_.find(id);
+  return it != paused_until_.end() && it->second > now_;
+}
+
+Clock::time_point NodeWorld::paused_until(net::NodeId id) const {
+  auto it = paused_until_.find(id);
+  return it == paused_until_.end() ? now_ : std::max(it->second, now_);
+}
+
+void NodeWorld::skew(net::NodeId id, std::chrono::milliseconds delta) {
+  envs_.at(id)->skew(delta.count());
+}
+
+void NodeWorld::isolate(net::NodeId id) {
+  for (const auto& [other, n] : nodes_) {
+    if (other == id) continue;
+    cut(id, other);
+    cut(other, id);
+  }
+}
+
+bool NodeWorld::run_one(Clock::time_point limit) {
+  if (events_queue_.empty() || events_queue_.top().at > limit) return false;
+  Event e = events_queue_.top();
+  events_queue_.pop();
+  now_ = e.at;
+  ++events_;
+  e.fn();
+  run_tasks();
+  if (after_event_) after_event_();
+  return true;
+}
+
+void NodeWorld::run_tasks() {
+  // A node's tasks may post to its own queue (run here too) or send to others (events later).
+  for (auto& [id, n] : nodes_) {
+    if (paused(id)) continue;
+    auto& io = n->io_context();
+    while (!io.stopped() && io.poll() > 0) {
+    }
+  }
+}
+
+void NodeWorld::run_for(Clock::duration d) {
+  const auto limit = now_ + d;
+  while (run_one(limit)) {
+  }
+  now_ = limit;
+}
+
+bool NodeWorld::run_until(const std::function<bool()>& done, Clock::duration limit) {
+  const auto end = now_ + limit;
+  while (!done()) {
+    if (!run_one(end)) {
+      now_ = end;
+      return done();
+    }
+  }
+  return true;
+}
+
+net::NodeId NodeWorld::agreed_leader() const {
+  net::NodeId leader = 0;
+  for (const auto& [id, n] : nodes_) {
+    if (n->stopped()) continue;
+    const net::NodeId l = n->leader_id();
+    if (l == 0 || (leader != 0 && l != leader)) return 0;
+    leader = l;
+  }
+  if (leader == 0 || nodes_.at(leader)->stopped()) return 0;
+  return leader;
+}
+
+}  // namespace cairn::sim

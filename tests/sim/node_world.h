@@ -1,0 +1,132 @@
+// NodeWorld: whole cairn nodes - node::Node, the code cairn-server runs - in one process, on
+// simulated time and a simulated network, run one task at a time from one thread. Each node gets a
+// SimEnv (node/env.h) instead of the real world: its clock reads the world's time, its tick is an
+// event of the world's queue, its peers are reached through the world's network, and its task
+// queue runs only when the world runs it. Nothing waits on a real clock, so a run is a function of
+// its seed and of what the test does: the same seed gives the same run, event for event.
+//
+// The network delivers each message after a random delay (so messages between two nodes may
+// overtake each other) unless a link is cut; cuts are one-way, so partitions may be asymmetric.
+// It may also lose messages at random, and deliver Raft messages twice (a transport never resends
+// a forwarded write, so only the Raft core's own traffic is duplicated). A paused node runs
+// nothing - no task, no tick, no delivery - until it resumes, as a process stopped by SIGSTOP or
+// a stalled VM: what was sent to it waits and arrives then. Each node's wall clock (what a
+// leader stamps on entries) may be skewed or jump; its monotonic clock is the world's.
+//
+// Not yet simulated (docs/testing.md, "Whole nodes on simulated time"): the disk (nodes keep
+// their log in memory and have no data directory), and the threads that build snapshots, so
+// compaction is kept out of reach.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <queue>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "node/node.h"
+#include "rng.h"
+
+namespace cairn::sim {
+
+using node::Clock;
+class SimEnv;
+
+struct WorldOptions {
+  std::uint64_t seed = 1;
+  int nodes = 3;
+  // Each message takes a delay drawn from [min_delay, max_delay].
+  std::chrono::microseconds min_delay{200};
+  std::chrono::microseconds max_delay{3000};
+};
+
+class NodeWorld {
+ public:
+  explicit NodeWorld(WorldOptions options);
+  // Stops every node (zero grace) and runs the world until they have.
+  ~NodeWorld();
+  NodeWorld(const NodeWorld&) = delete;
+  NodeWorld& operator=(const NodeWorld&) = delete;
+
+  // Node `id` (1..nodes).
+  node::Node& node(net::NodeId id) { return *nodes_.at(id); }
+  std::vector<net::NodeId> ids() const;
+  Clock::time_point now() const { return now_; }
+
+  // Runs the world's events for `d` of simulated time.
+  void run_for(Clock::duration d);
+  // Runs events until `done()` holds (checked after each) or `limit` of simulated time passed;
+  // returns whether it held.
+  bool run_until(const std::function<bool()>& done, Clock::duration limit);
+
+  // The leader every running node agrees on (same leader, and that node leads), or 0.
+  net::NodeId agreed_leader() const;
+
+  // One-way link faults: messages from `from` to `to` are lost while cut.
+  void cut(net::NodeId from, net::NodeId to) { cut_.insert({from, to}); }
+  // Cuts every link to and from `id`.
+  void isolate(net::NodeId id);
+  void heal_all() { cut_.clear(); }
+  // Random loss of every message, and duplication of Raft messages, per 10,000.
+  void set_loss(std::uint64_t per_10000) { loss_ = per_10000; }
+  void set_duplication(std::uint64_t per_10000) { duplication_ = per_10000; }
+  // Stops node `id` for `d`: nothing of it runs, nothing reaches it, until then.
+  void pause(net::NodeId id, Clock::duration d);
+  bool paused(net::NodeId id) const;
+  Clock::time_point paused_until(net::NodeId id) const;
+  // Moves node `id`'s wall clock by `delta` (it may go back).
+  void skew(net::NodeId id, std::chrono::milliseconds delta);
+  // Called after each event, once the nodes' tasks have run (the simulator's checks).
+  void after_each_event(std::function<void()> hook) { after_event_ = std::move(hook); }
+
+  // Messages delivered and lost so far, and events run (with the time, what makes two runs
+  // comparable).
+  std::uint64_t delivered() const { return delivered_; }
+  std::uint64_t lost() const { return lost_; }
+  std::uint64_t events() const { return events_; }
+
+  // Used by SimEnv and SimTransport.
+  void schedule(Clock::duration after, std::function<void()> fn);
+  // `raft`: a Raft message, which the network may duplicate.
+  void send(net::NodeId from, net::NodeId to, bool raft, std::function<void(node::Node&)> deliver);
+  std::uint64_t random() { return rng_.next(); }
+
+ private:
+  struct Event {
+    Clock::time_point at;
+    std::uint64_t seq;
+    std::function<void()> fn;
+  };
+  struct Later {
+    bool operator()(const Event& a, const Event& b) const {
+      return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+    }
+  };
+  // Runs the next event, then every node's ready tasks. False when no event is left.
+  bool run_one(Clock::time_point limit);
+  void run_tasks();
+  void deliver_at(Clock::time_point at, net::NodeId from, net::NodeId to,
+                  std::shared_ptr<std::function<void(node::Node&)>> deliver);
+
+  WorldOptions options_;
+  Rng rng_;
+  Clock::time_point now_{std::chrono::hours(1)};  // any fixed origin
+  std::priority_queue<Event, std::vector<Event>, Later> events_queue_;
+  std::uint64_t next_seq_ = 0;
+  std::map<net::NodeId, std::unique_ptr<node::Node>> nodes_;
+  std::map<net::NodeId, SimEnv*> envs_;  // each owned by its node
+  std::map<net::NodeId, Clock::time_point> paused_until_;
+  std::set<std::pair<net::NodeId, net::NodeId>> cut_;
+  std::uint64_t loss_ = 0;
+  std::uint64_t duplication_ = 0;
+  std::function<void()> after_event_;
+  std::uint64_t delivered_ = 0;
+  std::uint64_t lost_ = 0;
+  std::uint64_t events_ = 0;
+};
+
+}  // namespace cairn::sim

@@ -1,0 +1,205 @@
+// Whole nodes on simulated time (node_world.h): three node::Nodes, the code cairn-server runs, in
+// one process, driven event by event. No test here waits on a real clock: a 5 s request timeout
+// is 5 s of the world's time, passed in microseconds of the machine's.
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <optional>
+#include <set>
+
+#include "node_world.h"
+
+namespace cairn::sim {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Answer {
+  int calls = 0;
+  std::optional<node::Outcome> outcome;
+};
+
+// Sends `cmd` to node `at`; the answer lands in `into` (counted, so a second answer shows).
+void execute(NodeWorld& w, net::NodeId at, cache::Command cmd, Answer& into) {
+  w.node(at).execute(std::move(cmd), [&into](node::Outcome o) {
+    ++into.calls;
+    into.outcome = std::move(o);
+  });
+}
+
+cache::Command put(std::string key, std::string value) {
+  cache::Put p;
+  p.key = std::move(key);
+  p.value = std::move(value);
+  return p;
+}
+
+std::optional<std::string> value_at(NodeWorld& w, net::NodeId id, const std::string& key) {
+  return w.node(id).engine().get(key);
+}
+
+bool elect(NodeWorld& w) {
+  return w.run_until([&] { return w.agreed_leader() != 0; }, 10s);
+}
+
+net::NodeId a_follower(NodeWorld& w) {
+  for (net::NodeId id : w.ids())
+    if (id != w.agreed_leader()) return id;
+  return 0;
+}
+
+class WholeNodes : public ::testing::Test {
+ protected:
+  void SetUp() override { spdlog::set_level(spdlog::level::warn); }
+  void TearDown() override { spdlog::set_level(spdlog::level::info); }
+};
+
+TEST_F(WholeNodes, ThreeElectOneLeaderAndAWriteThroughAFollowerAppliesEverywhere) {
+  NodeWorld w(WorldOptions{.seed = 1});
+  ASSERT_TRUE(elect(w)) << "no leader within 10 s of simulated time";
+  const net::NodeId follower = a_follower(w);
+  Answer a;
+  execute(w, follower, put("greeting", "hello"), a);
+  ASSERT_TRUE(w.run_until([&] { return a.calls > 0; }, 10s));
+  ASSERT_TRUE(a.outcome->ok()) << a.outcome->error;
+  // The answer comes when the entry applied on the follower that was asked; the others apply it
+  // by their next heartbeat.
+  ASSERT_TRUE(w.run_until(
+      [&] {
+        for (net::NodeId id : w.ids())
+          if (value_at(w, id, "greeting") != "hello") return false;
+        return true;
+      },
+      2s));
+  w.run_for(1s);
+  EXPECT_EQ(a.calls, 1);
+}
+
+// Increments through every node at once, in waves: each is answered once, and the answers are
+// exactly 1..N - no client gets another's result.
+TEST_F(WholeNodes, IncrementsThroughEveryNodeGetDistinctResults) {
+  NodeWorld w(WorldOptions{.seed = 2});
+  ASSERT_TRUE(elect(w));
+  constexpr int kWaves = 10;
+  std::vector<Answer> answers(kWaves * w.ids().size());
+  size_t next = 0;
+  for (int wave = 0; wave < kWaves; ++wave) {
+    for (net::NodeId id : w.ids())
+      execute(w, id, cache::IncrBy{"counter", 1}, answers[next++]);
+    w.run_for(3ms);  // waves overlap: less than one round trip apart
+  }
+  ASSERT_TRUE(w.run_until(
+      [&] {
+        for (const Answer& a : answers)
+          if (a.calls == 0) return false;
+        return true;
+      },
+      10s));
+  w.run_for(1s);
+  std::set<int64_t> results;
+  for (const Answer& a : answers) {
+    EXPECT_EQ(a.calls, 1);
+    ASSERT_TRUE(a.outcome->ok()) << a.outcome->error;
+    results.insert(std::get<int64_t>(*a.outcome->reply));
+  }
+  EXPECT_EQ(results.size(), answers.size());
+  EXPECT_EQ(*results.begin(), 1);
+  EXPECT_EQ(*results.rbegin(), static_cast<int64_t>(answers.size()));
+  for (net::NodeId id : w.ids())
+    EXPECT_EQ(value_at(w, id, "counter"), std::to_string(answers.size())) << "node " << id;
+}
+
+// The leader is cut off with a write of its own pending. The others elect a new leader; the cut-off
+// leader's write is answered once, never as done, within its request timeout of simulated time;
+// once the links heal, the old leader follows and the write it held is nowhere. Caught mutation:
+// node-proposal-deadline (the write is then never answered while the leader is cut off).
+TEST_F(WholeNodes, AnIsolatedLeaderIsReplacedAndItsWriteIsNeverAcknowledged) {
+  NodeWorld w(WorldOptions{.seed = 3});
+  ASSERT_TRUE(elect(w));
+  const net::NodeId old = w.agreed_leader();
+  w.isolate(old);
+  Answer lost;
+  execute(w, old, put("lost", "never"), lost);
+  const auto sent = w.now();
+  std::set<net::NodeId> others;
+  for (net::NodeId id : w.ids())
+    if (id != old) others.insert(id);
+  const auto new_leader = [&]() -> net::NodeId {
+    net::NodeId l = 0;
+    for (net::NodeId id : others) {
+      const net::NodeId seen = w.node(id).leader_id();
+      if (seen == 0 || seen == old || (l != 0 && seen != l)) return 0;
+      l = seen;
+    }
+    return l;
+  };
+  ASSERT_TRUE(w.run_until([&] { return new_leader() != 0 && lost.calls > 0; }, 10s))
+      << "new leader " << new_leader() << ", answers to the cut-off write " << lost.calls;
+  EXPECT_LE(w.now() - sent, 5s + 200ms) << "answered later than its request timeout";
+  ASSERT_FALSE(lost.outcome->ok()) << "a write that cannot have committed was acknowledged";
+
+  Answer after;
+  execute(w, *others.begin(), put("after", "yes"), after);
+  ASSERT_TRUE(w.run_until([&] { return after.calls > 0; }, 10s));
+  ASSERT_TRUE(after.outcome->ok()) << after.outcome->error;
+
+  w.heal_all();
+  ASSERT_TRUE(w.run_until(
+      [&] { return w.agreed_leader() != 0 && value_at(w, old, "after") == "yes"; }, 10s))
+      << "the old leader did not catch up";
+  for (net::NodeId id : w.ids())
+    EXPECT_EQ(value_at(w, id, "lost"), std::nullopt) << "node " << id;
+  EXPECT_EQ(lost.calls, 1);
+  EXPECT_EQ(after.calls, 1);
+}
+
+// What a run did, to compare two runs.
+struct Fingerprint {
+  std::uint64_t events = 0, delivered = 0, lost = 0;
+  std::int64_t elapsed_us = 0;
+  net::NodeId leader = 0;
+  std::vector<std::string> answers;
+  bool operator==(const Fingerprint&) const = default;
+};
+
+Fingerprint scripted_run(std::uint64_t seed) {
+  NodeWorld w(WorldOptions{.seed = seed});
+  const auto start = w.now();
+  Fingerprint f;
+  if (!elect(w)) return f;
+  std::vector<Answer> answers(30);
+  for (size_t i = 0; i < answers.size(); ++i) {
+    if (i == 10) w.isolate(w.agreed_leader());
+    if (i == 20) w.heal_all();
+    execute(w, static_cast<net::NodeId>(1 + i % 3), cache::IncrBy{"n", 1}, answers[i]);
+    w.run_for(700ms);
+  }
+  w.run_for(10s);
+  for (const Answer& a : answers)
+    f.answers.push_back(!a.outcome         ? "none"
+                        : !a.outcome->ok() ? a.outcome->error
+                        : a.outcome->reply->index() == 2
+                            ? std::to_string(std::get<int64_t>(*a.outcome->reply))
+                            : "other");
+  f.events = w.events();
+  f.delivered = w.delivered();
+  f.lost = w.lost();
+  f.elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(w.now() - start).count();
+  f.leader = w.agreed_leader();
+  return f;
+}
+
+TEST_F(WholeNodes, ASeedReproducesItsRunEventForEvent) {
+  const Fingerprint a = scripted_run(11);
+  const Fingerprint b = scripted_run(11);
+  EXPECT_GT(a.events, 1000u);
+  EXPECT_GT(a.lost, 0u) << "the script's partition cut nothing";
+  EXPECT_EQ(a, b) << "events " << a.events << " vs " << b.events << ", delivered " << a.delivered
+                  << " vs " << b.delivered;
+  // Another seed draws other delays and election timeouts: another run.
+  const Fingerprint c = scripted_run(12);
+  EXPECT_NE(a.events, c.events);
+}
+
+}  // namespace
+}  // namespace cairn::sim
