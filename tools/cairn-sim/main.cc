@@ -1,11 +1,16 @@
 // cairn-sim: runs the deterministic Raft simulator (tests/sim) over a range of seeds.
 //
 //   cairn-sim --nodes 3 --seeds 1-500 --steps 3000
+//   cairn-sim --whole-nodes --nodes 3 --seeds 1-500 --seconds 20
+//
+// The first drives the Raft core (simulator.h); --whole-nodes drives whole cairn nodes, the code
+// cairn-server runs, on simulated time (node_sim.h).
 //
 // Exits 0 if every seed passes, 1 on the first violation (printing the seed, a replay command
 // and a trace of the last steps before it) or when the linearizability checker gave up on more
 // than 1 in 100 of all the key histories of the run (the bound in tests/sim/simulator.h), 2 on
 // invalid arguments. Single-threaded.
+#include <fmt/format.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -14,6 +19,7 @@
 #include <cstring>
 #include <string>
 
+#include "node_sim.h"
 #include "simulator.h"
 
 namespace {
@@ -49,6 +55,61 @@ bool parse_seeds(const std::string& s, std::uint64_t* lo, std::uint64_t* hi) {
   }
 }
 
+// Runs the whole-node simulator over seeds lo..hi; the exit status as main's.
+int run_whole_nodes(int nodes, std::uint64_t lo, std::uint64_t hi, int seconds, bool verbose,
+                    std::size_t trace_lines, std::size_t checker_states) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string replay = "cairn-sim --whole-nodes --nodes {} --seeds {} --seconds {}";
+  cairn::sim::NodeSimStats total;
+  for (std::uint64_t seed = lo; seed <= hi; ++seed) {
+    fmt::format_to_n(g_replay, sizeof g_replay - 1, "seed {}; replay: {}\n{}", seed,
+                     fmt::format(fmt::runtime(replay), nodes, seed, seconds), '\0');
+    cairn::sim::NodeSimOptions o;
+    o.seed = seed;
+    o.nodes = nodes;
+    o.duration = std::chrono::seconds(seconds);
+    o.trace_lines = trace_lines;
+    o.checker_max_states = checker_states;
+    const cairn::sim::NodeSimResult r = cairn::sim::run_node_simulation(o);
+    const cairn::sim::NodeSimStats& st = r.stats;
+    if (!r.ok) {
+      o.trace = true;  // the same run again, traced
+      const cairn::sim::NodeSimResult t = cairn::sim::run_node_simulation(o);
+      fmt::print("FAIL seed {} (whole nodes, nodes={}) at {} ms: {}\nknobs: {}\nreplay: {}\n", seed,
+                 nodes, r.at_ms, r.violation, r.config,
+                 fmt::format(fmt::runtime(replay), nodes, seed, seconds));
+      fmt::print("last {} trace lines:\n", t.trace.size());
+      for (const auto& line : t.trace)
+        fmt::print("  {}\n", line);
+      return 1;
+    }
+    if (verbose || st.keys_undecided > 0)
+      fmt::print(
+          "seed {} ok: writes={} incrs={} reads={} unknown={} leaders={} faults={} pauses={} "
+          "lost={} commit={} undecided={} [{}]\n",
+          seed, st.writes_ok, st.incrs_ok, st.reads_ok, st.unknown, st.leaders, st.faults,
+          st.pauses, st.messages_lost, st.committed, st.keys_undecided, r.config);
+    total.add(st);
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // The same give-up bound as the Raft core's simulator (simulator.h).
+  cairn::sim::SimStats keys;
+  keys.keys_checked = total.keys_checked;
+  keys.keys_undecided = total.keys_undecided;
+  if (const std::string why = cairn::sim::undecided_over_bound(keys); !why.empty()) {
+    fmt::print("FAIL seeds {}-{} (whole nodes, nodes={}): {}\n", lo, hi, nodes, why);
+    return 1;
+  }
+  fmt::print(
+      "ok: {} seeds x {} s, {} whole nodes, {:.1f} s; {} writes, {} increments and {} reads "
+      "acknowledged, {} unknown, {} leaders, {} faults ({} pauses), {} messages lost, {} of {} key "
+      "histories too large to decide\n",
+      hi - lo + 1, seconds, nodes, secs, total.writes_ok, total.incrs_ok, total.reads_ok,
+      total.unknown, total.leaders, total.faults, total.pauses, total.messages_lost,
+      total.keys_undecided, total.keys_checked);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,6 +129,12 @@ int main(int argc, char** argv) {
   app.add_option("--checker-states", checker_states,
                  "State budget of the linearizability checker per key history")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
+  bool whole_nodes = false;
+  app.add_flag("--whole-nodes", whole_nodes,
+               "Simulate whole cairn nodes (the server's node code) instead of the Raft core");
+  int seconds = 20;
+  app.add_option("--seconds", seconds, "With --whole-nodes: simulated seconds of faults and load")
+      ->check(CLI::Range(1, 100'000));
   bool live = false;
   app.add_flag("--live-trace", live,
                "Print the trace to stderr as the run goes (to see what led to an abort)");
@@ -84,6 +151,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::signal(SIGABRT, on_abort);
+  if (whole_nodes)
+    return run_whole_nodes(nodes, lo, hi, seconds, verbose, trace_lines, checker_states);
 
   const auto t0 = std::chrono::steady_clock::now();
   cairn::sim::SimStats total;

@@ -1,0 +1,466 @@
+#include "node_sim.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+
+#include "linearizability.h"
+#include "net/client_errors.h"
+#include "node_world.h"
+#include "rng.h"
+
+namespace cairn::sim {
+namespace {
+
+using namespace std::chrono_literals;
+using net::NodeId;
+
+constexpr int kClients = 4;
+constexpr int kKeys = 6;
+const std::string kCounter = "counter";
+
+struct Op {
+  enum Kind { kPut, kGet, kIncr } kind = kPut;
+  int client = 0;
+  NodeId node = 0;
+  std::string key;
+  std::string value;  // a put's value
+  int answers = 0;
+  std::size_t hist = 0;  // a put's place in its key's history
+};
+
+std::string kind_name(Op::Kind k) {
+  return k == Op::kPut ? "put" : k == Op::kGet ? "get" : "incr";
+}
+
+class NodeSimulation {
+ public:
+  explicit NodeSimulation(const NodeSimOptions& o)
+      : opts_(o), rng_(o.seed * 0x9E3779B97F4A7C15ULL + 0x51), world_(draw_world()) {}
+
+  NodeSimResult run();
+
+ private:
+  WorldOptions draw_world() {
+    WorldOptions w;
+    w.seed = opts_.seed;
+    w.nodes = opts_.nodes;
+    w.min_delay = std::chrono::microseconds(100 + rng_.below(900));
+    w.max_delay = w.min_delay + std::chrono::microseconds(rng_.below(3) == 0 ? 40'000 : 4'000);
+    loss_ = rng_.below(3) == 0 ? 0 : rng_.below(800);
+    duplication_ = rng_.below(2) == 0 ? 0 : rng_.below(1000);
+    fault_every_ms_ = 200 + rng_.below(1300);
+    config_ =
+        fmt::format("nodes={} delay={}-{}us loss={}/10000 dup={}/10000 faults every {} ms", w.nodes,
+                    w.min_delay.count(), w.max_delay.count(), loss_, duplication_, fault_every_ms_);
+    return w;
+  }
+
+  // Microseconds since the start of the run: the history's clock.
+  std::uint64_t now_us() const {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(world_.now() - start_).count());
+  }
+  void trace(const std::string& line) {
+    if (!opts_.trace) return;
+    trace_.push_back(fmt::format("{:>9.3f} ms  {}", static_cast<double>(now_us()) / 1000, line));
+    if (trace_.size() > opts_.trace_lines) trace_.pop_front();
+  }
+  void fail(const std::string& why) {
+    if (failed_) return;
+    failed_ = true;
+    violation_ = why;
+    failed_at_ms_ = static_cast<std::int64_t>(now_us() / 1000);
+    trace("VIOLATION: " + why);
+  }
+  NodeId random_node() { return static_cast<NodeId>(1 + rng_.below(world_.ids().size())); }
+
+  void start_op(int client);
+  void answered(std::size_t id, const node::Outcome& o);
+  void next_op_later(int client);
+  void inject_fault();
+  void check_step();
+  // Keys and values of node `id`'s state, in order, as one string.
+  std::string state_of(NodeId id);
+  bool settled();
+  void final_checks();
+
+  NodeSimOptions opts_;
+  Rng rng_;
+  std::uint64_t loss_ = 0, duplication_ = 0, fault_every_ms_ = 500;
+  std::string config_;
+  Clock::time_point start_{};
+  bool load_on_ = true;
+  std::vector<Op> ops_;
+  std::map<std::string, std::vector<RegisterOp>> history_;
+  std::set<std::pair<std::string, std::size_t>> never_executed_;  // puts refused before the log
+  std::vector<std::int64_t> incr_results_;
+  std::uint64_t incrs_sent_ = 0;
+  int next_value_ = 0;
+  // The checks' memory.
+  std::map<raft::Term, NodeId> leader_of_term_;
+  std::map<raft::Index, std::size_t> committed_;  // index -> hash of the committed entry
+  std::map<NodeId, raft::Index> checked_commit_;
+  std::map<NodeId, raft::Index> checked_applied_;
+  std::map<raft::Index, std::string> state_at_;  // applied index -> state there
+  NodeSimStats stats_;
+  bool failed_ = false;
+  std::string violation_;
+  std::int64_t failed_at_ms_ = 0;
+  std::deque<std::string> trace_;
+  // Last: made after the draws above, and destroyed first - stopping its nodes answers the
+  // requests still open, which the members above record.
+  NodeWorld world_;
+};
+
+void NodeSimulation::start_op(int client) {
+  if (!load_on_ || failed_) return;
+  Op op;
+  op.client = client;
+  op.node = random_node();
+  const auto roll = rng_.below(10);
+  op.kind = roll < 4 ? Op::kPut : roll < 8 ? Op::kGet : Op::kIncr;
+  op.key = op.kind == Op::kIncr ? kCounter : "k" + std::to_string(rng_.below(kKeys));
+  const std::size_t id = ops_.size();
+  node::Node& n = world_.node(op.node);
+  auto done = [this, id](node::Outcome o) { answered(id, o); };
+  if (op.kind == Op::kPut) {
+    op.value = fmt::format("c{}v{}", client, ++next_value_);
+    auto& h = history_[op.key];
+    op.hist = h.size();
+    h.push_back(RegisterOp{client, true, op.value, now_us(), kNever});
+    trace(fmt::format("c{} put {}={} at n{}", client, op.key, op.value, op.node));
+    ops_.push_back(op);
+    cache::Put p;
+    p.key = op.key;
+    p.value = op.value;
+    n.execute(std::move(p), done);
+  } else if (op.kind == Op::kIncr) {
+    ++incrs_sent_;
+    trace(fmt::format("c{} incr at n{}", client, op.node));
+    ops_.push_back(op);
+    n.execute(cache::IncrBy{kCounter, 1}, done);
+  } else {
+    trace(fmt::format("c{} get {} at n{}", client, op.key, op.node));
+    ops_.push_back(op);
+    const std::uint64_t call = now_us();
+    // The value is read when the barrier answers, on the node's task queue: what a front end
+    // serving a linearizable GET reads.
+    n.read_barrier([this, id, call](node::Outcome o) {
+      const Op& r = ops_[id];
+      if (o.ok()) {
+        const auto v = world_.node(r.node).engine().get(r.key);
+        history_[r.key].push_back(RegisterOp{r.client, false, v.value_or(""), call, now_us()});
+        o = node::Outcome::of(v ? cache::Reply(*v) : cache::Reply(cache::Nil{}));
+      }
+      answered(id, o);
+    });
+  }
+}
+
+void NodeSimulation::answered(std::size_t id, const node::Outcome& o) {
+  Op& op = ops_[id];
+  if (++op.answers > 1) {
+    fail(fmt::format("client {}'s {} of {} at node {} was answered twice", op.client,
+                     kind_name(op.kind), op.key, op.node));
+    return;
+  }
+  std::string what = o.ok() ? "ok" : o.error;
+  switch (op.kind) {
+    case Op::kPut:
+      if (o.ok()) {
+        history_[op.key][op.hist].ret = now_us();
+        ++stats_.writes_ok;
+      } else if (net::errors::never_executed(o.error)) {
+        // The node says it never reached the log: the history leaves it out, so should it have
+        // applied after all, a read of its value would find no write that explains it.
+        never_executed_.insert({op.key, op.hist});
+      } else {
+        ++stats_.unknown;  // it may still apply: the history keeps it open
+      }
+      break;
+    case Op::kIncr:
+      if (o.ok()) {
+        if (const auto* v = std::get_if<std::int64_t>(&*o.reply)) {
+          incr_results_.push_back(*v);
+          what = std::to_string(*v);
+          ++stats_.incrs_ok;
+        } else {
+          fail(fmt::format(
+              "an increment at node {} was answered with something other than a number", op.node));
+        }
+      } else if (net::errors::never_executed(o.error)) {
+        --incrs_sent_;  // the counter must not count it
+      } else {
+        ++stats_.unknown;
+      }
+      break;
+    case Op::kGet:
+      if (o.ok()) {
+        ++stats_.reads_ok;
+        what = std::holds_alternative<cache::Nil>(*o.reply) ? "(nil)"
+                                                            : std::get<std::string>(*o.reply);
+      }
+      break;
+  }
+  trace(
+      fmt::format("c{} {} {} at n{} -> {}", op.client, kind_name(op.kind), op.key, op.node, what));
+  next_op_later(op.client);
+}
+
+void NodeSimulation::next_op_later(int client) {
+  world_.schedule(std::chrono::microseconds(5'000 + rng_.below(60'000)),
+                  [this, client] { start_op(client); });
+}
+
+void NodeSimulation::inject_fault() {
+  ++stats_.faults;
+  const auto ids = world_.ids();
+  const NodeId leader = world_.agreed_leader();
+  // The leader is the most interesting node to hit: half the time, when there is one.
+  const NodeId victim = leader != 0 && rng_.below(2) == 0 ? leader : random_node();
+  switch (rng_.below(10)) {
+    case 0:
+    case 1:
+      world_.heal_all();
+      world_.set_loss(0);
+      world_.set_duplication(0);
+      trace("fault: heal every link, no loss");
+      break;
+    case 2:
+      world_.isolate(victim);
+      trace(fmt::format("fault: isolate n{}", victim));
+      break;
+    case 3: {
+      const NodeId to = random_node();
+      if (to != victim) world_.cut(victim, to);
+      trace(fmt::format("fault: cut n{} -> n{} (one way)", victim, to));
+      break;
+    }
+    case 4: {
+      // A minority cut off from a majority, both ways.
+      std::vector<NodeId> minority;
+      for (NodeId id : ids)
+        if (minority.size() < (ids.size() - 1) / 2 && rng_.below(2) == 0) minority.push_back(id);
+      if (minority.empty()) minority.push_back(victim);
+      std::string names;
+      for (NodeId a : minority) {
+        names += fmt::format(" n{}", a);
+        for (NodeId b : ids)
+          if (std::find(minority.begin(), minority.end(), b) == minority.end()) {
+            world_.cut(a, b);
+            world_.cut(b, a);
+          }
+      }
+      trace("fault: partition off" + names);
+      break;
+    }
+    case 5: {
+      const auto d = std::chrono::milliseconds(300 + rng_.below(3700));
+      world_.pause(victim, d);
+      ++stats_.pauses;
+      trace(fmt::format("fault: pause n{} for {} ms", victim, d.count()));
+      break;
+    }
+    case 6: {
+      const auto delta =
+          std::chrono::milliseconds(static_cast<std::int64_t>(rng_.below(6001)) - 3000);
+      world_.skew(victim, delta);
+      trace(fmt::format("fault: n{}'s wall clock jumps {} ms", victim, delta.count()));
+      break;
+    }
+    case 7: {
+      const NodeId to = random_node();
+      const NodeId via = random_node();
+      trace(fmt::format("fault: transfer leadership to n{} (asked at n{})", to, via));
+      world_.node(via).admin(net::TransferLeaderCommand{to}, [this, to](node::Outcome o) {
+        trace(fmt::format("transfer to n{}: {}", to, o.ok() ? "ok" : o.error));
+      });
+      break;
+    }
+    default:
+      world_.set_loss(rng_.below(2) == 0 ? 0 : loss_);
+      world_.set_duplication(rng_.below(2) == 0 ? 0 : duplication_);
+      trace("fault: message loss and duplication redrawn");
+      break;
+  }
+}
+
+std::string NodeSimulation::state_of(NodeId id) {
+  const cache::Engine& e = world_.node(id).engine();
+  std::vector<std::string> keys = e.keys("*");
+  std::sort(keys.begin(), keys.end());
+  std::string out;
+  for (const auto& k : keys)
+    out += k + "=" + e.get(k).value_or("(gone)") + ";";
+  return out;
+}
+
+void NodeSimulation::check_step() {
+  if (failed_) return;
+  for (NodeId id : world_.ids()) {
+    node::Node& n = world_.node(id);
+    if (n.stopped()) continue;
+    const node::Node::Standing s = n.standing();
+    if (s.role == raft::Role::kLeader) {
+      auto [it, fresh] = leader_of_term_.emplace(s.term, id);
+      if (fresh) {
+        ++stats_.leaders;
+        trace(fmt::format("n{} leads term {}", id, s.term));
+      } else if (it->second != id) {
+        return fail(fmt::format("two leaders in term {}: n{} and n{}", s.term, it->second, id));
+      }
+    }
+    stats_.committed = std::max<std::uint64_t>(stats_.committed, s.commit);
+    auto& from = checked_commit_[id];
+    for (raft::Index i = from + 1; i <= s.commit; ++i) {
+      const raft::Entry* e = n.log_entry(i);
+      if (e == nullptr) continue;  // not in this node's log (a snapshot covers it)
+      const std::size_t h =
+          std::hash<std::string>()(e->data()) ^ (e->term() * 0x9E3779B97F4A7C15ULL);
+      auto [it, fresh] = committed_.emplace(i, h);
+      if (!fresh && it->second != h)
+        return fail(
+            fmt::format("n{} committed another entry at index {} (term {})", id, i, e->term()));
+    }
+    from = std::max(from, s.commit);
+    auto& applied = checked_applied_[id];
+    if (s.applied != applied) {
+      applied = s.applied;
+      std::string state = state_of(id);
+      auto [it, fresh] = state_at_.emplace(s.applied, state);
+      if (!fresh && it->second != state)
+        return fail(fmt::format("n{} at applied index {} holds [{}], another replica held [{}]", id,
+                                s.applied, state, it->second));
+    }
+  }
+}
+
+bool NodeSimulation::settled() {
+  for (const Op& op : ops_)
+    if (op.answers == 0) return false;
+  const NodeId leader = world_.agreed_leader();
+  if (leader == 0) return false;
+  const auto lead = world_.node(leader).standing();
+  for (NodeId id : world_.ids()) {
+    const auto s = world_.node(id).standing();
+    if (s.commit != lead.commit || s.applied != lead.commit) return false;
+  }
+  return true;
+}
+
+void NodeSimulation::final_checks() {
+  // Every committed entry, on every node, is the one recorded.
+  for (NodeId id : world_.ids()) {
+    node::Node& n = world_.node(id);
+    const auto s = n.standing();
+    for (raft::Index i = 1; i <= s.commit; ++i) {
+      const raft::Entry* e = n.log_entry(i);
+      auto it = committed_.find(i);
+      if (e == nullptr || it == committed_.end()) continue;
+      const std::size_t h =
+          std::hash<std::string>()(e->data()) ^ (e->term() * 0x9E3779B97F4A7C15ULL);
+      if (h != it->second)
+        return fail(fmt::format("n{}'s entry at {} changed after commit", id, i));
+    }
+  }
+  const std::string first = state_of(world_.ids().front());
+  for (NodeId id : world_.ids())
+    if (state_of(id) != first)
+      return fail(fmt::format("n{} ended with [{}], n1 with [{}]", id, state_of(id), first));
+
+  // Increments: each acknowledged one got its own value, and the counter accounts for them.
+  std::set<std::int64_t> distinct(incr_results_.begin(), incr_results_.end());
+  if (distinct.size() != incr_results_.size())
+    return fail("two increments were answered the same value");
+  const auto counter = world_.node(world_.ids().front()).engine().get(kCounter);
+  const std::int64_t final = counter ? std::stoll(*counter) : 0;
+  if (!distinct.empty() && *distinct.rbegin() > final)
+    return fail(fmt::format("an increment was answered {}, the counter ended at {}",
+                            *distinct.rbegin(), final));
+  if (final < static_cast<std::int64_t>(incr_results_.size()) ||
+      final > static_cast<std::int64_t>(incrs_sent_))
+    return fail(fmt::format("the counter ended at {} after {} acknowledged of {} increments", final,
+                            incr_results_.size(), incrs_sent_));
+
+  for (const auto& [key, all] : history_) {
+    ++stats_.keys_checked;
+    std::vector<RegisterOp> ops;
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (!never_executed_.count({key, i})) ops.push_back(all[i]);
+    std::string why;
+    switch (check_register(ops, &why, opts_.checker_max_states)) {
+      case CheckResult::kLinearizable:
+        break;
+      case CheckResult::kGaveUp:
+        ++stats_.keys_undecided;
+        trace("checker gave up on " + key);
+        break;
+      case CheckResult::kViolation:
+        return fail(
+            fmt::format("the history of {} is not linearizable: {}\n{}", key, why, describe(ops)));
+    }
+  }
+}
+
+NodeSimResult NodeSimulation::run() {
+  start_ = world_.now();
+  world_.set_loss(loss_);
+  world_.set_duplication(duplication_);
+  world_.after_each_event([this] { check_step(); });
+  for (int c = 0; c < kClients; ++c)
+    next_op_later(c);
+  const auto end = start_ + opts_.duration;
+  while (!failed_ && world_.now() < end) {
+    world_.run_until([this] { return failed_; }, std::chrono::milliseconds(fault_every_ms_));
+    if (!failed_) inject_fault();
+  }
+  // Heal, stop the load, and require the cluster to settle: every request answered, one leader,
+  // every replica applied through the same commit index.
+  load_on_ = false;
+  world_.heal_all();
+  world_.set_loss(0);
+  world_.set_duplication(0);
+  trace("heal everything; load stops");
+  if (!failed_ && !world_.run_until([this] { return failed_ || settled(); }, 30s) && !failed_) {
+    std::size_t open = 0;
+    for (const Op& op : ops_)
+      open += op.answers == 0;
+    fail(fmt::format("not settled 30 s after healing: leader {}, {} requests unanswered",
+                     world_.agreed_leader(), open));
+  }
+  if (!failed_) final_checks();
+  stats_.messages_lost = world_.lost();
+
+  NodeSimResult r;
+  r.ok = !failed_;
+  r.violation = violation_;
+  r.at_ms = failed_at_ms_;
+  r.trace.assign(trace_.begin(), trace_.end());
+  r.config = config_;
+  r.stats = stats_;
+  return r;
+}
+
+}  // namespace
+
+NodeSimResult run_node_simulation(const NodeSimOptions& options) {
+  // The nodes' own logs would drown the trace; warnings and errors still show.
+  const auto level = spdlog::get_level();
+  spdlog::set_level(spdlog::level::err);
+  NodeSimResult r;
+  {
+    NodeSimulation sim(options);
+    r = sim.run();
+  }
+  spdlog::set_level(level);
+  return r;
+}
+
+}  // namespace cairn::sim

@@ -1,0 +1,74 @@
+// The whole-node simulator: from one seed, a NodeWorld (node_world.h) of whole cairn nodes under a
+// random schedule of faults - message loss, Raft messages duplicated, delays that reorder,
+// partitions (one-way, isolations, majority/minority splits), nodes paused for seconds, wall
+// clocks skewed and jumping, leadership transfers - while clients write, increment and read
+// linearizably through the nodes' request API, each through a node of its choosing (followers
+// forward).
+//
+// After every event of the world it checks: one leader per term; an entry committed at an index
+// is the same entry on every node and never changes; replicas that have applied the same index
+// hold the same keys and values; no request is answered twice. At the end it heals every fault and
+// requires, within a bound of simulated time, one leader that every node follows, every request
+// answered, and every replica at the same index with the same state; then it checks each key's
+// history for linearizability (linearizability.h), and that increments were answered distinct
+// values that the counter accounts for.
+//
+// Same seed, same run (node_world.h). Single-threaded.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cairn::sim {
+
+struct NodeSimOptions {
+  std::uint64_t seed = 1;
+  int nodes = 3;
+  std::chrono::milliseconds duration{20'000};  // simulated time of faults and load
+  bool trace = false;                          // keep a readable trace of the last lines
+  std::size_t trace_lines = 120;
+  std::size_t checker_max_states = 2'000'000;
+};
+
+struct NodeSimStats {
+  std::uint64_t writes_ok = 0;  // acknowledged SETs
+  std::uint64_t incrs_ok = 0;   // acknowledged increments
+  std::uint64_t reads_ok = 0;   // completed linearizable reads
+  std::uint64_t unknown = 0;    // writes answered with an error: they may or may not apply
+  std::uint64_t leaders = 0;    // distinct (term, leader) pairs seen
+  std::uint64_t faults = 0;     // faults injected
+  std::uint64_t pauses = 0;
+  std::uint64_t messages_lost = 0;
+  std::uint64_t committed = 0;     // highest commit index reached
+  std::uint64_t keys_checked = 0;  // key histories given to the checker
+  std::uint64_t keys_undecided = 0;
+
+  void add(const NodeSimStats& o) {
+    writes_ok += o.writes_ok;
+    incrs_ok += o.incrs_ok;
+    reads_ok += o.reads_ok;
+    unknown += o.unknown;
+    leaders += o.leaders;
+    faults += o.faults;
+    pauses += o.pauses;
+    messages_lost += o.messages_lost;
+    committed += o.committed;
+    keys_checked += o.keys_checked;
+    keys_undecided += o.keys_undecided;
+  }
+};
+
+struct NodeSimResult {
+  bool ok = true;
+  std::string violation;
+  std::int64_t at_ms = 0;          // simulated time of the violation, from the start
+  std::vector<std::string> trace;  // with NodeSimOptions::trace
+  std::string config;              // what the seed drew
+  NodeSimStats stats;
+};
+
+NodeSimResult run_node_simulation(const NodeSimOptions& options);
+
+}  // namespace cairn::sim
