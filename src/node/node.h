@@ -115,6 +115,7 @@ class Node {
     raft::Role role = raft::Role::kFollower;
     raft::Index commit = 0;
     raft::Index applied = 0;
+    bool recovering = false;  // restarted without its log, not caught up yet (docs/node.md)
   };
   Standing standing() const;
   // Node thread only: the log entry at `index`, or null when the log in memory no longer (or

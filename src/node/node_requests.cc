@@ -29,7 +29,7 @@ raft::Index Node::last_index() const {
 
 Node::Standing Node::standing() const {
   const raft::Raft& r = raw_->raft();
-  return Standing{r.term(), r.role(), r.log().committed(), applied_};
+  return Standing{r.term(), r.role(), r.log().committed(), applied_, recovering_};
 }
 
 void Node::submit(net::CacheCommand cmd, Respond respond) {

@@ -80,6 +80,17 @@ class NodeSimulation {
     trace("VIOLATION: " + why);
   }
   NodeId random_node() { return static_cast<NodeId>(1 + rng_.below(world_.ids().size())); }
+  // A node that is up (at most one is down at a time).
+  NodeId random_up_node() {
+    NodeId id = random_node();
+    while (!world_.up(id))
+      id = id % world_.ids().size() + 1;
+    return id;
+  }
+  // Crashes `id` if every node is up and none is still recovering from an earlier crash (with the
+  // log in memory, losing a second copy before the first is rebuilt may lose what only those two
+  // held: a documented limit, not a fault to simulate), and restarts it later.
+  void crash_and_restart(NodeId id);
 
   void start_op(int client);
   void answered(std::size_t id, const node::Outcome& o);
@@ -123,7 +134,7 @@ void NodeSimulation::start_op(int client) {
   if (!load_on_ || failed_) return;
   Op op;
   op.client = client;
-  op.node = random_node();
+  op.node = random_up_node();
   const auto roll = rng_.below(10);
   op.kind = roll < 4 ? Op::kPut : roll < 8 ? Op::kGet : Op::kIncr;
   op.key = op.kind == Op::kIncr ? kCounter : "k" + std::to_string(rng_.below(kKeys));
@@ -225,7 +236,7 @@ void NodeSimulation::inject_fault() {
   const NodeId leader = world_.agreed_leader();
   // The leader is the most interesting node to hit: half the time, when there is one.
   const NodeId victim = leader != 0 && rng_.below(2) == 0 ? leader : random_node();
-  switch (rng_.below(10)) {
+  switch (rng_.below(11)) {
     case 0:
     case 1:
       world_.heal_all();
@@ -268,7 +279,11 @@ void NodeSimulation::inject_fault() {
       trace(fmt::format("fault: pause n{} for {} ms", victim, d.count()));
       break;
     }
+    case 9:
+      crash_and_restart(victim);
+      break;
     case 6: {
+      if (!world_.up(victim)) break;
       const auto delta =
           std::chrono::milliseconds(static_cast<std::int64_t>(rng_.below(6001)) - 3000);
       world_.skew(victim, delta);
@@ -277,7 +292,7 @@ void NodeSimulation::inject_fault() {
     }
     case 7: {
       const NodeId to = random_node();
-      const NodeId via = random_node();
+      const NodeId via = random_up_node();
       trace(fmt::format("fault: transfer leadership to n{} (asked at n{})", to, via));
       world_.node(via).admin(net::TransferLeaderCommand{to}, [this, to](node::Outcome o) {
         trace(fmt::format("transfer to n{}: {}", to, o.ok() ? "ok" : o.error));
@@ -290,6 +305,28 @@ void NodeSimulation::inject_fault() {
       trace("fault: message loss and duplication redrawn");
       break;
   }
+}
+
+void NodeSimulation::crash_and_restart(NodeId id) {
+  for (NodeId other : world_.ids())
+    if (!world_.up(other) || world_.node(other).standing().recovering) return;
+  world_.crash(id);
+  ++stats_.crashes;
+  // Its clients lose their connections: they never learn what became of their requests.
+  for (Op& op : ops_)
+    if (op.node == id && op.answers == 0) {
+      op.answers = 1;
+      if (op.kind != Op::kGet) ++stats_.unknown;
+    }
+  const auto down = std::chrono::milliseconds(200 + rng_.below(2800));
+  trace(fmt::format("fault: crash n{}, restart in {} ms", id, down.count()));
+  world_.schedule(down, [this, id] {
+    if (world_.up(id)) return;
+    world_.restart(id);
+    checked_commit_[id] = 0;  // it starts again from the founding snapshot
+    checked_applied_[id] = 0;
+    trace(fmt::format("n{} restarts without its log", id));
+  });
 }
 
 std::string NodeSimulation::state_of(NodeId id) {
@@ -305,6 +342,7 @@ std::string NodeSimulation::state_of(NodeId id) {
 void NodeSimulation::check_step() {
   if (failed_) return;
   for (NodeId id : world_.ids()) {
+    if (!world_.up(id)) continue;
     node::Node& n = world_.node(id);
     if (n.stopped()) continue;
     const node::Node::Standing s = n.standing();
@@ -345,6 +383,8 @@ void NodeSimulation::check_step() {
 bool NodeSimulation::settled() {
   for (const Op& op : ops_)
     if (op.answers == 0) return false;
+  for (NodeId id : world_.ids())
+    if (!world_.up(id)) return false;
   const NodeId leader = world_.agreed_leader();
   if (leader == 0) return false;
   const auto lead = world_.node(leader).standing();
@@ -427,7 +467,13 @@ NodeSimResult NodeSimulation::run() {
   world_.heal_all();
   world_.set_loss(0);
   world_.set_duplication(0);
-  trace("heal everything; load stops");
+  for (NodeId id : world_.ids())
+    if (!world_.up(id)) {
+      world_.restart(id);
+      checked_commit_[id] = 0;
+      checked_applied_[id] = 0;
+    }
+  trace("heal everything, restart any node down; load stops");
   if (!failed_ && !world_.run_until([this] { return failed_ || settled(); }, 30s) && !failed_) {
     std::size_t open = 0;
     for (const Op& op : ops_)

@@ -1,7 +1,9 @@
 // The whole-node simulator: from one seed, a NodeWorld (node_world.h) of whole cairn nodes under a
 // random schedule of faults - message loss, Raft messages duplicated, delays that reorder,
 // partitions (one-way, isolations, majority/minority splits), nodes paused for seconds, wall
-// clocks skewed and jumping, leadership transfers - while clients write, increment and read
+// clocks skewed and jumping, leadership transfers, a node crashed and restarted without its log
+// (the log is in memory; its term, vote and membership are on disk) - while clients write,
+// increment and read
 // linearizably through the nodes' request API, each through a node of its choosing (followers
 // forward).
 //
@@ -40,6 +42,7 @@ struct NodeSimStats {
   std::uint64_t leaders = 0;    // distinct (term, leader) pairs seen
   std::uint64_t faults = 0;     // faults injected
   std::uint64_t pauses = 0;
+  std::uint64_t crashes = 0;
   std::uint64_t messages_lost = 0;
   std::uint64_t committed = 0;     // highest commit index reached
   std::uint64_t keys_checked = 0;  // key histories given to the checker
@@ -53,6 +56,7 @@ struct NodeSimStats {
     leaders += o.leaders;
     faults += o.faults;
     pauses += o.pauses;
+    crashes += o.crashes;
     messages_lost += o.messages_lost;
     committed += o.committed;
     keys_checked += o.keys_checked;

@@ -1,7 +1,10 @@
 #include "node_world.h"
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <asio/post.hpp>
+#include <filesystem>
 #include <stdexcept>
 #include <utility>
 
@@ -61,6 +64,8 @@ class SimTransport final : public net::PeerTransport {
 class SimEnv final : public node::Env {
  public:
   explicit SimEnv(NodeWorld& world, net::NodeId id) : world_(world), id_(id) {}
+  // Its node crashed: the ticks it scheduled find it gone.
+  ~SimEnv() override { *alive_ = false; }
 
   Clock::time_point now() const override { return world_.now(); }
   int64_t wall_ms() const override {
@@ -89,8 +94,8 @@ class SimEnv final : public node::Env {
 
  private:
   void schedule_tick(Clock::duration after) {
-    world_.schedule(after, [this] {
-      if (!ticking_) return;
+    world_.schedule(after, [this, alive = alive_] {
+      if (!*alive || !ticking_) return;
       if (world_.paused(id_)) {  // a paused process does not tick: the next one comes after
         schedule_tick(world_.paused_until(id_) - world_.now());
         return;
@@ -109,13 +114,16 @@ class SimEnv final : public node::Env {
   std::function<void()> tick_;
   bool ticking_ = false;
   int64_t wall_offset_ms_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 namespace {
 
-node::NodeConfig config_for(net::NodeId id, int nodes) {
+node::NodeConfig config_for(net::NodeId id, int nodes, const std::string& root) {
   node::NodeConfig c;
   c.id = id;
+  // Term, vote and membership only: the log stays in memory (durable = false).
+  c.data_dir = root + "/node-" + std::to_string(id);
   c.listen = "sim:" + std::to_string(id);
   for (int i = 1; i <= nodes; ++i)
     c.peers[static_cast<net::NodeId>(i)] = "sim:" + std::to_string(i);
@@ -127,21 +135,46 @@ node::NodeConfig config_for(net::NodeId id, int nodes) {
   return c;
 }
 
+// A directory for the nodes' data: in memory (/dev/shm) where there is one, as it only holds
+// small files whose syncs would otherwise cost a disk's time.
+std::string make_root() {
+  namespace fs = std::filesystem;
+  const fs::path base =
+      fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
+  std::string tmpl = (base / "cairn-world-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr)
+    throw std::runtime_error("cannot make a directory under " + base.string());
+  return tmpl;
+}
+
 }  // namespace
 
 NodeWorld::NodeWorld(WorldOptions options)
-    : options_(options), rng_(options.seed * 0x2545F4914F6CDD1DULL + 7) {
-  for (int i = 1; i <= options_.nodes; ++i) {
-    const auto id = static_cast<net::NodeId>(i);
-    auto env = std::make_unique<SimEnv>(*this, id);
-    envs_[id] = env.get();
-    auto n = node::Node::create(config_for(id, options_.nodes), std::move(env));
-    if (!n.ok()) throw std::runtime_error("node " + std::to_string(i) + ": " + n.error());
-    nodes_.emplace(id, std::move(*n));
-  }
-  for (auto& [id, n] : nodes_)
-    n->start();
+    : options_(options), rng_(options.seed * 0x2545F4914F6CDD1DULL + 7), root_(make_root()) {
+  for (int i = 1; i <= options_.nodes; ++i)
+    start_node(static_cast<net::NodeId>(i));
   run_tasks();
+}
+
+void NodeWorld::start_node(net::NodeId id) {
+  auto env = std::make_unique<SimEnv>(*this, id);
+  SimEnv* raw = env.get();
+  auto n = node::Node::create(config_for(id, options_.nodes, root_), std::move(env));
+  if (!n.ok()) throw std::runtime_error("node " + std::to_string(id) + ": " + n.error());
+  envs_[id] = raw;
+  (*n)->start();
+  nodes_.emplace(id, std::move(*n));
+}
+
+void NodeWorld::crash(net::NodeId id) {
+  nodes_.erase(id);  // destroyed without stopping: what waited in its queue is gone with it
+  envs_.erase(id);
+  ++incarnation_[id];
+}
+
+void NodeWorld::restart(net::NodeId id) {
+  if (up(id)) throw std::logic_error("restarting a node that is up");
+  start_node(id);
 }
 
 NodeWorld::~NodeWorld() {
@@ -154,12 +187,15 @@ NodeWorld::~NodeWorld() {
         return true;
       },
       std::chrono::seconds(10));
+  nodes_.clear();
+  std::error_code ec;
+  std::filesystem::remove_all(root_, ec);
 }
 
 std::vector<net::NodeId> NodeWorld::ids() const {
   std::vector<net::NodeId> out;
-  for (const auto& [id, n] : nodes_)
-    out.push_back(id);
+  for (int i = 1; i <= options_.nodes; ++i)
+    out.push_back(static_cast<net::NodeId>(i));
   return out;
 }
 
@@ -183,10 +219,13 @@ void NodeWorld::send(net::NodeId from, net::NodeId to, bool raft,
 
 void NodeWorld::deliver_at(Clock::time_point at, net::NodeId from, net::NodeId to,
                            std::shared_ptr<std::function<void(node::Node&)>> deliver) {
-  schedule(at - now_, [this, from, to, deliver = std::move(deliver)] {
-    // A cut decided at delivery: what was on the wire when the link went is lost too.
+  const std::uint64_t incarnation = incarnation_[to];
+  schedule(at - now_, [this, from, to, incarnation, deliver = std::move(deliver)] {
+    // A cut decided at delivery: what was on the wire when the link went is lost too. So is what
+    // was sent to a process that has crashed since (its connections are gone).
     auto it = nodes_.find(to);
-    if (cut_.count({from, to}) || it == nodes_.end() || it->second->stopped()) {
+    if (cut_.count({from, to}) || it == nodes_.end() || it->second->stopped() ||
+        incarnation_[to] != incarnation) {
       ++lost_;
       return;
     }
@@ -274,7 +313,8 @@ net::NodeId NodeWorld::agreed_leader() const {
     if (l == 0 || (leader != 0 && l != leader)) return 0;
     leader = l;
   }
-  if (leader == 0 || nodes_.at(leader)->stopped()) return 0;
+  auto it = nodes_.find(leader);
+  if (it == nodes_.end() || it->second->stopped()) return 0;
   return leader;
 }
 

@@ -13,9 +13,12 @@
 // a stalled VM: what was sent to it waits and arrives then. Each node's wall clock (what a
 // leader stamps on entries) may be skewed or jump; its monotonic clock is the world's.
 //
-// Not yet simulated (docs/testing.md, "Whole nodes on simulated time"): the disk (nodes keep
-// their log in memory and have no data directory), and the threads that build snapshots, so
-// compaction is kept out of reach.
+// A node can crash (its object is destroyed at once: nothing it had not sent leaves, nothing in
+// flight to it arrives) and restart from its data directory, which holds only its term, vote and
+// membership: the log is kept in memory (--storage memory), so a restarted node has lost it and
+// goes through the restart rule of docs/node.md. Not yet simulated (docs/testing.md, "Whole nodes
+// on simulated time"): the log on disk, and the threads that build snapshots, so compaction is
+// kept out of reach.
 #pragma once
 
 #include <chrono>
@@ -52,9 +55,15 @@ class NodeWorld {
   NodeWorld(const NodeWorld&) = delete;
   NodeWorld& operator=(const NodeWorld&) = delete;
 
-  // Node `id` (1..nodes).
+  // Node `id` (1..nodes), which must be up.
   node::Node& node(net::NodeId id) { return *nodes_.at(id); }
+  // Every node's id, up or not.
   std::vector<net::NodeId> ids() const;
+  bool up(net::NodeId id) const { return nodes_.count(id) != 0; }
+  // Crashes node `id`: gone at once, its pending requests never answered.
+  void crash(net::NodeId id);
+  // Starts node `id` again on its data directory.
+  void restart(net::NodeId id);
   Clock::time_point now() const { return now_; }
 
   // Runs the world's events for `d` of simulated time.
@@ -63,7 +72,7 @@ class NodeWorld {
   // returns whether it held.
   bool run_until(const std::function<bool()>& done, Clock::duration limit);
 
-  // The leader every running node agrees on (same leader, and that node leads), or 0.
+  // The leader every node that is up agrees on (same leader, and that node leads), or 0.
   net::NodeId agreed_leader() const;
 
   // One-way link faults: messages from `from` to `to` are lost while cut.
@@ -117,8 +126,12 @@ class NodeWorld {
   Clock::time_point now_{std::chrono::hours(1)};  // any fixed origin
   std::priority_queue<Event, std::vector<Event>, Later> events_queue_;
   std::uint64_t next_seq_ = 0;
-  std::map<net::NodeId, std::unique_ptr<node::Node>> nodes_;
-  std::map<net::NodeId, SimEnv*> envs_;  // each owned by its node
+  void start_node(net::NodeId id);
+
+  std::string root_;                                          // the nodes' data directories
+  std::map<net::NodeId, std::unique_ptr<node::Node>> nodes_;  // those up
+  std::map<net::NodeId, SimEnv*> envs_;                       // each owned by its node
+  std::map<net::NodeId, std::uint64_t> incarnation_;          // restarts so far
   std::map<net::NodeId, Clock::time_point> paused_until_;
   std::set<std::pair<net::NodeId, net::NodeId>> cut_;
   std::uint64_t loss_ = 0;
