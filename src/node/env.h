@@ -1,6 +1,7 @@
 // Env: what a Node takes from outside itself, its files aside: the task queue its decisions run on
-// and who runs it, the clocks, a periodic tick, randomness, and the transport to its peers. The
-// node decides; the Env does (docs/ARCHITECTURE.md, "Decisions and I/O").
+// and who runs it, the clocks, a periodic tick, randomness, where long work runs (snapshot builds),
+// and the transport to its peers. The node decides; the Env does (docs/ARCHITECTURE.md,
+// "Decisions and I/O").
 //
 // cairn-server gives each node a ThreadEnv: an io_context run by a thread of its own, the
 // system's clocks, a steady timer, TCP peers (net::RaftTransport). A simulator of whole nodes gives
@@ -23,6 +24,18 @@
 namespace cairn::node {
 
 using Clock = std::chrono::steady_clock;
+
+// Work running away from the task queue (Env::background). Destroying the handle waits for the
+// work to end, or drops it if it has not begun.
+class BackgroundWork {
+ public:
+  virtual ~BackgroundWork() = default;
+};
+using Spawn = std::function<std::unique_ptr<BackgroundWork>(std::function<void()> work)>;
+
+// Runs `work` on a thread of its own at a lower priority (nice 10 on Linux: where cores are
+// short, the node and network threads come first). The handle joins the thread.
+std::unique_ptr<BackgroundWork> run_on_thread(std::function<void()> work);
 
 class Env {
  public:
@@ -47,6 +60,10 @@ class Env {
   virtual void start_ticks(Clock::duration every, std::function<void()> tick) = 0;
   // No tick runs after this returns (on the task queue).
   virtual void stop_ticks() = 0;
+
+  // Runs `work` away from the task queue: long work (a snapshot build, seconds of compression)
+  // that must not stall the node. The work hands its result back by posting to io().
+  virtual std::unique_ptr<BackgroundWork> background(std::function<void()> work) = 0;
 
   // The transport to the node's peers (made once, in Node::create).
   virtual std::unique_ptr<net::PeerTransport> make_transport(net::TransportConfig config) = 0;
@@ -73,6 +90,9 @@ class ThreadEnv final : public Env {
   uint64_t random() override { return (uint64_t{device_()} << 32) | device_(); }
   void start_ticks(Clock::duration every, std::function<void()> tick) override;
   void stop_ticks() override;
+  std::unique_ptr<BackgroundWork> background(std::function<void()> work) override {
+    return run_on_thread(std::move(work));
+  }
   std::unique_ptr<net::PeerTransport> make_transport(net::TransportConfig config) override;
   void run() override;
   void wait() override;

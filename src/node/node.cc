@@ -181,7 +181,8 @@ Status<std::string> Node::init_raft() {
           on_snapshot_built(std::move(built));
         });
       },
-      config_.snapshot_build_started);
+      config_.snapshot_build_started,
+      [this](std::function<void()> work) { return env_->background(std::move(work)); });
   SnapshotSenderOptions so;
   so.chunk_bytes = config_.snapshot_chunk_bytes;
   snapshot_sender_.emplace(

@@ -1,8 +1,5 @@
 #include "node/snapshot_builder.h"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <optional>
 
 #include "common/result.h"
@@ -10,8 +7,6 @@
 
 namespace cairn::node {
 namespace {
-
-constexpr int kBuilderNice = 10;
 
 // Where a build streams: the snapshot's file, or memory without a data directory (exactly one of
 // the two). Refuses once the build is cancelled or the file cannot be written, which ends the
@@ -53,11 +48,13 @@ class BuildSink final : public cache::SnapshotSink {
 
 void SnapshotBuilder::start(Job job) {
   CAIRN_CHECK(!busy_);
-  if (thread_.joinable()) thread_.join();  // the last build's thread, done already
+  work_.reset();  // the last build, done already
   busy_ = true;
   index_ = job.meta.index();
   cancel_.store(false);
-  thread_ = std::thread([this, job = std::move(job)]() mutable { run(std::move(job)); });
+  // (Shared: the work is a std::function, which must be copyable; the job holds the capture.)
+  auto shared = std::make_shared<Job>(std::move(job));
+  work_ = spawn_([this, shared] { run(std::move(*shared)); });
 }
 
 void SnapshotBuilder::finished() {
@@ -66,13 +63,10 @@ void SnapshotBuilder::finished() {
 
 SnapshotBuilder::~SnapshotBuilder() {
   cancel();
-  if (thread_.joinable()) thread_.join();
+  work_.reset();
 }
 
 void SnapshotBuilder::run(Job job) {
-  // Background work: where cores are short, the node and network threads come first. (Linux
-  // gives each thread its own nice value; a build only takes longer.)
-  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBuilderNice);
   const auto started = std::chrono::steady_clock::now();
   if (started_) started_();
   Built built;

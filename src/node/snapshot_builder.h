@@ -1,4 +1,5 @@
-// SnapshotBuilder: builds the node's snapshots on a thread of its own (docs/node.md, "Snapshots").
+// SnapshotBuilder: builds the node's snapshots away from the node thread, on a thread of its own in
+// cairn-server (Env::background; docs/node.md, "Snapshots").
 //
 // A snapshot holds the whole cache: compressing a gigabyte and writing it to disk takes seconds.
 // Done on the node thread, that stalls every client and the heartbeats, so a leader holding a
@@ -23,9 +24,9 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "cache/snapshot.h"
+#include "node/env.h"
 #include "raft/types.h"
 #include "storage/snapshot_files.h"
 
@@ -53,10 +54,14 @@ class SnapshotBuilder {
   using Done = std::function<void(Built)>;
 
   // `files`: where to write each snapshot, or null to keep them in memory only. `started` (may be
-  // empty): called on the builder's thread before each build streams (a testing knob).
+  // empty): called on the builder's thread before each build streams (a testing knob). `spawn`:
+  // where a build runs (Env::background; a thread of its own by default).
   SnapshotBuilder(const storage::SnapshotFiles* files, Done done,
-                  std::function<void()> started = {})
-      : files_(files), done_(std::move(done)), started_(std::move(started)) {}
+                  std::function<void()> started = {}, Spawn spawn = run_on_thread)
+      : files_(files),
+        done_(std::move(done)),
+        started_(std::move(started)),
+        spawn_(std::move(spawn)) {}
   ~SnapshotBuilder();
   SnapshotBuilder(const SnapshotBuilder&) = delete;
   SnapshotBuilder& operator=(const SnapshotBuilder&) = delete;
@@ -78,7 +83,8 @@ class SnapshotBuilder {
   const storage::SnapshotFiles* files_;
   Done done_;
   std::function<void()> started_;
-  std::thread thread_;
+  Spawn spawn_;
+  std::unique_ptr<BackgroundWork> work_;  // the last build
   std::atomic<bool> cancel_{false};
   bool busy_ = false;  // node thread only
   raft::Index index_ = 0;

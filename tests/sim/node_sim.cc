@@ -483,6 +483,7 @@ NodeSimResult NodeSimulation::run() {
   }
   if (!failed_) final_checks();
   stats_.messages_lost = world_.lost();
+  stats_.snapshot_chunks = world_.snapshot_chunks();
 
   NodeSimResult r;
   r.ok = !failed_;

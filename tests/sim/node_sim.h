@@ -44,8 +44,9 @@ struct NodeSimStats {
   std::uint64_t pauses = 0;
   std::uint64_t crashes = 0;
   std::uint64_t messages_lost = 0;
-  std::uint64_t committed = 0;     // highest commit index reached
-  std::uint64_t keys_checked = 0;  // key histories given to the checker
+  std::uint64_t snapshot_chunks = 0;  // sent to nodes catching up from a snapshot
+  std::uint64_t committed = 0;        // highest commit index reached
+  std::uint64_t keys_checked = 0;     // key histories given to the checker
   std::uint64_t keys_undecided = 0;
 
   void add(const NodeSimStats& o) {
@@ -58,6 +59,7 @@ struct NodeSimStats {
     pauses += o.pauses;
     crashes += o.crashes;
     messages_lost += o.messages_lost;
+    snapshot_chunks += o.snapshot_chunks;
     committed += o.committed;
     keys_checked += o.keys_checked;
     keys_undecided += o.keys_undecided;

@@ -34,6 +34,7 @@ void expect_seeds_pass(int nodes, std::uint64_t first, std::uint64_t last) {
   EXPECT_GT(total.reads_ok, 0u);
   EXPECT_GT(total.pauses, 0u);
   EXPECT_GT(total.crashes, 0u);
+  EXPECT_GT(total.snapshot_chunks, 0u);
   EXPECT_GT(total.messages_lost, 0u);
   EXPECT_EQ(total.keys_undecided, 0u);
 }

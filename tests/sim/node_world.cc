@@ -31,6 +31,7 @@ class SimTransport final : public net::PeerTransport {
 
   bool send(net::NodeId to, const net::Message& msg, net::Lane) override {
     if (!reachable(to)) return false;
+    if (std::holds_alternative<net::SnapshotChunk>(msg)) world_.count_snapshot_chunk();
     world_.send(self_, to, false, [msg](node::Node& n) {
       if (auto* m = std::get_if<net::ForwardRequest>(&msg))
         n.receive_forward(*m);
@@ -55,6 +56,16 @@ class SimTransport final : public net::PeerTransport {
   net::NodeId self_;
   std::set<net::NodeId> peers_;
   bool down_ = false;
+};
+
+// Background work in the world: an event some milliseconds later, dropped if the handle goes first.
+class SimWork final : public node::BackgroundWork {
+ public:
+  explicit SimWork(std::shared_ptr<bool> live) : live_(std::move(live)) {}
+  ~SimWork() override { *live_ = false; }
+
+ private:
+  std::shared_ptr<bool> live_;
 };
 
 }  // namespace
@@ -86,6 +97,14 @@ class SimEnv final : public node::Env {
   }
   void stop_ticks() override { ticking_ = false; }
 
+  // A snapshot build ends 0.5-20 ms of simulated time later (after a pause, if the node is paused
+  // then: its threads stop with it); the node goes on meanwhile.
+  std::unique_ptr<node::BackgroundWork> background(std::function<void()> work) override {
+    auto live = std::make_shared<bool>(true);
+    run_later(std::chrono::microseconds(500 + world_.random() % 19'500), live, std::move(work));
+    return std::make_unique<SimWork>(std::move(live));
+  }
+
   std::unique_ptr<net::PeerTransport> make_transport(net::TransportConfig) override {
     return std::make_unique<SimTransport>(world_, id_);
   }
@@ -93,6 +112,15 @@ class SimEnv final : public node::Env {
   void wait() override {}  // likewise: nothing to wait for here
 
  private:
+  void run_later(Clock::duration after, std::shared_ptr<bool> live, std::function<void()> work) {
+    world_.schedule(after, [this, alive = alive_, live, work = std::move(work)]() mutable {
+      if (!*alive || !*live) return;
+      if (world_.paused(id_))
+        return run_later(world_.paused_until(id_) - world_.now(), live, std::move(work));
+      work();
+    });
+  }
+
   void schedule_tick(Clock::duration after) {
     world_.schedule(after, [this, alive = alive_] {
       if (!*alive || !ticking_) return;
@@ -129,9 +157,12 @@ node::NodeConfig config_for(net::NodeId id, int nodes, const std::string& root) 
     c.peers[static_cast<net::NodeId>(i)] = "sim:" + std::to_string(i);
   c.tick = std::chrono::milliseconds(100);
   c.request_timeout = std::chrono::milliseconds(5000);
-  // No snapshots: their builder runs on a thread of its own, which the world does not run yet.
-  c.snapshot_entries = 1'000'000'000;
-  c.compact_bytes = 1ull << 40;
+  // Compactions every 64 entries, 16 kept behind: a node that lags or restarts catches up from a
+  // snapshot (built in the background, sent in chunks through the world's network) as often as
+  // from the log.
+  c.snapshot_entries = 64;
+  c.log_tail_entries = 16;
+  c.snapshot_chunk_bytes = 4096;
   return c;
 }
 

@@ -97,6 +97,9 @@ class NodeWorld {
   std::uint64_t delivered() const { return delivered_; }
   std::uint64_t lost() const { return lost_; }
   std::uint64_t events() const { return events_; }
+  // Snapshot chunks sent (a node catching up from a snapshot, not the log).
+  std::uint64_t snapshot_chunks() const { return snapshot_chunks_; }
+  void count_snapshot_chunk() { ++snapshot_chunks_; }
 
   // Used by SimEnv and SimTransport.
   void schedule(Clock::duration after, std::function<void()> fn);
@@ -140,6 +143,7 @@ class NodeWorld {
   std::uint64_t delivered_ = 0;
   std::uint64_t lost_ = 0;
   std::uint64_t events_ = 0;
+  std::uint64_t snapshot_chunks_ = 0;
 };
 
 }  // namespace cairn::sim

@@ -86,9 +86,10 @@ int run_whole_nodes(int nodes, std::uint64_t lo, std::uint64_t hi, int seconds, 
     if (verbose || st.keys_undecided > 0)
       fmt::print(
           "seed {} ok: writes={} incrs={} reads={} unknown={} leaders={} faults={} pauses={} "
-          "crashes={} lost={} commit={} undecided={} [{}]\n",
+          "crashes={} lost={} snapshot_chunks={} commit={} undecided={} [{}]\n",
           seed, st.writes_ok, st.incrs_ok, st.reads_ok, st.unknown, st.leaders, st.faults,
-          st.pauses, st.crashes, st.messages_lost, st.committed, st.keys_undecided, r.config);
+          st.pauses, st.crashes, st.messages_lost, st.snapshot_chunks, st.committed,
+          st.keys_undecided, r.config);
     total.add(st);
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -103,10 +104,10 @@ int run_whole_nodes(int nodes, std::uint64_t lo, std::uint64_t hi, int seconds, 
   fmt::print(
       "ok: {} seeds x {} s, {} whole nodes, {:.1f} s; {} writes, {} increments and {} reads "
       "acknowledged, {} unknown, {} leaders, {} faults ({} pauses, {} crashes), {} messages lost, "
-      "{} of {} key histories too large to decide\n",
+      "{} snapshot chunks sent, {} of {} key histories too large to decide\n",
       hi - lo + 1, seconds, nodes, secs, total.writes_ok, total.incrs_ok, total.reads_ok,
       total.unknown, total.leaders, total.faults, total.pauses, total.crashes, total.messages_lost,
-      total.keys_undecided, total.keys_checked);
+      total.snapshot_chunks, total.keys_undecided, total.keys_checked);
   return 0;
 }
 
