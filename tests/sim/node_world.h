@@ -16,9 +16,9 @@
 // A node can crash (its object is destroyed at once: nothing it had not sent leaves, nothing in
 // flight to it arrives) and restart from its data directory, which holds only its term, vote and
 // membership: the log is kept in memory (--storage memory), so a restarted node has lost it and
-// goes through the restart rule of docs/node.md. Not yet simulated (docs/testing.md, "Whole nodes
-// on simulated time"): the log on disk, and the threads that build snapshots, so compaction is
-// kept out of reach.
+// goes through the restart rule of docs/node.md. A snapshot build (Env::background) is an event a
+// few milliseconds after it starts. Not yet simulated (docs/testing.md, "Whole nodes on simulated
+// time"): the log on disk and its syncer's thread.
 #pragma once
 
 #include <chrono>
