@@ -35,6 +35,11 @@ struct Op {
   std::size_t hist = 0;  // a put's place in its key's history
 };
 
+// What identifies a committed entry: its term and its bytes.
+std::size_t committed_hash(const raft::Entry& e) {
+  return std::hash<std::string>()(e.data()) ^ (e.term() * 0x9E3779B97F4A7C15ULL);
+}
+
 std::string kind_name(Op::Kind k) {
   return k == Op::kPut ? "put" : k == Op::kGet ? "get" : "incr";
 }
@@ -91,6 +96,8 @@ class NodeSimulation {
   // log in memory, losing a second copy before the first is rebuilt may lose what only those two
   // held: a documented limit, not a fault to simulate), and restarts it later.
   void crash_and_restart(NodeId id);
+  // Starts `id` again; the checks follow it from the founding snapshot.
+  void restart(NodeId id);
 
   void start_op(int client);
   void answered(std::size_t id, const node::Outcome& o);
@@ -321,12 +328,15 @@ void NodeSimulation::crash_and_restart(NodeId id) {
   const auto down = std::chrono::milliseconds(200 + rng_.below(2800));
   trace(fmt::format("fault: crash n{}, restart in {} ms", id, down.count()));
   world_.schedule(down, [this, id] {
-    if (world_.up(id)) return;
-    world_.restart(id);
-    checked_commit_[id] = 0;  // it starts again from the founding snapshot
-    checked_applied_[id] = 0;
-    trace(fmt::format("n{} restarts without its log", id));
+    if (!world_.up(id)) restart(id);
   });
+}
+
+void NodeSimulation::restart(NodeId id) {
+  world_.restart(id);
+  checked_commit_[id] = 0;  // it starts again from the founding snapshot
+  checked_applied_[id] = 0;
+  trace(fmt::format("n{} restarts without its log", id));
 }
 
 std::string NodeSimulation::state_of(NodeId id) {
@@ -360,8 +370,7 @@ void NodeSimulation::check_step() {
     for (raft::Index i = from + 1; i <= s.commit; ++i) {
       const raft::Entry* e = n.log_entry(i);
       if (e == nullptr) continue;  // not in this node's log (a snapshot covers it)
-      const std::size_t h =
-          std::hash<std::string>()(e->data()) ^ (e->term() * 0x9E3779B97F4A7C15ULL);
+      const std::size_t h = committed_hash(*e);
       auto [it, fresh] = committed_.emplace(i, h);
       if (!fresh && it->second != h)
         return fail(
@@ -404,8 +413,7 @@ void NodeSimulation::final_checks() {
       const raft::Entry* e = n.log_entry(i);
       auto it = committed_.find(i);
       if (e == nullptr || it == committed_.end()) continue;
-      const std::size_t h =
-          std::hash<std::string>()(e->data()) ^ (e->term() * 0x9E3779B97F4A7C15ULL);
+      const std::size_t h = committed_hash(*e);
       if (h != it->second)
         return fail(fmt::format("n{}'s entry at {} changed after commit", id, i));
     }
@@ -468,11 +476,7 @@ NodeSimResult NodeSimulation::run() {
   world_.set_loss(0);
   world_.set_duplication(0);
   for (NodeId id : world_.ids())
-    if (!world_.up(id)) {
-      world_.restart(id);
-      checked_commit_[id] = 0;
-      checked_applied_[id] = 0;
-    }
+    if (!world_.up(id)) restart(id);
   trace("heal everything, restart any node down; load stops");
   if (!failed_ && !world_.run_until([this] { return failed_ || settled(); }, 30s) && !failed_) {
     std::size_t open = 0;
