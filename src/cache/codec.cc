@@ -194,7 +194,7 @@ std::string_view peek_key(std::string_view entry) {
     return {};
   const uint8_t tag = static_cast<uint8_t>(entry[kEntryMinBytes - 1]);
   // Delete, Clear, Tick, Evict and PutMany do not start with one key.
-  if (tag == 1 || tag == 2 || tag == 12 || tag == 13 || tag == 14) return {};
+  if (tag == 1 || tag == 2 || tag >= 12) return {};
   Reader r(entry.substr(kEntryMinBytes));
   const uint64_t n = r.varint();
   const size_t at = kEntryMinBytes + (entry.size() - kEntryMinBytes - r.remaining());
@@ -251,6 +251,13 @@ void encode_entry_to(std::string& out, const Command& command, int64_t time_ms) 
           [&](const PutMany& c) {
             w.keys(c.keys_and_values);
             w.u8(c.if_none_exist ? 1 : 0);
+          },
+          [&](const OpenSession&) {},
+          [&](const SessionWrite& c) {
+            w.varint(c.session);
+            w.varint(c.seq);
+            w.varint(c.acked);
+            w.bytes(c.command);
           },
       },
       command);
@@ -344,6 +351,16 @@ std::optional<Command> decode_body(uint8_t tag, Reader& r) {
       c.if_none_exist = r.enumeration<uint8_t>(1, "flag") != 0;
       return c;
     }
+    case 15:
+      return OpenSession{};
+    case 16: {
+      SessionWrite c;
+      c.session = r.varint();
+      c.seq = r.varint();
+      c.acked = r.varint();
+      c.command = r.bytes();
+      return c;
+    }
     default:
       return std::nullopt;
   }
@@ -372,7 +389,7 @@ Status<CodecError> decode_entry_head(Reader& r, int64_t& time_ms, uint8_t& tag) 
 }
 
 Status<CodecError> decode_entry_into(std::string_view data, StampedCommand& out) {
-  static_assert(std::variant_size_v<Command> == 15, "a new command needs a decoder case");
+  static_assert(std::variant_size_v<Command> == 17, "a new command needs a decoder case");
   Reader r(data);
   uint8_t tag = 0;
   if (auto st = decode_entry_head(r, out.time_ms, tag); !st.ok()) return st;
@@ -441,8 +458,7 @@ Result<Reply, CodecError> decode_reply(std::string_view data) {
       reply = r.bytes();
       break;
     case 4: {
-      auto code = r.enumeration<ErrorCode>(static_cast<uint8_t>(ErrorCode::kOffsetOutOfRange),
-                                           "error code");
+      auto code = r.enumeration<ErrorCode>(static_cast<uint8_t>(ErrorCode::kSession), "error code");
       reply = Error{code, r.bytes()};
       break;
     }

@@ -5,7 +5,8 @@
 // Format (all integers little-endian; lengths and counts as LEB128 varints):
 //   version u8 (= 1) | time_ms i64 | tag u8 (index of the Command alternative) | fields
 // Fields follow the struct's declaration order: Bytes as varint length + bytes, enums and bools
-// as u8, integers as i64, Expiry as kind u8 + ms i64, key lists as varint count + Bytes each.
+// as u8, integers as i64 (a session write's numbers as varints), Expiry as kind u8 + ms i64, key
+// lists as varint count + Bytes each.
 // Decoding refuses unknown versions and tags, out-of-range enums, lengths past the end and
 // trailing bytes, with a message naming the problem; it never allocates more than the input size.
 #pragma once

@@ -136,8 +136,24 @@ struct PutMany {
   bool operator==(const PutMany&) const = default;
 };
 
-using Command = std::variant<Put, Delete, Clear, Expire, Persist, IncrBy, IncrByFloat, Append,
-                             SetRange, GetDel, GetEx, CompareAndSet, Tick, Evict, PutMany>;
+// Opens a client session (sessions.h); replies with its id, an integer.
+struct OpenSession {
+  bool operator==(const OpenSession&) const = default;
+};
+// Write `seq` of client session `session`: `command` (the encode_entry bytes of a write, whose
+// own time is ignored) is applied at most once; a repeat gets the first reply. `acked`: every
+// write of the session numbered below it has been answered to the client.
+struct SessionWrite {
+  uint64_t session = 0;
+  uint64_t seq = 0;
+  uint64_t acked = 0;
+  Bytes command;
+  bool operator==(const SessionWrite&) const = default;
+};
+
+using Command =
+    std::variant<Put, Delete, Clear, Expire, Persist, IncrBy, IncrByFloat, Append, SetRange, GetDel,
+                 GetEx, CompareAndSet, Tick, Evict, PutMany, OpenSession, SessionWrite>;
 
 // Replies, shaped like Redis replies so the RESP layer maps them one to one.
 struct Ok {
@@ -148,15 +164,16 @@ struct Nil {
 };
 
 enum class ErrorCode : uint8_t {
-  kNotInteger,       // "ERR value is not an integer or out of range"
-  kOverflow,         // "ERR increment or decrement would overflow"
-  kNotFloat,         // "ERR value is not a valid float"
-  kNanOrInfinity,    // "ERR increment would produce NaN or Infinity"
-  kOutOfMemory,      // "OOM command not allowed when used memory > 'maxmemory'."
-  kValueTooLarge,    // a value over the configured maximum
-  kKeyTooLarge,      // a key over the configured maximum
-  kInvalidExpire,    // "ERR invalid expire time in '<cmd>' command"
-  kOffsetOutOfRange  // "ERR offset is out of range"
+  kNotInteger,        // "ERR value is not an integer or out of range"
+  kOverflow,          // "ERR increment or decrement would overflow"
+  kNotFloat,          // "ERR value is not a valid float"
+  kNanOrInfinity,     // "ERR increment would produce NaN or Infinity"
+  kOutOfMemory,       // "OOM command not allowed when used memory > 'maxmemory'."
+  kValueTooLarge,     // a value over the configured maximum
+  kKeyTooLarge,       // a key over the configured maximum
+  kInvalidExpire,     // "ERR invalid expire time in '<cmd>' command"
+  kOffsetOutOfRange,  // "ERR offset is out of range"
+  kSession            // a session write refused (sessions.h): "SESSION ..."
 };
 
 struct Error {

@@ -146,7 +146,7 @@ uint64_t Engine::used_memory() const {
 }
 
 uint64_t Engine::used_bytes() const {
-  return entry_bytes_ + table_.memory() + policy_->memory() + expiry_.memory();
+  return entry_bytes_ + table_.memory() + policy_->memory() + expiry_.memory() + sessions_.bytes();
 }
 
 bool Engine::reserve(int64_t need, const Entry* protect) {

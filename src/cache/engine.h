@@ -39,6 +39,7 @@
 #include "cache/expiry.h"
 #include "cache/policy.h"
 #include "cache/rwlock.h"
+#include "cache/sessions.h"
 #include "cache/table.h"
 #include "common/result.h"
 
@@ -73,6 +74,8 @@ struct Stats {
   uint64_t used_memory = 0;
   uint64_t max_memory = 0;
   int64_t clock_ms = 0;
+  uint64_t sessions = 0;         // client sessions held (sessions.h)
+  uint64_t session_repeats = 0;  // session writes answered from the table, not applied again
 };
 
 struct ScanPage {
@@ -184,6 +187,7 @@ class Engine {
   Reply do_cas(const CompareAndSet& c);
   Reply do_evict(const Evict& c);
   Reply do_put_many(const PutMany& c);
+  Reply do_session_write(const SessionWrite& c);
 
   // Frees an entry that has left the keyspace, or, while a snapshot is streaming, keeps it on
   // retired_ until the snapshot ends (the snapshot may still be reading it).
@@ -238,6 +242,7 @@ class Engine {
   mutable std::condition_variable snapshot_free_;
   mutable bool snapshot_taken_ = false;  // guarded by snapshot_mu_
   int64_t clock_ms_ = 0;
+  SessionTable sessions_;
   uint64_t evictions_ = 0;
   uint64_t expirations_ = 0;
   // Readers' counters.

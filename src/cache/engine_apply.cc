@@ -4,6 +4,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "cache/codec.h"
 #include "cache/engine.h"
 #include "cache/strings.h"
 
@@ -26,8 +27,10 @@ int64_t expiry_node_delta(bool had, bool has) {
 
 std::string_view command_name(const Command& cmd) {
   static constexpr std::string_view kNames[] = {
-      "set",    "del",      "flushdb", "expire", "persist", "incrby", "incrbyfloat",
-      "append", "setrange", "getdel",  "getex",  "cas",     "tick",   "evict"};
+      "set",         "del",    "flushdb",  "expire",  "persist", "incrby",
+      "incrbyfloat", "append", "setrange", "getdel",  "getex",   "cas",
+      "tick",        "evict",  "mset",     "session", "session"};
+  static_assert(std::size(kNames) == std::variant_size_v<Command>);
   return kNames[cmd.index()];
 }
 
@@ -45,9 +48,16 @@ Reply Engine::dispatch(const Command& cmd) {
                         [&](const GetDel& c) { return do_getdel(c); },
                         [&](const GetEx& c) { return do_getex(c); },
                         [&](const CompareAndSet& c) { return do_cas(c); },
-                        [&](const Tick&) { return Reply{Ok{}}; },
+                        [&](const Tick&) {
+                          sessions_.expire(clock_ms_);
+                          return Reply{Ok{}};
+                        },
                         [&](const Evict& c) { return do_evict(c); },
                         [&](const PutMany& c) { return do_put_many(c); },
+                        [&](const OpenSession&) {
+                          return Reply{static_cast<int64_t>(sessions_.open(clock_ms_))};
+                        },
+                        [&](const SessionWrite& c) { return do_session_write(c); },
                     },
                     cmd);
 }
@@ -323,6 +333,29 @@ Reply Engine::do_cas(const CompareAndSet& c) {
   if (!reserve(need, e)) return oom();
   install(e, block_for(e, c.key, c.value), h, expire);
   return int64_t{1};
+}
+
+// A client's numbered write: applied once, its reply kept for a repeat (sessions.h). Only a
+// client's own writes may travel in a session: not time, eviction or another session command.
+Reply Engine::do_session_write(const SessionWrite& c) {
+  if (auto first = sessions_.begin_write(c.session, c.seq, c.acked, clock_ms_)) return *first;
+  Reply reply;
+  auto inner = decode_entry(c.command);
+  if (!inner.ok()) {
+    reply = Error{ErrorCode::kSession, std::string(kErrSessionPrefix) +
+                                           "the write does not decode: " + inner.error().message};
+  } else if (std::holds_alternative<Tick>(inner->command) ||
+             std::holds_alternative<Evict>(inner->command) ||
+             std::holds_alternative<OpenSession>(inner->command) ||
+             std::holds_alternative<SessionWrite>(inner->command)) {
+    reply = Error{ErrorCode::kSession, std::string(kErrSessionPrefix) + "a " +
+                                           std::string(command_name(inner->command)) +
+                                           " command cannot be a session's write"};
+  } else {
+    reply = dispatch(inner->command);
+  }
+  sessions_.record(c.session, c.seq, reply);
+  return reply;
 }
 
 }  // namespace cairn::cache

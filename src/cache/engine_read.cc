@@ -158,6 +158,8 @@ Stats Engine::stats() const {
   s.used_memory = used_bytes();
   s.max_memory = config_.max_memory;
   s.clock_ms = clock_ms_;
+  s.sessions = sessions_.size();
+  s.session_repeats = sessions_.repeats();
   return s;
 }
 

@@ -7,6 +7,9 @@
 // All integers little-endian. The raw bytes, cut into blocks at arbitrary points, are:
 //   clock_ms i64 | entries u64 | then per entry: flags u8 (bit 0: has expiry) | key_len varint |
 //   value_len varint | [expire_ms i64] | key | value
+//   then (version 2) the client sessions: sessions u64 | next_id u64 | per session: id u64 |
+//   last_active_ms i64 | floor u64 | replies u64 | per reply: seq u64 | len varint |
+//   cache::encode_reply bytes
 #include "cache/snapshot.h"
 
 #include <lz4.h>
@@ -16,6 +19,7 @@
 #include <mutex>
 #include <vector>
 
+#include "cache/codec.h"
 #include "cache/engine.h"
 #include "common/xxh3_stream.h"
 
@@ -152,9 +156,9 @@ class BlockReader {
     char h[16];
     if (!read_fully(h, 16)) return fail("truncated: stream ends inside the 16-byte header");
     if (std::memcmp(h, kSnapshotMagic, 8) != 0) return fail("bad magic: not a cairn snapshot");
-    uint32_t version = get_u32(h + 8);
-    if (version != kSnapshotVersion) {
-      return fail("unsupported version " + std::to_string(version) + " (this build reads " +
+    version_ = get_u32(h + 8);
+    if (version_ != 1 && version_ != kSnapshotVersion) {
+      return fail("unsupported version " + std::to_string(version_) + " (this build reads 1 to " +
                   std::to_string(kSnapshotVersion) + ")");
     }
     if (get_u32(h + 12) != 0) return fail("unknown flags " + hex(get_u32(h + 12)));
@@ -219,6 +223,7 @@ class BlockReader {
   }
   uint64_t raw_bytes() const { return raw_total_; }
   uint64_t consumed() const { return consumed_; }
+  uint32_t version() const { return version_; }
 
  private:
   bool read_fully(char* out, size_t n) {
@@ -273,6 +278,7 @@ class BlockReader {
   std::vector<char> raw_;
   std::vector<char> comp_;
   Xxh3Stream state_;
+  uint32_t version_ = 0;
   size_t pos_ = 0;
   size_t len_ = 0;
   uint64_t block_ = 0;
@@ -302,6 +308,11 @@ class SnapshotWriter {
       c.view_.push_back({e, e->expire_ms(), e->key_len()});
     });
     c.clock_ms_ = engine.clock_ms_;
+    c.sessions_.reserve(engine.sessions_.size());
+    engine.sessions_.for_each([&](uint64_t id, const SessionTable::Session& session) {
+      c.sessions_.emplace_back(id, session);
+    });
+    c.next_session_id_ = engine.sessions_.next_id();
     engine.snapshot_active_.store(true, std::memory_order_relaxed);
   }
 
@@ -340,9 +351,24 @@ class SnapshotWriter {
       out.append(key + v.key_len, v.entry->value_len);
       if (!out.ok()) break;
     }
+    out.append_u64(c.sessions_.size());
+    out.append_u64(c.next_session_id_);
+    for (const auto& [id, session] : c.sessions_) {
+      out.append_u64(id);
+      out.append_u64(static_cast<uint64_t>(session.last_active_ms));
+      out.append_u64(session.floor);
+      out.append_u64(session.replies.size());
+      for (const auto& [seq, reply] : session.replies) {
+        const std::string encoded = encode_reply(reply);
+        out.append_u64(seq);
+        out.append_varint(encoded.size());
+        out.append(encoded.data(), encoded.size());
+      }
+    }
     out.finish(c.view_.size());
     if (!out.ok()) return fail("the sink failed while writing");
-    return SnapshotInfo{c.view_.size(), out.raw_bytes(), out.written(), c.clock_ms_};
+    return SnapshotInfo{c.view_.size(), c.sessions_.size(), out.raw_bytes(), out.written(),
+                        c.clock_ms_};
   }
 };
 
@@ -402,10 +428,53 @@ class SnapshotLoader {
       }
       insert(*engine, e, expire);
     }
+    if (in.version() >= 2) {
+      if (auto s = read_sessions(in, engine, info); !s) return Err(s.error());
+    }
     if (auto s = in.finish(info.entries); !s) return Err(s.error());
     info.raw_bytes = in.raw_bytes();
     info.compressed_bytes = in.consumed();
     return info;
+  }
+
+  // The client session table; into `engine` when loading.
+  static Status<SnapshotError> read_sessions(BlockReader& in, Engine* engine, SnapshotInfo& info) {
+    char fixed[16];
+    if (auto s = in.read(fixed, 16); !s) return s;
+    info.sessions = get_u64(fixed);
+    const uint64_t next_id = get_u64(fixed + 8);
+    if (info.sessions > kMaxSessions) return fail("malformed: too many client sessions");
+    if (engine != nullptr) engine->sessions_.set_next_id(next_id);
+    std::string encoded;
+    for (uint64_t i = 0; i < info.sessions; ++i) {
+      char head[32];
+      if (auto s = in.read(head, 32); !s) return s;
+      const uint64_t id = get_u64(head);
+      SessionTable::Session session;
+      session.last_active_ms = static_cast<int64_t>(get_u64(head + 8));
+      session.floor = get_u64(head + 16);
+      const uint64_t replies = get_u64(head + 24);
+      if (id == 0 || id >= next_id || replies > kMaxSessionReplies)
+        return fail("malformed: client session " + std::to_string(i) + " is out of range");
+      for (uint64_t r = 0; r < replies; ++r) {
+        char seq[8];
+        uint64_t len = 0;
+        if (auto s = in.read(seq, 8); !s) return s;
+        if (auto s = in.read_varint(len); !s) return s;
+        if (len > UINT32_MAX) return fail("malformed: a session's reply has an impossible length");
+        if (engine == nullptr && len > (64 << 10)) {
+          if (auto s = in.skip(len); !s) return s;  // lengths are not trusted yet
+          continue;
+        }
+        encoded.resize(len);
+        if (auto s = in.read(encoded.data(), len); !s) return s;
+        auto reply = decode_reply(encoded);
+        if (!reply.ok()) return fail("malformed: a session's reply: " + reply.error().message);
+        session.replies.emplace(get_u64(seq), std::move(*reply));
+      }
+      if (engine != nullptr) engine->sessions_.restore(id, std::move(session));
+    }
+    return {};
   }
 
   static Result<SnapshotInfo, SnapshotError> restore(
@@ -419,11 +488,13 @@ class SnapshotLoader {
     std::unique_ptr<SnapshotSource> second = open();
     std::unique_lock lock(engine.mu_);
     engine.clear_all();
+    engine.sessions_.clear();
     if (second == nullptr)
       return fail("cannot reopen the snapshot after verifying it; state cleared");
     auto loaded = run(*second, &engine);
     if (!loaded) {
       engine.clear_all();
+      engine.sessions_.clear();
       return fail("the snapshot changed between verification and load (" + loaded.error().message +
                   "); state cleared");
     }

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cache/sessions.h"
 #include "common/result.h"
 
 namespace cairn::cache {
@@ -34,7 +35,9 @@ struct Entry;
 
 inline constexpr char kSnapshotMagic[8] = {'C', 'A', 'I', 'R', 'N', 'S', 'N', 'P'};
 inline constexpr char kSnapshotEndMagic[8] = {'C', 'A', 'I', 'R', 'N', 'E', 'N', 'D'};
-inline constexpr uint32_t kSnapshotVersion = 1;
+// Version 2 adds the client session table after the entries; version 1 streams still load (with
+// no sessions).
+inline constexpr uint32_t kSnapshotVersion = 2;
 inline constexpr uint32_t kSnapshotMaxBlock = 1 << 20;  // raw bytes per block
 
 struct SnapshotError {
@@ -76,6 +79,7 @@ class StringSource final : public SnapshotSource {
 
 struct SnapshotInfo {
   uint64_t entries = 0;
+  uint64_t sessions = 0;
   uint64_t raw_bytes = 0;         // uncompressed record bytes
   uint64_t compressed_bytes = 0;  // bytes written to the sink
   int64_t clock_ms = 0;
@@ -106,6 +110,9 @@ class SnapshotCapture {
   const Engine& engine_;
   std::vector<View> view_;
   int64_t clock_ms_ = 0;
+  // The session table is small (bounded by sessions.h) and copied whole.
+  std::vector<std::pair<uint64_t, SessionTable::Session>> sessions_;
+  uint64_t next_session_id_ = 1;
 };
 
 std::unique_ptr<SnapshotCapture> capture_snapshot(const Engine& engine);

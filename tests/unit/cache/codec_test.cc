@@ -31,7 +31,9 @@ std::vector<Command> every_command() {
           CompareAndSet{"k", "old", "new", Expiry::keep()},
           Tick{},
           Evict{{"x", "y"}},
-          PutMany{{"a", "1", std::string("b\0", 2), ""}, true}};
+          PutMany{{"a", "1", std::string("b\0", 2), ""}, true},
+          OpenSession{},
+          SessionWrite{7, 300, 2, encode_entry(IncrBy{"n", 1}, 0)}};
 }
 
 TEST(Codec, EveryCommandRoundTrips) {
