@@ -3,8 +3,10 @@
 
 #include <asio/steady_timer.hpp>
 #include <atomic>
+#include <charconv>
 #include <mutex>
 #include <random>
+#include <set>
 #include <unordered_map>
 
 #include "client/connection.h"
@@ -16,6 +18,8 @@ namespace cairn::client {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 namespace errors = net::errors;
+// How the cluster begins a session's refusal (cache/sessions.h, kErrSessionPrefix).
+constexpr std::string_view cache_session_prefix = "SESSION ";
 
 namespace {
 
@@ -30,6 +34,13 @@ struct Op {
   std::optional<std::string> target;  // where the next send goes, when a reply said so
   Done done;
   bool finished = false;
+  // A write carried in the client's session as write `seq` of session `session` (0: not yet
+  // numbered). Once an attempt's outcome is unknown (maybe_applied), only that same number may be
+  // resent: under another it could apply twice.
+  bool in_session = false;
+  uint64_t session = 0;
+  uint64_t seq = 0;
+  bool maybe_applied = false;
 
   void finish(Result<net::Message> r) {
     if (finished) return;
@@ -50,10 +61,14 @@ struct Client::Impl {
   // with kClosed as their callbacks are dropped.
   ~Impl() {
     closing = true;
+    std::vector<std::shared_ptr<Op>> waiting;
     {
       std::lock_guard lock(mu_);
       pools_.clear();
+      waiting.swap(awaiting_session_);
     }
+    for (auto& op : waiting)
+      op->finish(Err(Error(Error::Kind::kClosed, "the client was closed before an answer")));
     loop.reset();
   }
 
@@ -80,6 +95,14 @@ struct Client::Impl {
   // `last`.
   void retry(const std::shared_ptr<Op>& op, const Error& last, bool pause);
   std::shared_ptr<Connection> pick(const std::string& addr);
+  // Sessions: numbers a write in the open session and sends it, or queues it while one opens.
+  void start_in_session(const std::shared_ptr<Op>& op);
+  void open_session();
+  void on_session_opened(Result<net::Message> r);
+  void number(Op& op);  // mu_ held
+  void release(const Op& op);
+  // A session's refusal: reopens and resends the write if it cannot have applied.
+  void on_session_refused(const std::shared_ptr<Op>& op, const std::string& text);
   std::string default_addr();
   void forget(const std::string& addr);
   std::optional<std::string> lookup(net::NodeId id);
@@ -91,6 +114,11 @@ struct Client::Impl {
   std::optional<std::string> leader_;
   size_t seed_ = 0;  // the seed tried when no leader is known
   std::mt19937_64 rng_{std::random_device{}()};
+  uint64_t session_ = 0;  // the open session, 0 when none
+  bool opening_ = false;
+  std::vector<std::shared_ptr<Op>> awaiting_session_;
+  uint64_t next_seq_ = 1;
+  std::set<uint64_t> unanswered_;  // numbers of the session's writes still waiting for an answer
 
   friend class Client;
 };
@@ -100,8 +128,107 @@ void Client::Impl::run(net::Message request, bool idempotent, Done done) {
   op->request = std::move(request);
   op->idempotent = idempotent;
   op->deadline = Clock::now() + opts.request_timeout;
-  op->done = std::move(done);
+  // Op::finish calls done once, while the op is alive: the raw pointer is safe.
+  op->done = [this, o = op.get(), done = std::move(done)](Result<net::Message> r) {
+    release(*o);
+    done(std::move(r));
+  };
+  if (auto* req = std::get_if<net::ClientRequest>(&op->request);
+      req != nullptr && opts.sessions && !idempotent &&
+      !std::holds_alternative<net::OpenSessionCommand>(req->command)) {
+    op->in_session = true;
+    op->request = net::SessionRequest{0, 0, 0, 0, std::move(req->command)};
+    return start_in_session(op);
+  }
   send(op);
+}
+
+void Client::Impl::start_in_session(const std::shared_ptr<Op>& op) {
+  bool open_now = false;
+  {
+    std::lock_guard lock(mu_);
+    if (session_ == 0) {
+      awaiting_session_.push_back(op);
+      open_now = !opening_;
+      opening_ = true;
+    } else {
+      number(*op);
+    }
+  }
+  if (open_now) return open_session();
+  if (op->seq != 0) send(op);
+}
+
+void Client::Impl::number(Op& op) {
+  op.session = session_;
+  op.seq = next_seq_++;
+  unanswered_.insert(op.seq);
+  auto& req = std::get<net::SessionRequest>(op.request);
+  req.session = op.session;
+  req.seq = op.seq;
+}
+
+void Client::Impl::release(const Op& op) {
+  if (!op.in_session || op.seq == 0) return;
+  std::lock_guard lock(mu_);
+  if (op.session == session_) unanswered_.erase(op.seq);
+}
+
+void Client::Impl::open_session() {
+  // Resending an OpenSession is harmless (an unused session expires), hence "idempotent".
+  run(net::ClientRequest{0, net::OpenSessionCommand{}}, true,
+      [this](Result<net::Message> r) { on_session_opened(std::move(r)); });
+}
+
+void Client::Impl::on_session_opened(Result<net::Message> r) {
+  std::optional<Error> failure;
+  uint64_t id = 0;
+  if (!r.ok()) {
+    failure = Error(r.error().kind(), "could not open a client session: " + r.error().message());
+  } else {
+    auto* resp = std::get_if<net::ClientResponse>(&*r);
+    const std::string text = resp != nullptr && resp->value ? *resp->value : "";
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || end != text.data() + text.size() || id == 0)
+      failure = Error(Error::Kind::kProtocol, "the node answered OpenSession with '" + text + "'");
+  }
+  std::vector<std::shared_ptr<Op>> waiting;
+  {
+    std::lock_guard lock(mu_);
+    opening_ = false;
+    waiting.swap(awaiting_session_);
+    if (!failure) {
+      session_ = id;
+      next_seq_ = 1;
+      unanswered_.clear();
+      for (auto& op : waiting)
+        number(*op);
+    }
+  }
+  for (auto& op : waiting) {
+    if (failure) {
+      op->finish(Err(*failure));
+    } else {
+      send(op);
+    }
+  }
+}
+
+void Client::Impl::on_session_refused(const std::shared_ptr<Op>& op, const std::string& text) {
+  if (op->maybe_applied) {
+    return op->finish(Err(Error(Error::Kind::kOutcomeUnknown,
+                                text + " (an earlier attempt may have applied the write)")));
+  }
+  // Not applied by any attempt: forget the session and send the write afresh in a new one.
+  {
+    std::lock_guard lock(mu_);
+    if (op->session == session_) {
+      session_ = 0;
+      unanswered_.clear();
+    }
+  }
+  op->seq = 0;
+  start_in_session(op);
 }
 
 Result<net::Message> Client::Impl::call(net::Message request, bool idempotent) {
@@ -124,6 +251,14 @@ void Client::Impl::send(const std::shared_ptr<Op>& op) {
   std::string addr = op->target ? *op->target : default_addr();
   op->sends++;
   auto left = std::chrono::ceil<milliseconds>(op->deadline - now);
+  if (op->idempotent || op->in_session) left = std::min(left, opts.attempt_timeout);
+  if (auto* req = std::get_if<net::SessionRequest>(&op->request)) {
+    // The answers this client has: all below its oldest unanswered write.
+    std::lock_guard lock(mu_);
+    req->acked = req->session != session_ ? 0
+                 : unanswered_.empty()    ? next_seq_
+                                          : *unanswered_.begin();
+  }
   pick(addr)->submit(op->request, left, [this, op, addr](Result<net::Message> r) {
     on_reply(op, addr, std::move(r));
   });
@@ -140,8 +275,12 @@ void Client::Impl::on_reply(const std::shared_ptr<Op>& op, const std::string& ad
         if (op->target == addr) op->target.reset();
         return retry(op, e, op->sends >= static_cast<int>(opts.seeds.size()));
       case Error::Kind::kConnectionLost:
-        if (op->idempotent) return retry(op, e, true);
-        return op->finish(std::move(r));
+      case Error::Kind::kTimeout:  // this attempt's: the node may be paused or cut off
+        if (!op->idempotent && !op->in_session) return op->finish(std::move(r));
+        op->maybe_applied = op->in_session;
+        forget(addr);
+        if (op->target == addr) op->target.reset();
+        return retry(op, e, true);
       default:
         return op->finish(std::move(r));
     }
@@ -170,9 +309,11 @@ void Client::Impl::on_refused(const std::shared_ptr<Op>& op, const std::string& 
   }
   if (errors::is(err, errors::kTimeout) || errors::is(err, errors::kDropped)) {
     Error e(Error::Kind::kOutcomeUnknown, text);
-    if (op->idempotent) return retry(op, e, true);
+    op->maybe_applied = op->maybe_applied || op->in_session;
+    if (op->idempotent || op->in_session) return retry(op, e, true);
     return op->finish(Err(std::move(e)));
   }
+  if (op->in_session && err.starts_with(cache_session_prefix)) return on_session_refused(op, text);
   op->finish(Err(Error(Error::Kind::kServer, text)));
 }
 

@@ -13,8 +13,12 @@
 //  * "no leader", "busy", "shutting down" (never executed): resent after an exponential backoff,
 //    "shutting down" to another node;
 //  * a node that cannot be reached (the request was never sent): the next seed is tried;
-//  * an unknown outcome (timeout, connection lost after sending, "dropped") is retried only for
-//    reads; a write then fails with outcome_unknown() set, since resending could apply it twice.
+//  * an unknown outcome (no answer within attempt_timeout, connection lost after sending,
+//    "dropped"): reads are resent, and so are writes, which travel in the client's session: the
+//    client opens one with the cluster before its first write and numbers its writes within it,
+//    and the cluster applies each number at most once and answers a repeat with the first answer
+//    (docs/protocol.md, "Client sessions"). With Options::sessions off, a write whose outcome is
+//    unknown fails with outcome_unknown() set instead, since resending could apply it twice.
 //
 // Threading: every method is thread-safe. The synchronous calls block the calling thread and must
 // not be made from a submit() callback, which runs on the client's I/O thread.
@@ -39,8 +43,12 @@ struct Options {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds request_timeout{5000};  // per call, retries included
   size_t connections_per_node = 1;                  // requests are spread over them
-  int max_retries = 5;                              // resends after the first attempt
-  std::chrono::milliseconds backoff{20};            // first pause; doubles, with jitter
+  // One send's wait for an answer before it is resent (to another node) when resending is safe:
+  // reads and session writes. Other requests wait for the whole request_timeout.
+  std::chrono::milliseconds attempt_timeout{1500};
+  bool sessions = true;  // exactly-once writes, resent when their outcome is unknown
+  int max_retries = 5;   // resends after the first attempt
+  std::chrono::milliseconds backoff{20};  // first pause; doubles, with jitter
   std::chrono::milliseconds max_backoff{1000};
 };
 

@@ -179,6 +179,8 @@ void ConnectionImpl::submit(net::Message request, std::chrono::milliseconds time
     s->request_id = id;
   } else if (auto* a = std::get_if<net::AdminRequest>(&request)) {
     a->request_id = id;
+  } else if (auto* q = std::get_if<net::SessionRequest>(&request)) {
+    q->request_id = id;
   } else {
     return finish_now(
         Error(Error::Kind::kInvalidArgument, std::string("a ") + net::message_kind_name(request) +

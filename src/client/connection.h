@@ -46,8 +46,8 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Sends a ClientRequest, StatusRequest or AdminRequest; its request_id is replaced by the
-  // connection's own. Other messages fail with kInvalidArgument.
+  // Sends a ClientRequest, SessionRequest, StatusRequest or AdminRequest; its request_id is
+  // replaced by the connection's own. Other messages fail with kInvalidArgument.
   void submit(net::Message request, std::chrono::milliseconds timeout, Callback done);
 
   // Fails everything outstanding with kClosed and closes the socket. Idempotent.

@@ -16,7 +16,7 @@ void encode_command(const CacheCommand& cmd, W& w) {
                           w.bytes(c.value);
                           w.opt_u64(c.ttl_ms);
                         },
-                        [&](const ClearCommand&) {},
+                        [&](const ClearCommand&) {}, [&](const OpenSessionCommand&) {},
                         [&](const IncrCommand& c) {
                           w.bytes(c.key);
                           w.i64(c.delta);
@@ -132,6 +132,13 @@ struct Encoder {
     w.u64(m.node_id);
   }
   void operator()(const MessagePart& m) { part_fields(w, m.total, m.data); }
+  void operator()(const SessionRequest& m) {
+    w.u64(m.request_id);
+    w.u64(m.session);
+    w.u64(m.seq);
+    w.u64(m.acked);
+    encode_command(m.command, w);
+  }
   void operator()(const SnapshotAck& m) {
     w.u64(m.from);
     w.u64(m.transfer_id);
@@ -190,6 +197,9 @@ bool decode_command(bincode::Reader& r, CacheCommand& cmd) {
       return r.bytes(cmd.emplace<TtlCommand>().key, "Ttl.key");
     case 12:
       return r.bytes(cmd.emplace<StaleGetCommand>().key, "StaleGet.key");
+    case 13:
+      cmd.emplace<OpenSessionCommand>();
+      return true;
     default:
       return unknown_tag<CacheCommand>(r, "CacheCommand", tag);
   }
@@ -306,6 +316,11 @@ bool decode_body(bincode::Reader& r, uint32_t tag, Message& out) {
       auto& m = out.emplace<MessagePart>();
       return r.u64(m.total) && r.bytes(m.data, "MessagePart.data");
     }
+    case 14: {
+      auto& m = out.emplace<SessionRequest>();
+      return r.u64(m.request_id) && r.u64(m.session) && r.u64(m.seq) && r.u64(m.acked) &&
+             decode_command(r, m.command);
+    }
     default:
       return unknown_tag<Message>(r, "Message", tag);
   }
@@ -371,7 +386,7 @@ const char* message_kind_name(const Message& msg) {
   static constexpr const char* kNames[] = {
       "Raft",          "ClientRequest", "ClientResponse", "Ping",           "Pong",
       "Forward",       "ForwardReply",  "StatusRequest",  "StatusResponse", "AdminRequest",
-      "SnapshotChunk", "SnapshotAck",   "PeerHello",      "MessagePart"};
+      "SnapshotChunk", "SnapshotAck",   "PeerHello",      "MessagePart",    "SessionRequest"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[msg.index()];
 }

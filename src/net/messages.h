@@ -81,10 +81,14 @@ struct StaleGetCommand {
   Bytes key;
   bool operator==(const StaleGetCommand&) const = default;
 };
+// Opens a client session for exactly-once writes (SessionRequest); value: its id, in decimal.
+struct OpenSessionCommand {
+  bool operator==(const OpenSessionCommand&) const = default;
+};
 using CacheCommand =
     std::variant<PutCommand, DeleteCommand, ClearCommand, GetCommand, IncrCommand,
                  CompareAndSetCommand, ExpireCommand, PersistCommand, AppendCommand, GetDelCommand,
-                 ExistsCommand, TtlCommand, StaleGetCommand>;
+                 ExistsCommand, TtlCommand, StaleGetCommand, OpenSessionCommand>;
 
 // Wraps a protobuf-encoded eraftpb::Message (see net/raft_message.h for the conversions).
 struct RaftMessageWrapper {
@@ -244,10 +248,23 @@ struct MessagePart {
   bool operator==(const MessagePart&) const = default;
 };
 
+// A ClientRequest within a client session (docs/protocol.md, "Client sessions"), answered with a
+// ClientResponse. A write numbered `seq` takes effect at most once in session `session`, however
+// often it is sent: a repeat is answered with the first answer. `acked`: the client has the
+// answers of all the session's writes numbered below it. Reads are served as in a ClientRequest.
+struct SessionRequest {
+  uint64_t request_id = 0;
+  uint64_t session = 0;
+  uint64_t seq = 0;
+  uint64_t acked = 0;
+  CacheCommand command;
+  bool operator==(const SessionRequest&) const = default;
+};
+
 using Message =
     std::variant<RaftMessageWrapper, ClientRequest, ClientResponse, PingRequest, PongResponse,
                  ForwardRequest, ForwardReply, StatusRequest, StatusResponse, AdminRequest,
-                 SnapshotChunk, SnapshotAck, PeerHello, MessagePart>;
+                 SnapshotChunk, SnapshotAck, PeerHello, MessagePart, SessionRequest>;
 
 // The variant index (wire tag) of message kind T.
 template <typename T, size_t I = 0>

@@ -52,7 +52,8 @@ Operation to_operation(const net::CacheCommand& cmd) {
           },
           [](const net::StaleGetCommand& c) -> Operation {
             return ReadOp{K::kGet, c.key, true};
-          }},
+          },
+          [](const net::OpenSessionCommand&) -> Operation { return cache::OpenSession{}; }},
       cmd);
 }
 

@@ -88,6 +88,9 @@ class Node {
   void read_barrier(Done done);
   // The native protocol's commands (reads and writes), answered as ClientResponses.
   void submit(net::CacheCommand cmd, Respond respond);
+  // The same within a client session: a write goes through the log as a cache::SessionWrite, so
+  // it takes effect at most once however often it is sent (cache/sessions.h).
+  void submit_session(net::SessionRequest req, Respond respond);
   void admin(net::AdminCommand cmd, Done done);
   void step(eraftpb::Message msg);
   void receive_forward(net::ForwardRequest req);

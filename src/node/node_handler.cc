@@ -79,6 +79,10 @@ void NodeHandler::handle(net::Message msg, net::Responder responder) {
                    node_.submit(std::move(m.command),
                                 reply_with_id(std::move(responder), m.request_id));
                  },
+                 [&](net::SessionRequest& m) {
+                   const uint64_t id = m.request_id;
+                   node_.submit_session(std::move(m), reply_with_id(std::move(responder), id));
+                 },
                  [&](net::PingRequest&) {
                    const net::NodeId leader = node_.leader_id();
                    responder.reply(net::PongResponse{

@@ -46,6 +46,15 @@ void Node::submit(net::CacheCommand cmd, Respond respond) {
           [respond](Outcome o) { respond(to_response(o)); });
 }
 
+void Node::submit_session(net::SessionRequest req, Respond respond) {
+  Operation op = to_operation(req.command);
+  auto* write = std::get_if<cache::Command>(&op);
+  if (write == nullptr || std::holds_alternative<cache::OpenSession>(*write))
+    return submit(std::move(req.command), std::move(respond));
+  execute(cache::SessionWrite{req.session, req.seq, req.acked, cache::encode_entry(*write, 0)},
+          [respond](Outcome o) { respond(to_response(o)); });
+}
+
 void Node::execute(cache::Command cmd, Done done) {
   execute_encoded(cache::encode_entry(cmd, 0), std::move(done));
 }

@@ -103,6 +103,9 @@ void stats_section(const RespContext& ctx, const cache::Stats& st, std::string& 
   line(out, "keyspace_hits", st.hits);
   line(out, "keyspace_misses", st.misses);
   line(out, "total_protocol_errors", c.protocol_errors.load());
+  // cairn's: native clients' sessions (docs/protocol.md, "Client sessions").
+  line(out, "client_sessions", st.sessions);
+  line(out, "session_repeats", st.session_repeats);
   // Redis 7.2's names (7.0 does not count these).
   line(out, "client_query_buffer_limit_disconnections", c.query_buffer_limit_disconnections.load());
   line(out, "client_output_buffer_limit_disconnections",

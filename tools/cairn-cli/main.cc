@@ -204,6 +204,10 @@ int main(int argc, char** argv) {
   app.add_option("--addr", addr, "node(s) to ask, HOST:PORT[,HOST:PORT...]")->capture_default_str();
   app.add_option("--timeout", timeout, "per command, retries included: 500ms, 10s...")
       ->capture_default_str();
+  bool no_session = false;
+  app.add_flag("--no-session", no_session,
+               "send writes outside a client session: one round trip less, but a write whose "
+               "outcome is unknown (a lost answer) is then not resent");
   app.require_subcommand(1);
   Args args;
   Action action;
@@ -230,6 +234,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   opts.request_timeout = *t;
+  opts.sessions = !no_session;
   opts.connect_timeout = std::min(*t, opts.connect_timeout);
   auto c = Client::create(opts);
   if (!c.ok()) {

@@ -71,6 +71,7 @@ void FaultProxy::relay(std::shared_ptr<Pair> p, bool forward) {
   from.async_read_some(asio::buffer(buf, sizeof(p->buf[0])), [this, p, forward, &to, buf](
                                                                  std::error_code ec, size_t n) {
     if (ec || cut_.load()) return p->close();
+    if (!forward && swallow_.load()) return relay(p, forward);
     asio::async_write(to, asio::buffer(buf, n), [this, p, forward](std::error_code wec, size_t) {
       if (wec) return p->close();
       relay(p, forward);

@@ -25,6 +25,9 @@ class FaultProxy {
   FaultProxy& operator=(const FaultProxy&) = delete;
 
   void set_cut(bool cut);
+  // While on, bytes from the target back to the sender are read and dropped: the target gets
+  // every request and its answers are lost on the way.
+  void set_swallow_replies(bool on) { swallow_ = on; }
   uint16_t port() const { return port_; }
 
  private:
@@ -37,6 +40,7 @@ class FaultProxy {
   uint16_t port_;
   uint16_t target_;
   std::atomic<bool> cut_{false};
+  std::atomic<bool> swallow_{false};
   std::mutex mu_;
   std::vector<std::weak_ptr<Pair>> pairs_;
   std::thread thread_;

@@ -1,6 +1,7 @@
 // Client against fake nodes: every typed call, following a leader hint to a second node,
-// retrying refusals that were never executed, never resending a write whose outcome is unknown,
-// trying the next seed, status and admin, and asynchronous pipelining.
+// retrying refusals that were never executed, resending a write whose outcome is unknown only
+// under its session number (and never without a session), trying the next seed, status and
+// admin, and asynchronous pipelining.
 #include "client/client.h"
 
 #include <gtest/gtest.h>
@@ -15,8 +16,9 @@ using net::testing::wait_until;
 using testing::FakeServer;
 
 std::unique_ptr<Client> make_client(std::vector<std::string> seeds, int max_retries = 5,
-                                    std::chrono::milliseconds timeout = 5s) {
+                                    std::chrono::milliseconds timeout = 5s, bool sessions = true) {
   Options o;
+  o.sessions = sessions;
   o.seeds = std::move(seeds);
   o.max_retries = max_retries;
   o.request_timeout = timeout;
@@ -138,15 +140,75 @@ TEST(Client, NoReachableNodeIsAnErrorNamingTheAddress) {
   EXPECT_NE(r.error().message().find(dead), std::string::npos) << r.error().to_string();
 }
 
-TEST(Client, WriteWithUnknownOutcomeIsNotResent) {
+TEST(Client, WithoutSessionsAWriteWithUnknownOutcomeIsNotResent) {
   FakeServer s(1);
   s.node->refuse(1, "dropped: leadership changed");
-  auto c = make_client({s.addr()});
+  auto c = make_client({s.addr()}, 5, 5s, false);
   auto r = c->set("k", "v");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), Error::Kind::kOutcomeUnknown);
   EXPECT_TRUE(r.error().outcome_unknown());
   EXPECT_EQ(s.node->client_requests(), 1);
+  EXPECT_EQ(s.node->sessions_opened(), 0u);
+}
+
+TEST(Client, SessionWriteWithUnknownOutcomeIsResentUnderItsNumber) {
+  FakeServer s(1);
+  s.node->refuse(1, "dropped: leadership changed");
+  auto c = make_client({s.addr()});
+  ASSERT_TRUE(c->set("k", "v").ok());
+  EXPECT_EQ(s.node->value("k"), "v");
+  EXPECT_EQ(s.node->sessions_opened(), 1u);
+  auto writes = s.node->session_writes();
+  ASSERT_EQ(writes.size(), 2u);
+  for (const auto& w : writes) {
+    EXPECT_EQ(w.session, 1u);
+    EXPECT_EQ(w.seq, 1u);
+  }
+}
+
+TEST(Client, SessionWritesAreNumberedAndAcknowledgeTheirAnswers) {
+  FakeServer s(1);
+  auto c = make_client({s.addr()});
+  ASSERT_TRUE(c->set("a", "1").ok());
+  ASSERT_EQ(*c->incr("n"), 1);
+  ASSERT_TRUE(c->set("b", "2").ok());
+  auto writes = s.node->session_writes();
+  ASSERT_EQ(writes.size(), 3u);
+  for (uint64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(writes[i].session, 1u);
+    EXPECT_EQ(writes[i].seq, i + 1);
+    EXPECT_EQ(writes[i].acked, i + 1);  // every earlier write's answer has arrived
+  }
+  EXPECT_EQ(s.node->sessions_opened(), 1u);  // one session for them all
+}
+
+TEST(Client, ExpiredSessionBeforeAnyAttemptAppliedIsReopened) {
+  FakeServer s(1);
+  auto c = make_client({s.addr()});
+  ASSERT_TRUE(c->set("a", "1").ok());
+  s.node->refuse_each(
+      {"SESSION client session 1 is unknown or has expired; this attempt was not applied"});
+  ASSERT_TRUE(c->set("b", "2").ok());
+  EXPECT_EQ(s.node->value("b"), "2");
+  EXPECT_EQ(s.node->sessions_opened(), 2u);
+  auto writes = s.node->session_writes();
+  ASSERT_EQ(writes.size(), 3u);
+  EXPECT_EQ(writes[2].session, 2u);
+  EXPECT_EQ(writes[2].seq, 1u);
+}
+
+TEST(Client, ExpiredSessionAfterAnUnknownOutcomeIsNotResentAfresh) {
+  FakeServer s(1);
+  auto c = make_client({s.addr()});
+  s.node->refuse_each(
+      {"dropped: leadership changed",
+       "SESSION client session 1 is unknown or has expired; this attempt was not applied"});
+  auto r = c->incr("n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), Error::Kind::kOutcomeUnknown) << r.error().to_string();
+  EXPECT_EQ(s.node->sessions_opened(), 1u);
+  EXPECT_EQ(s.node->value("n"), std::nullopt);
 }
 
 TEST(Client, ReadWithUnknownOutcomeIsResent) {
@@ -168,9 +230,9 @@ TEST(Client, SilentNodeTimesOutAWriteOnce) {
   EXPECT_EQ(s.node->client_requests(), 1);
 }
 
-TEST(Client, ConnectionLostAfterSendingAWriteIsNotResent) {
+TEST(Client, WithoutSessionsConnectionLostAfterSendingAWriteIsNotResent) {
   auto s = std::make_unique<FakeServer>(1, 10ms);
-  auto c = make_client({s->addr()});
+  auto c = make_client({s->addr()}, 5, 5s, false);
   s->node->hold(true);
   auto f = c->submit(net::PutCommand{"k", "v", std::nullopt});
   ASSERT_TRUE(wait_until([&] { return s->node->held() == 1; }));
@@ -179,6 +241,23 @@ TEST(Client, ConnectionLostAfterSendingAWriteIsNotResent) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), Error::Kind::kConnectionLost) << r.error().to_string();
   EXPECT_EQ(s->node->client_requests(), 1);
+}
+
+TEST(Client, SessionWriteWhoseConnectionIsLostIsResentToAnotherNode) {
+  auto a = std::make_unique<FakeServer>(1, 10ms);
+  FakeServer b(2);
+  auto c = make_client({a->addr(), b.addr()});
+  a->node->hold(true);
+  auto f = c->submit(net::IncrCommand{"n", 5});
+  ASSERT_TRUE(wait_until([&] { return a->node->held() == 1; }));
+  a->server.stop();
+  auto r = f.get();
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->value_or(""), "5");
+  auto writes = b.node->session_writes();
+  ASSERT_EQ(writes.size(), 1u);
+  EXPECT_EQ(writes[0].session, 1u);  // the session opened through the first node
+  EXPECT_EQ(writes[0].seq, 1u);
 }
 
 TEST(Client, StatusAndAdminCommands) {

@@ -21,9 +21,27 @@ void FakeNode::handle(Message msg, Responder responder) {
     return responder.reply(
         ClientResponse{ad->request_id, true, std::nullopt, std::nullopt, std::nullopt});
   }
+  // A session's write is served as a plain request (this fake has no log to deduplicate); the
+  // numbers it carried are kept for tests.
+  if (auto* sr = std::get_if<SessionRequest>(&msg)) {
+    session_writes_.push_back({sr->session, sr->seq, sr->acked});
+    msg = ClientRequest{sr->request_id, std::move(sr->command)};
+  }
   auto* req = std::get_if<ClientRequest>(&msg);
   if (!req) return;
+  if (std::holds_alternative<OpenSessionCommand>(req->command)) {
+    ClientResponse r{req->request_id, true, std::nullopt, std::nullopt,
+                     std::to_string(++sessions_opened_)};
+    lock.unlock();
+    return responder.reply(r);
+  }
   client_requests_++;
+  if (!refusals_.empty()) {
+    ClientResponse r{req->request_id, false, refusals_.front(), std::nullopt, std::nullopt};
+    refusals_.pop_front();
+    lock.unlock();
+    return responder.reply(r);
+  }
   if (refuse_left_ != 0) {
     if (refuse_left_ > 0) refuse_left_--;
     ClientResponse r{req->request_id, false, refusal_, hint_, std::nullopt};
@@ -79,6 +97,7 @@ ClientResponse FakeNode::apply(const ClientRequest& req) {
                  },
                  [&](const ExistsCommand& c) { r.value = data_.count(c.key) ? "1" : "0"; },
                  [&](const TtlCommand& c) { r.value = data_.count(c.key) ? "-1" : "-2"; },
+                 [&](const OpenSessionCommand&) { r.value = std::to_string(++sessions_opened_); },
              },
              req.command);
   return r;
@@ -89,6 +108,11 @@ void FakeNode::refuse(int n, std::string error, std::optional<NodeId> hint) {
   refuse_left_ = n;
   refusal_ = std::move(error);
   hint_ = hint;
+}
+
+void FakeNode::refuse_each(std::vector<std::string> errors) {
+  std::lock_guard lock(mu_);
+  refusals_.assign(errors.begin(), errors.end());
 }
 
 void FakeNode::hold(bool on) {

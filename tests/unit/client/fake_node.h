@@ -1,6 +1,8 @@
 // FakeNode: a scripted cairn node for client tests. It keeps a plain map for data, answers
 // StatusRequests with a status the test sets, and can be told to refuse the next requests (with
 // an error and leader hint), to hold them unanswered, or to answer held ones in reverse order.
+// It opens client sessions (numbering them 1, 2, ...) and serves a session's writes as plain
+// requests, keeping their numbers for tests to look at.
 #pragma once
 
 #include <deque>
@@ -22,6 +24,8 @@ class FakeNode : public net::AsyncMessageHandler {
 
   // The next `n` ClientRequests (n < 0: all) are refused with `error` and `hint`.
   void refuse(int n, std::string error, std::optional<net::NodeId> hint = std::nullopt);
+  // The next requests are refused with these errors, one each, in order (before refuse()'s).
+  void refuse_each(std::vector<std::string> errors);
   // From now on ClientRequests are kept unanswered until answer_held() (or forever).
   void hold(bool on);
   // Answers every held request, newest first.
@@ -33,6 +37,18 @@ class FakeNode : public net::AsyncMessageHandler {
   int status_requests();
   std::vector<net::AdminCommand> admin_commands();
   std::optional<std::string> value(const std::string& key);
+  // The (session, seq, acked) of every SessionRequest received, in order.
+  struct SessionWrite {
+    uint64_t session, seq, acked;
+  };
+  std::vector<SessionWrite> session_writes() {
+    std::lock_guard lock(mu_);
+    return session_writes_;
+  }
+  uint64_t sessions_opened() {
+    std::lock_guard lock(mu_);
+    return sessions_opened_;
+  }
   size_t max_held() {
     std::lock_guard lock(mu_);
     return max_held_;
@@ -45,12 +61,15 @@ class FakeNode : public net::AsyncMessageHandler {
   std::map<std::string, std::string> data_;
   net::StatusResponse status_;
   int refuse_left_ = 0;
+  std::deque<std::string> refusals_;
   std::string refusal_;
   std::optional<net::NodeId> hint_;
   bool hold_ = false;
   std::deque<std::pair<net::ClientRequest, net::Responder>> held_;
   size_t max_held_ = 0;
   int client_requests_ = 0;
+  std::vector<SessionWrite> session_writes_;
+  uint64_t sessions_opened_ = 0;
   int status_requests_ = 0;
   std::vector<net::AdminCommand> admin_;
 };

@@ -397,8 +397,8 @@ TEST(CodecRefuses, TruncatedErrorSaysWhatAndWhere) {
 }
 
 TEST(CodecRefuses, UnknownMessageTag) {
-  EXPECT_EQ(expect_refused(golden({14, 0, 0, 0}), "unknown Message variant tag 14"),
-            "unknown Message variant tag 14 (known: 0..13) (at byte 4)");
+  EXPECT_EQ(expect_refused(golden({15, 0, 0, 0}), "unknown Message variant tag 15"),
+            "unknown Message variant tag 15 (known: 0..14) (at byte 4)");
   expect_refused(golden({0xff, 0xff, 0xff, 0xff, 0, 0}), "unknown Message variant tag 4294967295");
   // A big-endian tag (a common client mistake) is an unknown little-endian one.
   expect_refused(golden({0, 0, 0, 3, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}),
@@ -406,9 +406,9 @@ TEST(CodecRefuses, UnknownMessageTag) {
 }
 
 TEST(CodecRefuses, UnknownCacheCommandTag) {
-  EXPECT_EQ(expect_refused(golden({1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 13, 0, 0, 0}),
-                           "unknown CacheCommand variant tag 13"),
-            "unknown CacheCommand variant tag 13 (known: 0..12) (at byte 16)");
+  EXPECT_EQ(expect_refused(golden({1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 14, 0, 0, 0}),
+                           "unknown CacheCommand variant tag 14"),
+            "unknown CacheCommand variant tag 14 (known: 0..13) (at byte 16)");
   // Unknown admin and forwarded-command tags.
   expect_refused(golden({5, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // Forward, origin, hops
                          1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0}),

@@ -55,6 +55,8 @@ std::map<std::string, Message> expected_examples() {
       {"snapshot_ack", SnapshotAck{2, 7, 3, SnapshotAckStatus::kDone, std::nullopt}},
       {"peer_hello", PeerHello{0x0123456789abcdefull, 2}},
       {"message_part", MessagePart{32u << 20, "abc"}},
+      {"open_session", ClientRequest{15, OpenSessionCommand{}}},
+      {"session_request", SessionRequest{16, 42, 7, 5, IncrCommand{"n", 1}}},
   };
 }
 
