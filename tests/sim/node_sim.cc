@@ -10,6 +10,8 @@
 #include <set>
 #include <string>
 
+#include "cache/codec.h"
+#include "cache/sessions.h"
 #include "linearizability.h"
 #include "net/client_errors.h"
 #include "node_world.h"
@@ -25,14 +27,24 @@ constexpr int kClients = 4;
 constexpr int kKeys = 6;
 const std::string kCounter = "counter";
 
+// An increment is one attempt of a session write: attempts of the same (client, seq) are resends.
 struct Op {
-  enum Kind { kPut, kGet, kIncr } kind = kPut;
+  enum Kind { kPut, kGet, kIncr, kOpenSession } kind = kPut;
   int client = 0;
   NodeId node = 0;
   std::string key;
   std::string value;  // a put's value
   int answers = 0;
-  std::size_t hist = 0;  // a put's place in its key's history
+  std::size_t hist = 0;   // a put's place in its key's history
+  std::uint64_t seq = 0;  // an increment's number in its client's session
+};
+
+// A client's session, as cairn::client::Client keeps it: increments are numbered in it and resent
+// under their number until answered.
+struct ClientSession {
+  std::uint64_t id = 0;  // 0: none open
+  std::uint64_t next_seq = 1;
+  std::set<std::uint64_t> unanswered;
 };
 
 // What identifies a committed entry: its term and its bytes.
@@ -41,7 +53,7 @@ std::size_t committed_hash(const raft::Entry& e) {
 }
 
 std::string kind_name(Op::Kind k) {
-  return k == Op::kPut ? "put" : k == Op::kGet ? "get" : "incr";
+  return k == Op::kPut ? "put" : k == Op::kGet ? "get" : k == Op::kIncr ? "incr" : "open-session";
 }
 
 class NodeSimulation {
@@ -100,6 +112,11 @@ class NodeSimulation {
   void restart(NodeId id);
 
   void start_op(int client);
+  void open_session(int client, NodeId node);
+  // Sends (or resends) increment `seq` of `client`'s session to a node that is up.
+  void send_incr(int client, std::uint64_t seq);
+  void resend_incr_later(int client, std::uint64_t seq);
+  void incr_answered(const Op& op, const node::Outcome& o, std::string& what);
   void answered(std::size_t id, const node::Outcome& o);
   void next_op_later(int client);
   void inject_fault();
@@ -118,8 +135,11 @@ class NodeSimulation {
   std::vector<Op> ops_;
   std::map<std::string, std::vector<RegisterOp>> history_;
   std::set<std::pair<std::string, std::size_t>> never_executed_;  // puts refused before the log
-  std::vector<std::int64_t> incr_results_;
-  std::uint64_t incrs_sent_ = 0;
+  std::vector<std::int64_t> incr_results_;  // the first answer of each acknowledged increment
+  std::uint64_t incrs_sent_ = 0;            // increments begun (not attempts)
+  std::uint64_t incrs_abandoned_ = 0;       // refused by the session table after an attempt
+  std::vector<ClientSession> sessions_ = std::vector<ClientSession>(kClients);
+  std::map<std::pair<int, std::uint64_t>, std::int64_t> incr_value_;  // (client, seq) -> answer
   int next_value_ = 0;
   // The checks' memory.
   std::map<raft::Term, NodeId> leader_of_term_;
@@ -160,10 +180,12 @@ void NodeSimulation::start_op(int client) {
     p.value = op.value;
     n.execute(std::move(p), done);
   } else if (op.kind == Op::kIncr) {
+    ClientSession& cs = sessions_[static_cast<std::size_t>(client)];
+    if (cs.id == 0) return open_session(client, op.node);
     ++incrs_sent_;
-    trace(fmt::format("c{} incr at n{}", client, op.node));
-    ops_.push_back(op);
-    n.execute(cache::IncrBy{kCounter, 1}, done);
+    const std::uint64_t seq = cs.next_seq++;
+    cs.unanswered.insert(seq);
+    send_incr(client, seq);
   } else {
     trace(fmt::format("c{} get {} at n{}", client, op.key, op.node));
     ops_.push_back(op);
@@ -180,6 +202,73 @@ void NodeSimulation::start_op(int client) {
       answered(id, o);
     });
   }
+}
+
+void NodeSimulation::open_session(int client, NodeId node) {
+  Op op;
+  op.kind = Op::kOpenSession;
+  op.client = client;
+  op.node = node;
+  const std::size_t id = ops_.size();
+  ops_.push_back(op);
+  trace(fmt::format("c{} opens a session at n{}", client, node));
+  world_.node(node).execute(cache::OpenSession{}, [this, id](node::Outcome o) { answered(id, o); });
+}
+
+void NodeSimulation::send_incr(int client, std::uint64_t seq) {
+  if (failed_) return;
+  const ClientSession& cs = sessions_[static_cast<std::size_t>(client)];
+  Op op;
+  op.kind = Op::kIncr;
+  op.client = client;
+  op.node = random_up_node();
+  op.key = kCounter;
+  op.seq = seq;
+  const std::size_t id = ops_.size();
+  ops_.push_back(op);
+  trace(fmt::format("c{} incr #{} at n{}", client, seq, op.node));
+  const std::uint64_t acked = *cs.unanswered.begin();
+  world_.node(op.node).execute(
+      cache::SessionWrite{cs.id, seq, acked, cache::encode_entry(cache::IncrBy{kCounter, 1}, 0)},
+      [this, id](node::Outcome o) { answered(id, o); });
+}
+
+void NodeSimulation::resend_incr_later(int client, std::uint64_t seq) {
+  ++stats_.incr_resends;
+  world_.schedule(std::chrono::microseconds(5'000 + rng_.below(60'000)),
+                  [this, client, seq] { send_incr(client, seq); });
+}
+
+// An increment's attempt ended. Unless the answer is a number, or a refusal by the session table
+// (which means an earlier attempt may have applied, and nothing will tell), it is resent under the
+// same number, whatever the error: the session makes that safe.
+void NodeSimulation::incr_answered(const Op& op, const node::Outcome& o, std::string& what) {
+  ClientSession& cs = sessions_[static_cast<std::size_t>(op.client)];
+  if (!o.ok()) return resend_incr_later(op.client, op.seq);
+  if (const auto* v = std::get_if<std::int64_t>(&*o.reply)) {
+    what = std::to_string(*v);
+    auto [it, first] = incr_value_.emplace(std::pair{op.client, op.seq}, *v);
+    if (!first && it->second != *v)
+      return fail(fmt::format("client {}'s increment #{} was answered {} and then {}", op.client,
+                              op.seq, it->second, *v));
+    if (first) {
+      incr_results_.push_back(*v);
+      ++stats_.incrs_ok;
+    }
+  } else if (const auto* e = std::get_if<cache::Error>(&*o.reply);
+             e != nullptr && e->code == cache::ErrorCode::kSession) {
+    what = e->message;
+    ++incrs_abandoned_;
+    ++stats_.unknown;
+    cs.id = 0;  // the table forgot the session: the next increment opens another
+  } else {
+    return fail(
+        fmt::format("an increment at node {} was answered with something other than a "
+                    "number",
+                    op.node));
+  }
+  cs.unanswered.erase(op.seq);
+  next_op_later(op.client);
 }
 
 void NodeSimulation::answered(std::size_t id, const node::Outcome& o) {
@@ -204,21 +293,16 @@ void NodeSimulation::answered(std::size_t id, const node::Outcome& o) {
       }
       break;
     case Op::kIncr:
-      if (o.ok()) {
-        if (const auto* v = std::get_if<std::int64_t>(&*o.reply)) {
-          incr_results_.push_back(*v);
-          what = std::to_string(*v);
-          ++stats_.incrs_ok;
-        } else {
-          fail(fmt::format(
-              "an increment at node {} was answered with something other than a number", op.node));
-        }
-      } else if (net::errors::never_executed(o.error)) {
-        --incrs_sent_;  // the counter must not count it
-      } else {
-        ++stats_.unknown;
-      }
+      trace(fmt::format("c{} incr #{} at n{} -> {}", op.client, op.seq, op.node,
+                        o.ok() ? "answer" : o.error));
+      return incr_answered(op, o, what);
+    case Op::kOpenSession: {
+      const auto* v = o.ok() ? std::get_if<std::int64_t>(&*o.reply) : nullptr;
+      if (v != nullptr)
+        sessions_[static_cast<std::size_t>(op.client)].id = static_cast<std::uint64_t>(*v);
+      what = v != nullptr ? "session " + std::to_string(*v) : o.error;
       break;
+    }
     case Op::kGet:
       if (o.ok()) {
         ++stats_.reads_ok;
@@ -323,7 +407,12 @@ void NodeSimulation::crash_and_restart(NodeId id) {
   for (Op& op : ops_)
     if (op.node == id && op.answers == 0) {
       op.answers = 1;
-      if (op.kind != Op::kGet) ++stats_.unknown;
+      if (op.kind == Op::kIncr) {
+        resend_incr_later(op.client, op.seq);  // under its number, to another node
+      } else if (op.kind == Op::kPut) {
+        ++stats_.unknown;
+      }
+      if (op.kind != Op::kIncr) next_op_later(op.client);
     }
   const auto down = std::chrono::milliseconds(200 + rng_.below(2800));
   trace(fmt::format("fault: crash n{}, restart in {} ms", id, down.count()));
@@ -346,7 +435,7 @@ std::string NodeSimulation::state_of(NodeId id) {
   std::string out;
   for (const auto& k : keys)
     out += k + "=" + e.get(k).value_or("(gone)") + ";";
-  return out;
+  return out + "sessions=" + std::to_string(e.stats().sessions);
 }
 
 void NodeSimulation::check_step() {
@@ -392,6 +481,8 @@ void NodeSimulation::check_step() {
 bool NodeSimulation::settled() {
   for (const Op& op : ops_)
     if (op.answers == 0) return false;
+  for (const ClientSession& cs : sessions_)
+    if (!cs.unanswered.empty()) return false;  // an increment still being resent
   for (NodeId id : world_.ids())
     if (!world_.up(id)) return false;
   const NodeId leader = world_.agreed_leader();
@@ -436,6 +527,14 @@ void NodeSimulation::final_checks() {
       final > static_cast<std::int64_t>(incrs_sent_))
     return fail(fmt::format("the counter ended at {} after {} acknowledged of {} increments", final,
                             incr_results_.size(), incrs_sent_));
+  // Every increment is resent until answered, and applies once: the counter is exact, up to the
+  // few the session table refused (whose first attempt may or may not have applied).
+  stats_.repeats = world_.node(world_.ids().front()).engine().stats().session_repeats;
+  if (final > static_cast<std::int64_t>(incr_results_.size() + incrs_abandoned_))
+    return fail(
+        fmt::format("the counter ended at {} after {} increments answered and {} refused: "
+                    "one applied twice",
+                    final, incr_results_.size(), incrs_abandoned_));
 
   for (const auto& [key, all] : history_) {
     ++stats_.keys_checked;

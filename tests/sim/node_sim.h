@@ -35,12 +35,14 @@ struct NodeSimOptions {
 };
 
 struct NodeSimStats {
-  std::uint64_t writes_ok = 0;  // acknowledged SETs
-  std::uint64_t incrs_ok = 0;   // acknowledged increments
-  std::uint64_t reads_ok = 0;   // completed linearizable reads
-  std::uint64_t unknown = 0;    // writes answered with an error: they may or may not apply
-  std::uint64_t leaders = 0;    // distinct (term, leader) pairs seen
-  std::uint64_t faults = 0;     // faults injected
+  std::uint64_t writes_ok = 0;     // acknowledged SETs
+  std::uint64_t incrs_ok = 0;      // acknowledged increments
+  std::uint64_t reads_ok = 0;      // completed linearizable reads
+  std::uint64_t unknown = 0;       // writes answered with an error: they may or may not apply
+  std::uint64_t incr_resends = 0;  // increments sent again under their session number
+  std::uint64_t repeats = 0;       // of those, answered from the session table (not applied)
+  std::uint64_t leaders = 0;       // distinct (term, leader) pairs seen
+  std::uint64_t faults = 0;        // faults injected
   std::uint64_t pauses = 0;
   std::uint64_t crashes = 0;
   std::uint64_t messages_lost = 0;
@@ -54,6 +56,8 @@ struct NodeSimStats {
     incrs_ok += o.incrs_ok;
     reads_ok += o.reads_ok;
     unknown += o.unknown;
+    incr_resends += o.incr_resends;
+    repeats += o.repeats;
     leaders += o.leaders;
     faults += o.faults;
     pauses += o.pauses;
