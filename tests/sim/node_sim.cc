@@ -110,6 +110,13 @@ class NodeSimulation {
   void crash_and_restart(NodeId id);
   // Starts `id` again; the checks follow it from the founding snapshot.
   void restart(NodeId id);
+  // Whether a node may be taken down now: every node up, none recovering or stopping.
+  bool all_standing();
+  // A graceful shutdown (SIGTERM) of `id` with a drawn grace, under the same conditions as a
+  // crash: once it has stopped, every request it took must have been answered; it is then
+  // destroyed and restarted later, as a process that exited.
+  void stop_and_restart(NodeId id);
+  void when_stopped(NodeId id, Clock::time_point deadline);
 
   void start_op(int client);
   void open_session(int client, NodeId node);
@@ -152,6 +159,7 @@ class NodeSimulation {
   std::string violation_;
   std::int64_t failed_at_ms_ = 0;
   std::deque<std::string> trace_;
+  NodeId stopping_ = 0;  // the node in a graceful shutdown, if any
   // Last: made after the draws above, and destroyed first - stopping its nodes answers the
   // requests still open, which the members above record.
   NodeWorld world_;
@@ -371,7 +379,11 @@ void NodeSimulation::inject_fault() {
       break;
     }
     case 9:
-      crash_and_restart(victim);
+      if (rng_.below(2) == 0) {
+        crash_and_restart(victim);
+      } else {
+        stop_and_restart(victim);
+      }
       break;
     case 6: {
       if (!world_.up(victim)) break;
@@ -398,9 +410,48 @@ void NodeSimulation::inject_fault() {
   }
 }
 
-void NodeSimulation::crash_and_restart(NodeId id) {
+bool NodeSimulation::all_standing() {
+  if (stopping_ != 0) return false;
   for (NodeId other : world_.ids())
-    if (!world_.up(other) || world_.node(other).standing().recovering) return;
+    if (!world_.up(other) || world_.node(other).standing().recovering) return false;
+  return true;
+}
+
+void NodeSimulation::stop_and_restart(NodeId id) {
+  if (!all_standing()) return;
+  const auto grace = std::chrono::milliseconds(300 + rng_.below(2700));
+  stopping_ = id;
+  ++stats_.shutdowns;
+  trace(fmt::format("fault: graceful shutdown of n{} (grace {} ms)", id, grace.count()));
+  world_.node(id).begin_stop(grace);
+  // A pause may hold the node up to 4 s on top of its grace.
+  when_stopped(id, world_.now() + grace + 6s);
+}
+
+void NodeSimulation::when_stopped(NodeId id, Clock::time_point deadline) {
+  world_.schedule(5ms, [this, id, deadline] {
+    if (failed_) return;
+    if (!world_.node(id).stopped()) {
+      if (world_.now() > deadline)
+        return fail(fmt::format("n{} did not stop within its grace and a pause", id));
+      return when_stopped(id, deadline);
+    }
+    for (const Op& op : ops_)
+      if (op.node == id && op.answers == 0)
+        return fail(fmt::format("n{} stopped with client {}'s {} unanswered", id, op.client,
+                                kind_name(op.kind)));
+    world_.crash(id);  // the process exits
+    stopping_ = 0;
+    const auto down = std::chrono::milliseconds(200 + rng_.below(2800));
+    trace(fmt::format("n{} stopped, every request answered; restart in {} ms", id, down.count()));
+    world_.schedule(down, [this, id] {
+      if (!world_.up(id)) restart(id);
+    });
+  });
+}
+
+void NodeSimulation::crash_and_restart(NodeId id) {
+  if (!all_standing()) return;
   world_.crash(id);
   ++stats_.crashes;
   // Its clients lose their connections: they never learn what became of their requests.

@@ -45,6 +45,7 @@ struct NodeSimStats {
   std::uint64_t faults = 0;        // faults injected
   std::uint64_t pauses = 0;
   std::uint64_t crashes = 0;
+  std::uint64_t shutdowns = 0;  // graceful, with a drawn grace
   std::uint64_t messages_lost = 0;
   std::uint64_t snapshot_chunks = 0;  // sent to nodes catching up from a snapshot
   std::uint64_t committed = 0;        // highest commit index reached
@@ -62,6 +63,7 @@ struct NodeSimStats {
     faults += o.faults;
     pauses += o.pauses;
     crashes += o.crashes;
+    shutdowns += o.shutdowns;
     messages_lost += o.messages_lost;
     snapshot_chunks += o.snapshot_chunks;
     committed += o.committed;

@@ -104,12 +104,12 @@ int run_whole_nodes(int nodes, std::uint64_t lo, std::uint64_t hi, int seconds, 
   fmt::print(
       "ok: {} seeds x {} s, {} whole nodes, {:.1f} s; {} writes, {} increments and {} reads "
       "acknowledged, {} unknown, {} increments resent ({} answered from the session table), {} "
-      "leaders, {} faults ({} pauses, {} crashes), {} messages lost, "
+      "leaders, {} faults ({} pauses, {} crashes, {} graceful shutdowns), {} messages lost, "
       "{} snapshot chunks sent, {} of {} key histories too large to decide\n",
       hi - lo + 1, seconds, nodes, secs, total.writes_ok, total.incrs_ok, total.reads_ok,
       total.unknown, total.incr_resends, total.repeats, total.leaders, total.faults, total.pauses,
-      total.crashes, total.messages_lost, total.snapshot_chunks, total.keys_undecided,
-      total.keys_checked);
+      total.crashes, total.shutdowns, total.messages_lost, total.snapshot_chunks,
+      total.keys_undecided, total.keys_checked);
   return 0;
 }
 
