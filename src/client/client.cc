@@ -145,6 +145,7 @@ void Client::Impl::run(net::Message request, bool idempotent, Done done) {
 
 void Client::Impl::start_in_session(const std::shared_ptr<Op>& op) {
   bool open_now = false;
+  bool send_now = false;  // decided under the lock: once queued, the op belongs to the opener
   {
     std::lock_guard lock(mu_);
     if (session_ == 0) {
@@ -153,10 +154,11 @@ void Client::Impl::start_in_session(const std::shared_ptr<Op>& op) {
       opening_ = true;
     } else {
       number(*op);
+      send_now = true;
     }
   }
   if (open_now) return open_session();
-  if (op->seq != 0) send(op);
+  if (send_now) send(op);
 }
 
 void Client::Impl::number(Op& op) {

@@ -99,6 +99,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(uint64_t{1}, UINT64_MAX))
       ->excludes(dur);
   app.add_flag("--stale-reads", c.stale_reads, "reads served from the answering node at once");
+  app.add_flag("--sessions", c.sessions,
+               "writes in a client session per connection, numbered as the C++ client numbers "
+               "them (exactly-once writes)");
   app.add_option("--seed", c.seed, "seed of the key and read/write choices")->capture_default_str();
   app.add_option("--threads", c.threads, "I/O threads")
       ->check(CLI::Range(size_t{1}, size_t{64}))

@@ -1,5 +1,7 @@
 #include "workload.h"
 
+#include <set>
+
 namespace cairn::bench {
 
 using Clock = std::chrono::steady_clock;
@@ -12,6 +14,7 @@ class Workload::Worker {
   void start() {
     std::lock_guard lock(mu_);
     conn_ = std::make_unique<client::Connection>(loop_, addr_);
+    if (w_.config_.sessions && session_ == 0) return open_session();
     fill();
   }
 
@@ -21,6 +24,7 @@ class Workload::Worker {
     if (!broken_ || in_flight_ != 0) return;
     broken_ = false;
     conn_ = std::make_unique<client::Connection>(loop_, addr_);
+    if (w_.config_.sessions && session_ == 0) return open_session();
     fill();
   }
 
@@ -35,6 +39,23 @@ class Workload::Worker {
   }
 
  private:
+  // Opens this worker's session, then starts sending. Under mu_.
+  void open_session() {
+    conn_->submit(net::ClientRequest{0, net::OpenSessionCommand{}}, w_.config_.timeout,
+                  [this](client::Result<net::Message> r) {
+                    const auto* resp = r.ok() ? std::get_if<net::ClientResponse>(&*r) : nullptr;
+                    std::lock_guard lock(mu_);
+                    if (resp == nullptr || !resp->success || !resp->value) {
+                      note_error(r.ok() ? addr_ + ": OpenSession: " + resp_error(resp)
+                                        : r.error().to_string());
+                      broken_ = true;
+                      return;
+                    }
+                    session_ = std::stoull(*resp->value);
+                    if (conn_) fill();
+                  });
+  }
+
   // Sends until `pipeline` requests are in flight or there is nothing more to send. Under mu_.
   void fill() {
     while (!broken_ && in_flight_ < w_.config_.pipeline && !w_.stopping_.load()) {
@@ -57,11 +78,21 @@ class Workload::Worker {
     }
     in_flight_++;
     auto sent = Clock::now();
-    conn_->submit(net::ClientRequest{0, std::move(cmd)}, w_.config_.timeout,
-                  [this, sent, read](client::Result<net::Message> r) { complete(r, sent, read); });
+    uint64_t seq = 0;
+    net::Message request = net::ClientRequest{0, std::move(cmd)};
+    if (!read && session_ != 0) {
+      seq = next_seq_++;
+      unanswered_.insert(seq);
+      request = net::SessionRequest{0, session_, seq, *unanswered_.begin(),
+                                    std::move(std::get<net::ClientRequest>(request).command)};
+    }
+    conn_->submit(
+        std::move(request), w_.config_.timeout,
+        [this, sent, read, seq](client::Result<net::Message> r) { complete(r, sent, read, seq); });
   }
 
-  void complete(const client::Result<net::Message>& r, Clock::time_point sent, bool read) {
+  void complete(const client::Result<net::Message>& r, Clock::time_point sent, bool read,
+                uint64_t seq) {
     auto took = Clock::now() - sent;
     const net::ClientResponse* resp = r.ok() ? std::get_if<net::ClientResponse>(&*r) : nullptr;
     if (resp && resp->success) {
@@ -78,6 +109,7 @@ class Workload::Worker {
     }
     std::lock_guard lock(mu_);
     in_flight_--;
+    unanswered_.erase(seq);
     if (!r.ok() && r.error().kind() == client::Error::Kind::kUnreachable) broken_ = true;
     if (conn_ && !conn_->alive()) broken_ = true;  // revive() reconnects once all are back
     if (conn_) fill();
@@ -100,6 +132,9 @@ class Workload::Worker {
   std::mt19937_64 rng_;
   const std::string value_;
   std::unique_ptr<client::Connection> conn_;
+  uint64_t session_ = 0;  // with Config::sessions: this worker's, once open
+  uint64_t next_seq_ = 1;
+  std::set<uint64_t> unanswered_;  // numbers of writes sent and not yet answered
   uint64_t in_flight_ = 0;
   bool broken_ = false;
 };

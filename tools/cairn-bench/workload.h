@@ -31,6 +31,9 @@ struct Config {
   std::chrono::milliseconds duration{10'000};
   uint64_t requests = 0;  // when non-zero: stop after this many instead of after `duration`
   bool stale_reads = false;
+  // Writes in a client session per connection (docs/protocol.md, "Client sessions"), as the C++
+  // client sends them: what exactly-once writes cost.
+  bool sessions = false;
   uint64_t seed = 1;
   size_t threads = 1;  // EventLoops
   std::chrono::milliseconds timeout{5000};
