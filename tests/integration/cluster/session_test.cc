@@ -109,6 +109,17 @@ TEST(Sessions, IncrementsCountOnceWhileTheLeaderIsPausedAgainAndAgain) {
   std::vector<std::vector<int64_t>> values(kClients);
   std::vector<std::string> failures(kClients);
   std::vector<std::thread> threads;
+  // Stops and joins the clients however the test ends (a failed ASSERT returns early): a thread
+  // left joinable would terminate the process and leave the cluster's servers running.
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::vector<std::thread>& threads;
+    ~Joiner() {
+      stop = true;
+      for (auto& t : threads)
+        if (t.joinable()) t.join();
+    }
+  } joiner{stop, threads};
   for (size_t i = 0; i < kClients; ++i) {
     threads.emplace_back([&, i] {
       auto c = client_via(cluster.addrs(), true, 30s);
