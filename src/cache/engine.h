@@ -34,6 +34,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "cache/codec.h"
 #include "cache/command.h"
 #include "cache/entry.h"
 #include "cache/expiry.h"
@@ -243,6 +244,7 @@ class Engine {
   mutable bool snapshot_taken_ = false;  // guarded by snapshot_mu_
   int64_t clock_ms_ = 0;
   SessionTable sessions_;
+  StampedCommand session_scratch_;  // a session write's command, decoded into reused strings
   uint64_t evictions_ = 0;
   uint64_t expirations_ = 0;
   // Readers' counters.

@@ -340,19 +340,19 @@ Reply Engine::do_cas(const CompareAndSet& c) {
 Reply Engine::do_session_write(const SessionWrite& c) {
   if (auto first = sessions_.begin_write(c.session, c.seq, c.acked, clock_ms_)) return *first;
   Reply reply;
-  auto inner = decode_entry(c.command);
-  if (!inner.ok()) {
+  // Into reused strings: a stream of a session's SETs allocates nothing here.
+  const Command& inner = session_scratch_.command;
+  if (auto st = decode_entry_into(c.command, session_scratch_); !st.ok()) {
     reply = Error{ErrorCode::kSession, std::string(kErrSessionPrefix) +
-                                           "the write does not decode: " + inner.error().message};
-  } else if (std::holds_alternative<Tick>(inner->command) ||
-             std::holds_alternative<Evict>(inner->command) ||
-             std::holds_alternative<OpenSession>(inner->command) ||
-             std::holds_alternative<SessionWrite>(inner->command)) {
+                                           "the write does not decode: " + st.error().message};
+  } else if (std::holds_alternative<Tick>(inner) || std::holds_alternative<Evict>(inner) ||
+             std::holds_alternative<OpenSession>(inner) ||
+             std::holds_alternative<SessionWrite>(inner)) {
     reply = Error{ErrorCode::kSession, std::string(kErrSessionPrefix) + "a " +
-                                           std::string(command_name(inner->command)) +
+                                           std::string(command_name(inner)) +
                                            " command cannot be a session's write"};
   } else {
-    reply = dispatch(inner->command);
+    reply = dispatch(inner);
   }
   sessions_.record(c.session, c.seq, reply);
   return reply;

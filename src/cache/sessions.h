@@ -31,6 +31,7 @@ namespace cairn::cache {
 inline constexpr uint64_t kMaxSessions = 10'000;
 inline constexpr int64_t kSessionIdleMs = 30 * 60 * 1000;
 inline constexpr size_t kMaxSessionReplies = 1024;
+inline constexpr int64_t kActivityStepMs = 1000;  // a session's activity is recorded to this
 
 class SessionTable {
  public:
