@@ -46,14 +46,16 @@ void summary(const bench::Config& c, bench::Totals& t, double seconds, bool json
         "{\"ops\":%llu,\"seconds\":%.3f,\"ops_per_sec\":%.0f,\"errors\":%llu,\"reads\":%llu,"
         "\"read_hits\":%llu,\"writes\":%llu,\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,"
         "\"p99\":%.1f,\"p99_9\":%.1f,\"max\":%.1f},\"connections\":%zu,\"pipeline\":%zu,"
-        "\"value_size\":%zu,\"read_ratio\":%.3f,\"keys\":%llu,\"stale_reads\":%s}\n",
+        "\"value_size\":%zu,\"read_ratio\":%.3f,\"keys\":%llu,\"stale_reads\":%s,"
+        "\"sessions\":%s}\n",
         static_cast<unsigned long long>(t.ok.load()), seconds, rate,
         static_cast<unsigned long long>(t.errors.load()),
         static_cast<unsigned long long>(t.reads.load()),
         static_cast<unsigned long long>(t.hits.load()), static_cast<unsigned long long>(writes),
         us(h.quantile(0.5)), us(h.quantile(0.9)), us(h.quantile(0.99)), us(h.quantile(0.999)),
         us(h.max()), c.connections, c.pipeline, c.value_size, c.read_ratio,
-        static_cast<unsigned long long>(c.keys), c.stale_reads ? "true" : "false");
+        static_cast<unsigned long long>(c.keys), c.stale_reads ? "true" : "false",
+        c.sessions ? "true" : "false");
     return;
   }
   std::printf("ops         %llu in %.2f s\n", static_cast<unsigned long long>(t.ok.load()),
