@@ -193,7 +193,8 @@ std::string_view peek_key(std::string_view entry) {
   if (entry.size() < kEntryMinBytes || static_cast<uint8_t>(entry[0]) != kCommandCodecVersion)
     return {};
   const uint8_t tag = static_cast<uint8_t>(entry[kEntryMinBytes - 1]);
-  // Delete, Clear, Tick, Evict and PutMany do not start with one key.
+  // Delete, Clear and every command from Tick on (Evict, PutMany, the session commands) do not
+  // start with one key.
   if (tag == 1 || tag == 2 || tag >= 12) return {};
   Reader r(entry.substr(kEntryMinBytes));
   const uint64_t n = r.varint();

@@ -49,12 +49,8 @@ std::optional<Reply> SessionTable::begin_write(uint64_t session, uint64_t seq, u
   if (seq == 0) return refuse("write numbers start at 1");
   // Answers the client has: forget them.
   if (acked > s.floor) {
-    auto end = s.replies.lower_bound(acked);
-    for (auto r = s.replies.begin(); r != end; ++r) {
-      s.reply_bytes -= reply_size(r->second);
-      reply_bytes_ -= reply_size(r->second);
-    }
-    s.replies.erase(s.replies.begin(), end);
+    while (!s.replies.empty() && s.replies.begin()->first < acked)
+      drop_oldest(s);
     s.floor = acked;
   }
   if (seq < s.floor) {
@@ -78,12 +74,17 @@ void SessionTable::record(uint64_t session, uint64_t seq, const Reply& reply) {
   reply_bytes_ += size;
   while (s.replies.size() > kMaxSessionReplies) {
     // The oldest goes; nothing below it may be applied again, answered or not.
-    auto oldest = s.replies.begin();
-    s.floor = oldest->first + 1;
-    s.reply_bytes -= reply_size(oldest->second);
-    reply_bytes_ -= reply_size(oldest->second);
-    s.replies.erase(oldest);
+    s.floor = s.replies.begin()->first + 1;
+    drop_oldest(s);
   }
+}
+
+void SessionTable::drop_oldest(Session& s) {
+  const auto oldest = s.replies.begin();
+  const uint64_t size = reply_size(oldest->second);
+  s.reply_bytes -= size;
+  reply_bytes_ -= size;
+  s.replies.erase(oldest);
 }
 
 void SessionTable::expire(int64_t now_ms) {

@@ -21,7 +21,7 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <unordered_map>
+#include <string_view>
 #include <utility>
 
 #include "cache/command.h"
@@ -77,6 +77,7 @@ class SessionTable {
  private:
   void forget(uint64_t id);
   void touch(uint64_t id, Session& s, int64_t now_ms);
+  void drop_oldest(Session& s);  // forgets the session's oldest kept answer
   static uint64_t reply_size(const Reply& r);
 
   std::map<uint64_t, Session> sessions_;  // ordered: snapshots list sessions in id order

@@ -18,8 +18,6 @@ namespace cairn::client {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 namespace errors = net::errors;
-// How the cluster begins a session's refusal (cache/sessions.h, kErrSessionPrefix).
-constexpr std::string_view cache_session_prefix = "SESSION ";
 
 namespace {
 
@@ -34,13 +32,12 @@ struct Op {
   std::optional<std::string> target;  // where the next send goes, when a reply said so
   Done done;
   bool finished = false;
-  // A write carried in the client's session as write `seq` of session `session` (0: not yet
-  // numbered). Once an attempt's outcome is unknown (maybe_applied), only that same number may be
-  // resent: under another it could apply twice.
-  bool in_session = false;
-  uint64_t session = 0;
-  uint64_t seq = 0;
+  // A write in the client's session is a SessionRequest (its seq 0 until numbered). Once an
+  // attempt's outcome is unknown (maybe_applied), only that same number may be resent: under
+  // another it could apply twice.
   bool maybe_applied = false;
+
+  net::SessionRequest* in_session() { return std::get_if<net::SessionRequest>(&request); }
 
   void finish(Result<net::Message> r) {
     if (finished) return;
@@ -100,7 +97,7 @@ struct Client::Impl {
   void open_session();
   void on_session_opened(Result<net::Message> r);
   void number(Op& op);  // mu_ held
-  void release(const Op& op);
+  void release(Op& op);
   // A session's refusal: reopens and resends the write if it cannot have applied.
   void on_session_refused(const std::shared_ptr<Op>& op, const std::string& text);
   std::string default_addr();
@@ -136,7 +133,6 @@ void Client::Impl::run(net::Message request, bool idempotent, Done done) {
   if (auto* req = std::get_if<net::ClientRequest>(&op->request);
       req != nullptr && opts.sessions && !idempotent &&
       !std::holds_alternative<net::OpenSessionCommand>(req->command)) {
-    op->in_session = true;
     op->request = net::SessionRequest{0, 0, 0, 0, std::move(req->command)};
     return start_in_session(op);
   }
@@ -162,18 +158,17 @@ void Client::Impl::start_in_session(const std::shared_ptr<Op>& op) {
 }
 
 void Client::Impl::number(Op& op) {
-  op.session = session_;
-  op.seq = next_seq_++;
-  unanswered_.insert(op.seq);
-  auto& req = std::get<net::SessionRequest>(op.request);
-  req.session = op.session;
-  req.seq = op.seq;
+  net::SessionRequest& req = *op.in_session();
+  req.session = session_;
+  req.seq = next_seq_++;
+  unanswered_.insert(req.seq);
 }
 
-void Client::Impl::release(const Op& op) {
-  if (!op.in_session || op.seq == 0) return;
+void Client::Impl::release(Op& op) {
+  const net::SessionRequest* req = op.in_session();
+  if (req == nullptr || req->seq == 0) return;
   std::lock_guard lock(mu_);
-  if (op.session == session_) unanswered_.erase(op.seq);
+  if (req->session == session_) unanswered_.erase(req->seq);
 }
 
 void Client::Impl::open_session() {
@@ -222,14 +217,15 @@ void Client::Impl::on_session_refused(const std::shared_ptr<Op>& op, const std::
                                 text + " (an earlier attempt may have applied the write)")));
   }
   // Not applied by any attempt: forget the session and send the write afresh in a new one.
+  net::SessionRequest& req = *op->in_session();
   {
     std::lock_guard lock(mu_);
-    if (op->session == session_) {
+    if (req.session == session_) {
       session_ = 0;
       unanswered_.clear();
     }
   }
-  op->seq = 0;
+  req.seq = 0;
   start_in_session(op);
 }
 
@@ -253,8 +249,8 @@ void Client::Impl::send(const std::shared_ptr<Op>& op) {
   std::string addr = op->target ? *op->target : default_addr();
   op->sends++;
   auto left = std::chrono::ceil<milliseconds>(op->deadline - now);
-  if (op->idempotent || op->in_session) left = std::min(left, opts.attempt_timeout);
-  if (auto* req = std::get_if<net::SessionRequest>(&op->request)) {
+  if (op->idempotent || op->in_session()) left = std::min(left, opts.attempt_timeout);
+  if (auto* req = op->in_session()) {
     // The answers this client has: all below its oldest unanswered write.
     std::lock_guard lock(mu_);
     req->acked = req->session != session_ ? 0
@@ -278,8 +274,8 @@ void Client::Impl::on_reply(const std::shared_ptr<Op>& op, const std::string& ad
         return retry(op, e, op->sends >= static_cast<int>(opts.seeds.size()));
       case Error::Kind::kConnectionLost:
       case Error::Kind::kTimeout:  // this attempt's: the node may be paused or cut off
-        if (!op->idempotent && !op->in_session) return op->finish(std::move(r));
-        op->maybe_applied = op->in_session;
+        if (!op->idempotent && !op->in_session()) return op->finish(std::move(r));
+        op->maybe_applied = op->in_session() != nullptr;
         forget(addr);
         if (op->target == addr) op->target.reset();
         return retry(op, e, true);
@@ -311,11 +307,11 @@ void Client::Impl::on_refused(const std::shared_ptr<Op>& op, const std::string& 
   }
   if (errors::is(err, errors::kTimeout) || errors::is(err, errors::kDropped)) {
     Error e(Error::Kind::kOutcomeUnknown, text);
-    op->maybe_applied = op->maybe_applied || op->in_session;
-    if (op->idempotent || op->in_session) return retry(op, e, true);
+    op->maybe_applied = op->maybe_applied || op->in_session() != nullptr;
+    if (op->idempotent || op->in_session()) return retry(op, e, true);
     return op->finish(Err(std::move(e)));
   }
-  if (op->in_session && err.starts_with(cache_session_prefix)) return on_session_refused(op, text);
+  if (op->in_session() && errors::session_refused(err)) return on_session_refused(op, text);
   op->finish(Err(Error(Error::Kind::kServer, text)));
 }
 

@@ -40,6 +40,14 @@ constexpr bool is(std::string_view error, std::string_view kind) {
          (error.size() == kind.size() || error[kind.size()] == ':');
 }
 
+// A client session's write refused by the cluster's session table (docs/protocol.md, "Client
+// sessions"): the session or the write's first answer is no longer known, and this attempt was
+// not applied. The text starts with this word and a space, not a ':'.
+inline constexpr std::string_view kSessionRefused = "SESSION ";
+constexpr bool session_refused(std::string_view error) {
+  return error.substr(0, kSessionRefused.size()) == kSessionRefused;
+}
+
 // The request was certainly not carried out, so it may be sent again.
 constexpr bool never_executed(std::string_view error) {
   return is(error, kNotLeader) || is(error, kNoLeader) || is(error, kShuttingDown) ||

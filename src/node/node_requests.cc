@@ -46,6 +46,9 @@ void Node::submit(net::CacheCommand cmd, Respond respond) {
           [respond](Outcome o) { respond(to_response(o)); });
 }
 
+// The engine words a session's refusal; clients recognise it by the protocol's word.
+static_assert(cache::kErrSessionPrefix == net::errors::kSessionRefused);
+
 void Node::submit_session(net::SessionRequest req, Respond respond) {
   Operation op = to_operation(req.command);
   auto* write = std::get_if<cache::Command>(&op);

@@ -11,7 +11,6 @@
 #include <string>
 
 #include "cache/codec.h"
-#include "cache/sessions.h"
 #include "linearizability.h"
 #include "net/client_errors.h"
 #include "node_world.h"
@@ -110,6 +109,8 @@ class NodeSimulation {
   void crash_and_restart(NodeId id);
   // Starts `id` again; the checks follow it from the founding snapshot.
   void restart(NodeId id);
+  // Restarts `id` (down now) after a drawn 0.2-3 s, tracing `what` and the delay.
+  void restart_later(NodeId id, const std::string& what);
   // Whether a node may be taken down now: every node up, none recovering or stopping.
   bool all_standing();
   // A graceful shutdown (SIGTERM) of `id` with a drawn grace, under the same conditions as a
@@ -442,11 +443,15 @@ void NodeSimulation::when_stopped(NodeId id, Clock::time_point deadline) {
                                 kind_name(op.kind)));
     world_.crash(id);  // the process exits
     stopping_ = 0;
-    const auto down = std::chrono::milliseconds(200 + rng_.below(2800));
-    trace(fmt::format("n{} stopped, every request answered; restart in {} ms", id, down.count()));
-    world_.schedule(down, [this, id] {
-      if (!world_.up(id)) restart(id);
-    });
+    restart_later(id, fmt::format("n{} stopped, every request answered", id));
+  });
+}
+
+void NodeSimulation::restart_later(NodeId id, const std::string& what) {
+  const auto down = std::chrono::milliseconds(200 + rng_.below(2800));
+  trace(fmt::format("{}; restart in {} ms", what, down.count()));
+  world_.schedule(down, [this, id] {
+    if (!world_.up(id)) restart(id);
   });
 }
 
@@ -465,11 +470,7 @@ void NodeSimulation::crash_and_restart(NodeId id) {
       }
       if (op.kind != Op::kIncr) next_op_later(op.client);
     }
-  const auto down = std::chrono::milliseconds(200 + rng_.below(2800));
-  trace(fmt::format("fault: crash n{}, restart in {} ms", id, down.count()));
-  world_.schedule(down, [this, id] {
-    if (!world_.up(id)) restart(id);
-  });
+  restart_later(id, fmt::format("fault: crash n{}", id));
 }
 
 void NodeSimulation::restart(NodeId id) {

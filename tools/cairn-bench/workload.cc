@@ -1,5 +1,6 @@
 #include "workload.h"
 
+#include <charconv>
 #include <set>
 
 namespace cairn::bench {
@@ -41,19 +42,24 @@ class Workload::Worker {
  private:
   // Opens this worker's session, then starts sending. Under mu_.
   void open_session() {
-    conn_->submit(net::ClientRequest{0, net::OpenSessionCommand{}}, w_.config_.timeout,
-                  [this](client::Result<net::Message> r) {
-                    const auto* resp = r.ok() ? std::get_if<net::ClientResponse>(&*r) : nullptr;
-                    std::lock_guard lock(mu_);
-                    if (resp == nullptr || !resp->success || !resp->value) {
-                      note_error(r.ok() ? addr_ + ": OpenSession: " + resp_error(resp)
-                                        : r.error().to_string());
-                      broken_ = true;
-                      return;
-                    }
-                    session_ = std::stoull(*resp->value);
-                    if (conn_) fill();
-                  });
+    conn_->submit(
+        net::ClientRequest{0, net::OpenSessionCommand{}}, w_.config_.timeout,
+        [this](client::Result<net::Message> r) {
+          const auto* resp = r.ok() ? std::get_if<net::ClientResponse>(&*r) : nullptr;
+          std::lock_guard lock(mu_);
+          uint64_t id = 0;
+          const std::string text = resp && resp->value ? *resp->value : "";
+          const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+          if (resp == nullptr || !resp->success || ec != std::errc() ||
+              end != text.data() + text.size() || id == 0) {
+            note_error(r.ok() ? addr_ + ": OpenSession answered '" + text + "' " + resp_error(resp)
+                              : r.error().to_string());
+            broken_ = true;
+            return;
+          }
+          session_ = id;
+          if (conn_) fill();
+        });
   }
 
   // Sends until `pipeline` requests are in flight or there is nothing more to send. Under mu_.

@@ -29,9 +29,8 @@ void FakeNode::handle(Message msg, Responder responder) {
   }
   auto* req = std::get_if<ClientRequest>(&msg);
   if (!req) return;
-  if (std::holds_alternative<OpenSessionCommand>(req->command)) {
-    ClientResponse r{req->request_id, true, std::nullopt, std::nullopt,
-                     std::to_string(++sessions_opened_)};
+  if (std::holds_alternative<OpenSessionCommand>(req->command)) {  // never refused nor held
+    ClientResponse r = apply(*req);
     lock.unlock();
     return responder.reply(r);
   }
