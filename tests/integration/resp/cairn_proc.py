@@ -47,8 +47,8 @@ def complete_reply(data):
     return data.endswith(b"\r\n")
 
 
-def info_fields(port, section="replication"):
-    raw = resp_command(port, "INFO", section)
+def info_fields(port, section="replication", timeout=2.0):
+    raw = resp_command(port, "INFO", section, timeout=timeout)
     text = raw.split(b"\r\n", 1)[1].decode(errors="replace")
     fields = {}
     for line in text.splitlines():

@@ -189,9 +189,12 @@ def churn(server, problems):
                 s = socket.create_connection(("127.0.0.1", port), timeout=30)
                 s.sendall(head + body)
                 socks.append(s)
+            # The server takes a while to read 200 MB from a thousand connections (two seconds
+            # on two cores), and the INFO connection waits its turn: its answer is waited for,
+            # not timed.
             wait_until("the server to read every byte sent", lambda: int(
-                cairn_proc.info_fields(port, "stats")["total_net_input_bytes"]) - received
-                >= conns * (len(head) + partial))
+                cairn_proc.info_fields(port, "stats", timeout=60)["total_net_input_bytes"])
+                - received >= conns * (len(head) + partial))
             during = cairn_proc.rss_bytes(pid)
             for s in socks:
                 s.close()
