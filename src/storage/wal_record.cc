@@ -54,6 +54,14 @@ bool spans_zero_sector(std::string_view segment, size_t from, size_t to) {
   return false;
 }
 
+bool zero_from_sector_within(std::string_view segment, size_t from, size_t to) {
+  constexpr size_t kSector = 512;
+  const size_t last = segment.find_last_not_of('\0');
+  const size_t zeros_from = last == std::string_view::npos ? 0 : last + 1;
+  const size_t boundary = (std::max(zeros_from, from + 1) + kSector - 1) / kSector * kSector;
+  return boundary < std::min(to, segment.size());
+}
+
 size_t begin_record(std::string& out, uint8_t type) {
   const size_t start = out.size();
   out.append(kRecordHeaderBytes, '\0');

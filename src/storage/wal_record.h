@@ -49,6 +49,11 @@ Parsed parse_record(std::string_view bytes);
 // of zeros: what a write cut short by a crash leaves where its data never reached the disk (a
 // damaged byte does not zero a whole sector).
 bool spans_zero_sector(std::string_view segment, size_t from, size_t to);
+// True when, from a 512-byte sector boundary inside (from, to) to the end of the segment, every
+// byte is zero: a record whose last sectors never reached the disk, though the file's size says
+// they did. (spans_zero_sector misses it when the record ends less than a sector past the
+// boundary.)
+bool zero_from_sector_within(std::string_view segment, size_t from, size_t to);
 
 void put_u64(std::string& out, uint64_t v);
 uint64_t get_u64(const char* p);

@@ -201,6 +201,17 @@ TEST_F(WalTest, ATornTailIsTruncatedWithAWarning) {
     zeros.resize((zeros.size() / 4096 + 1) * 4096, '\0');
     cases.emplace_back("unwritten sectors", zeros);
   }
+  for (bool extended : {false, true}) {
+    // Only the record's last sector never reached the disk: less than a sector of it is zero.
+    std::string zeros = original;
+    const size_t from = (full - 1) / 512 * 512;
+    ASSERT_GT(from, before_last);
+    ASSERT_GT(full - from, 0u);
+    std::fill(zeros.begin() + static_cast<long>(from), zeros.end(), '\0');
+    if (extended) zeros.resize((zeros.size() / 4096 + 1) * 4096, '\0');
+    cases.emplace_back(extended ? "last sector unwritten, extended" : "last sector unwritten",
+                       zeros);
+  }
   for (const auto& [name, bytes] : cases) {
     tear(bytes);
     WalContents back;
@@ -217,6 +228,36 @@ TEST_F(WalTest, ATornTailIsTruncatedWithAWarning) {
     EXPECT_TRUE(fixed.warnings.empty()) << name;
     EXPECT_EQ(fixed.entries.size(), 21u) << name;
   }
+}
+
+// A sector boundary can fall inside a record's header: with the sector after it unwritten, the
+// header's length check reads zeros. That is a torn write too, not damage.
+TEST_F(WalTest, AHeaderCutByAnUnwrittenSectorIsATornWrite) {
+  std::string seg;
+  uint64_t header_at = 0;  // a record whose 16-byte header straddles a sector boundary
+  {
+    WalContents c;
+    auto w = open(&c);
+    for (raft::Index i = 1; i <= 2000 && header_at == 0; ++i) {
+      seg = segments().back();
+      const uint64_t before = fs::exists(seg) ? fs::file_size(seg) : 0;
+      ASSERT_TRUE(w->append({entry(i, 1, std::string(37, 'x'))}).ok());
+      ASSERT_TRUE(w->sync().ok());
+      if (i > 1 && before / 512 != (before + 7) / 512) header_at = before;
+    }
+  }
+  ASSERT_NE(header_at, 0u) << "no record header met a sector boundary";
+  std::string bytes = *read_file(seg);
+  const size_t boundary = (header_at / 512 + 1) * 512;
+  std::fill(bytes.begin() + static_cast<long>(boundary), bytes.end(), '\0');
+  std::ofstream(seg, std::ios::binary | std::ios::trunc) << bytes;
+  WalContents back;
+  auto again = open(&back);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(back.warnings.size(), 1u);
+  EXPECT_NE(back.warnings[0].find("torn write at offset " + std::to_string(header_at)),
+            std::string::npos)
+      << back.warnings[0];
 }
 
 // Flipping any byte of the log fails the open with the file and offset: a damaged byte is not a
