@@ -24,7 +24,8 @@ std::string errno_text() {
 HardStateFile::HardStateFile(std::string dir)
     : dir_(std::move(dir)),
       path_((std::filesystem::path(dir_) / "hard-state").string()),
-      members_path_((std::filesystem::path(dir_) / "members").string()) {}
+      members_path_((std::filesystem::path(dir_) / "members").string()),
+      recovering_path_((std::filesystem::path(dir_) / "recovering").string()) {}
 
 Result<HardStateFile, std::string> HardStateFile::open(const std::string& dir) {
   std::error_code ec;
@@ -79,6 +80,21 @@ Result<std::optional<std::string>, std::string> HardStateFile::load_members() co
 
 Status<std::string> HardStateFile::store_members(const std::string& members) const {
   return replace(members_path_, fmt::format("cairn-members 1 {}\n", members));
+}
+
+Result<bool, std::string> HardStateFile::load_recovering() const {
+  std::error_code ec;
+  const bool present = std::filesystem::exists(recovering_path_, ec);
+  if (ec) return Err{fmt::format("cannot check {}: {}", recovering_path_, ec.message())};
+  return present;
+}
+
+Status<std::string> HardStateFile::store_recovering(bool recovering) const {
+  if (recovering) return replace(recovering_path_, "cairn-recovering 1\n");
+  std::error_code ec;
+  std::filesystem::remove(recovering_path_, ec);
+  if (ec) return Err{fmt::format("cannot remove {}: {}", recovering_path_, ec.message())};
+  return storage::sync_dir(dir_);
 }
 
 Status<std::string> HardStateFile::replace(const std::string& path, const std::string& data) const {

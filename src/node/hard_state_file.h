@@ -43,6 +43,13 @@ class HardStateFile {
   Result<std::optional<std::string>, std::string> load_members() const;
   Status<std::string> store_members(const std::string& members) const;
 
+  // Whether the node was still catching up after losing its log (the restart rule) when it last
+  // ran: a third file, "recovering", present from the moment recovery begins until it ends. With
+  // the log on disk, a node that crashes mid-recovery comes back with part of a log, which
+  // alone would look like a node that kept its data; the file says it did not.
+  Result<bool, std::string> load_recovering() const;
+  Status<std::string> store_recovering(bool recovering) const;
+
   const std::string& path() const { return path_; }
 
  private:
@@ -52,6 +59,7 @@ class HardStateFile {
   std::string dir_;
   std::string path_;
   std::string members_path_;
+  std::string recovering_path_;
 };
 
 }  // namespace cairn::node

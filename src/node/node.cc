@@ -57,6 +57,7 @@ Status<std::string> Node::init_raft() {
   storage_.build_snapshots_on_demand(true);
   std::optional<TermAndVote> stored;
   std::optional<AddressBook> stored_members;
+  bool was_recovering = false;
   if (!config_.data_dir.empty()) {
     auto file = HardStateFile::open(config_.data_dir);
     if (!file.ok()) return Err{file.error()};
@@ -69,6 +70,9 @@ Status<std::string> Node::init_raft() {
     auto loaded = file->load();
     if (!loaded.ok()) return Err{loaded.error()};
     stored = *loaded;
+    auto marked = file->load_recovering();
+    if (!marked.ok()) return Err{marked.error()};
+    was_recovering = *marked;
     auto members = file->load_members();
     if (!members.ok()) return Err{members.error()};
     if (*members) {
@@ -91,6 +95,21 @@ Status<std::string> Node::init_raft() {
   bool restored = false;  // the log or a snapshot came back from disk
   if (config_.durable) {
     if (auto st = open_disk(&hs, &restored); !st.ok()) return Err{st.error()};
+  }
+  // A node that was a member before (it has a stored term) and lost its log must not count as
+  // holding entries or vote until it has caught up; a one-node cluster has nobody to catch up from.
+  // Whether the cluster was one node is what the stored membership says: a node founded alone
+  // that others joined is restarted with its founding flags, and must not elect itself alone.
+  const bool was_alone = stored_members ? stored_members->all().size() == 1 &&
+                                              stored_members->find(config_.id) != nullptr
+                                        : config_.peers.size() == 1;
+  // A node that crashed while recovering has part of a log back at most: still recovering.
+  recovering_ =
+      stored.has_value() && stored->term > 0 && !was_alone && (!restored || was_recovering);
+  if (recovering_ && !was_recovering) {
+    // Durable before this run writes anything to its log, the founding snapshot below included
+    // (docs/node.md, "Restarts").
+    if (auto st = hard_state_file_->store_recovering(true); !st.ok()) return Err{st.error()};
   }
   if (config_.join.empty() && !restored) {
     // Founding members all start from the same snapshot at index 1: the initial membership and
@@ -116,14 +135,6 @@ Status<std::string> Node::init_raft() {
   }
   storage_.set_hard_state(hs);
   if (config_.join.empty() && !stored_members) persist_members();  // the founding membership
-  // A node that was a member before (it has a stored term) and lost its log must not count as
-  // holding entries or vote until it has caught up; a one-node cluster has nobody to catch up from.
-  // Whether the cluster was one node is what the stored membership says: a node founded alone
-  // that others joined is restarted with its founding flags, and must not elect itself alone.
-  const bool was_alone = stored_members ? stored_members->all().size() == 1 &&
-                                              stored_members->find(config_.id) != nullptr
-                                        : config_.peers.size() == 1;
-  recovering_ = stored.has_value() && stored->term > 0 && !was_alone && !restored;
   if (recovering_ && stored_members) {
     // Addresses only (the membership itself comes back with the log): the recovering node must be
     // able to answer the leader that catches it up.
@@ -498,6 +509,11 @@ void Node::finish_applying() {
   release_unapplied_writes(false);
   if (recovering_ && recovery_target_ != 0 && applied_ >= recovery_target_ &&
       applied_term_ == raw_->raft().term()) {
+    if (auto st = hard_state_file_->store_recovering(false); !st.ok()) {
+      // Recovering a while longer is safe; voting with the file still there is too (a restart
+      // would only recover again).
+      spdlog::error("node {}: {}", config_.id, st.error());
+    }
     recovering_ = false;
     spdlog::info("node {}: caught up to index {} (term {}); voting again", config_.id, applied_,
                  applied_term_);

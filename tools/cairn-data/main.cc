@@ -60,6 +60,13 @@ int inspect(const std::string& dir) {
       fail(members.error());
     else
       fmt::print("members: {}\n", *members ? **members : std::string("none stored"));
+    auto recovering = hs_file->load_recovering();
+    if (!recovering.ok())
+      fail(recovering.error());
+    else if (*recovering)
+      fmt::print(
+          "recovering: this node lost its log and had not caught up when it last ran; it will "
+          "not vote until it has (docs/node.md, \"Restarts\")\n");
   }
 
   raft::Index snap_index = 0;

@@ -47,6 +47,19 @@ TEST(HardStateFile, ACorruptFileIsAnErrorNotAGuess) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(HardStateFile, TheRecoveringMarkIsThereFromItsStoreUntilItsRemoval) {
+  const std::string dir = temp_dir();
+  auto f = HardStateFile::open(dir);
+  ASSERT_TRUE(f.ok());
+  EXPECT_FALSE(*f->load_recovering());
+  ASSERT_TRUE(f->store_recovering(true).ok());
+  EXPECT_TRUE(*HardStateFile::open(dir)->load_recovering());
+  ASSERT_TRUE(f->store_recovering(false).ok());
+  EXPECT_FALSE(*HardStateFile::open(dir)->load_recovering());
+  ASSERT_TRUE(f->store_recovering(false).ok());  // removing what is not there is fine
+  std::filesystem::remove_all(dir);
+}
+
 TEST(HardStateFile, TheMembershipIsStoredBesideTermAndVote) {
   const std::string dir = temp_dir();
   auto f = HardStateFile::open(dir);
