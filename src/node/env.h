@@ -1,7 +1,7 @@
 // Env: what a Node takes from outside itself, its files aside: the task queue its decisions run on
 // and who runs it, the clocks, a periodic tick, randomness, where long work runs (snapshot builds),
-// and the transport to its peers. The node decides; the Env does (docs/ARCHITECTURE.md,
-// "Decisions and I/O").
+// what syncs its log, and the transport to its peers. The node decides; the Env does
+// (docs/ARCHITECTURE.md, "Decisions and I/O").
 //
 // cairn-server gives each node a ThreadEnv: an io_context run by a thread of its own, the
 // system's clocks, a steady timer, TCP peers (net::RaftTransport). A simulator of whole nodes gives
@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "net/transport.h"
+#include "node/log_syncer.h"
 
 namespace cairn::node {
 
@@ -68,6 +69,11 @@ class Env {
   // The transport to the node's peers (made once, in Node::create).
   virtual std::unique_ptr<net::PeerTransport> make_transport(net::TransportConfig config) = 0;
 
+  // What syncs the log away from the task queue (--storage disk --fsync always); `synced` posts
+  // to the task queue. `started` is a testing knob (NodeConfig::log_sync_started).
+  virtual std::unique_ptr<LogSync> log_syncer(LogSync::Synced synced, LogSync::Failed failed,
+                                              std::function<void()> started) = 0;
+
   // Starts running the task queue. It runs until the node releases it (the node holds a work
   // guard while it runs, and stops the queue when it has stopped).
   virtual void run() = 0;
@@ -94,6 +100,10 @@ class ThreadEnv final : public Env {
     return run_on_thread(std::move(work));
   }
   std::unique_ptr<net::PeerTransport> make_transport(net::TransportConfig config) override;
+  std::unique_ptr<LogSync> log_syncer(LogSync::Synced synced, LogSync::Failed failed,
+                                      std::function<void()> started) override {
+    return std::make_unique<LogSyncer>(std::move(synced), std::move(failed), std::move(started));
+  }
   void run() override;
   void wait() override;
 

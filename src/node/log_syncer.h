@@ -26,21 +26,29 @@
 
 namespace cairn::node {
 
-class LogSyncer {
+// What the node asks of whoever syncs its log (Env::log_syncer): the thread below in
+// cairn-server, a simulated disk in the whole-node simulator.
+class LogSync {
  public:
   using Synced = std::function<void(uint64_t ticket)>;
   using Failed = std::function<void(const std::string& error)>;  // must not return
 
-  // `started` (may be empty): called on the syncer's thread before each sync (a testing knob).
-  LogSyncer(Synced synced, Failed failed, std::function<void()> started = {});
-  ~LogSyncer();
-  LogSyncer(const LogSyncer&) = delete;
-  LogSyncer& operator=(const LogSyncer&) = delete;
-
+  virtual ~LogSync() = default;
   // Everything written to the log before `target` was taken is to be made durable. Returns the
   // request's ticket: tickets grow by one per request, and `synced(t)` means every request up to
   // t is durable.
-  uint64_t request(storage::Wal::SyncTarget target);
+  virtual uint64_t request(storage::Wal::SyncTarget target) = 0;
+};
+
+class LogSyncer final : public LogSync {
+ public:
+  // `started` (may be empty): called on the syncer's thread before each sync (a testing knob).
+  LogSyncer(Synced synced, Failed failed, std::function<void()> started = {});
+  ~LogSyncer() override;
+  LogSyncer(const LogSyncer&) = delete;
+  LogSyncer& operator=(const LogSyncer&) = delete;
+
+  uint64_t request(storage::Wal::SyncTarget target) override;
 
  private:
   void run();

@@ -353,7 +353,7 @@ class Node {
   // After io_ (its results are posted there) and the engine and files it reads: destroyed, and
   // its thread joined, before them.
   std::unique_ptr<SnapshotBuilder> snapshot_builder_;
-  std::unique_ptr<LogSyncer> syncer_;  // config.durable and config.fsync only
+  std::unique_ptr<LogSync> syncer_;  // config.durable and config.fsync only
 
   // Node thread only.
   bool process_scheduled_ = false;

@@ -74,6 +74,8 @@ struct NodeConfig {
   std::function<void()> snapshot_build_started;
   // Testing knob, unset in production: called on the log syncer's thread before each sync.
   std::function<void()> log_sync_started;
+  // Testing knob, unset in production: storage::WalOptions::synced.
+  std::function<void(const std::string& path, uint64_t bytes)> wal_synced;
 };
 
 }  // namespace cairn::node

@@ -30,12 +30,16 @@ Status<std::string> Node::open_disk(raft::HardState* hs, bool* restored) {
   if (!files.ok()) return Err{files.error()};
   snap_files_.emplace(std::move(*files));
   storage::WalContents log;
-  auto wal = storage::Wal::open(
-      storage::WalOptions{wal_dir, config_.wal_segment_bytes, config_.fsync}, &log);
+  storage::WalOptions wal_options;
+  wal_options.dir = wal_dir;
+  wal_options.segment_bytes = config_.wal_segment_bytes;
+  wal_options.sync = config_.fsync;
+  wal_options.synced = config_.wal_synced;
+  auto wal = storage::Wal::open(wal_options, &log);
   if (!wal.ok()) return Err{wal.error()};
   wal_ = std::move(*wal);
   if (config_.fsync) {
-    syncer_ = std::make_unique<LogSyncer>(
+    syncer_ = env_->log_syncer(
         [this](uint64_t ticket) { asio::post(io_, [this, ticket] { on_synced(ticket); }); },
         [id = config_.id](const std::string& error) { stop_on_disk_error(id, error); },
         config_.log_sync_started);

@@ -264,6 +264,8 @@ Status<std::string> Wal::start_segment(uint64_t seq) {
       ::close(fd);
       return Err{fmt::format("cannot sync {}: {}", segments_.back().path, errno_text())};
     }
+    if (options_.sync && options_.synced)
+      options_.synced(segments_.back().path, segments_.back().size);
     ::close(fd_);
   }
   fd_ = fd;
@@ -335,6 +337,7 @@ Status<std::string> Wal::sync() {
     if (dir_dirty_) {
       if (auto st = sync_dir(options_.dir); !st.ok()) return st;
     }
+    if (options_.synced) options_.synced(segments_.back().path, segments_.back().size);
   }
   dir_dirty_ = false;
   unsynced_ = 0;
@@ -348,6 +351,7 @@ Result<Wal::SyncTarget, std::string> Wal::take_sync_target() {
     return Err{fmt::format("cannot duplicate the descriptor of {}: {}", segments_.back().path,
                            errno_text())};
   t.path = segments_.back().path;
+  t.bytes = segments_.back().size;
   if (dir_dirty_) t.dir = options_.dir;
   dir_dirty_ = false;
   unsynced_ = 0;

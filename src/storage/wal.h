@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,10 @@ struct WalOptions {
   // Inspect only: nothing is changed on disk (a torn tail is reported, not truncated) and the
   // log cannot be appended to.
   bool read_only = false;
+  // Testing knob, unset in production: called after each sync this Wal makes itself (sync(), and
+  // the sync of a segment left by a roll) with the segment's path and the bytes now durable. A
+  // simulated disk learns from it what a crash may not take.
+  std::function<void(const std::string& path, uint64_t bytes)> synced = {};
 };
 
 struct SegmentInfo {
@@ -94,8 +99,9 @@ class Wal {
   // one is all a target needs.
   struct SyncTarget {
     int fd = -1;
-    std::string path;  // for error messages
-    std::string dir;   // set when the directory must be synced too
+    std::string path;    // for error messages
+    std::string dir;     // set when the directory must be synced too
+    uint64_t bytes = 0;  // the segment's size when taken: what the sync makes durable at least
   };
   Result<SyncTarget, std::string> take_sync_target();
   static Status<std::string> sync_target(SyncTarget target);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 
 #include "cache/codec.h"
@@ -72,9 +73,11 @@ class NodeSimulation {
     loss_ = rng_.below(3) == 0 ? 0 : rng_.below(800);
     duplication_ = rng_.below(2) == 0 ? 0 : rng_.below(1000);
     fault_every_ms_ = 200 + rng_.below(1300);
-    config_ =
-        fmt::format("nodes={} delay={}-{}us loss={}/10000 dup={}/10000 faults every {} ms", w.nodes,
-                    w.min_delay.count(), w.max_delay.count(), loss_, duplication_, fault_every_ms_);
+    w.disk = opts_.disk;
+    config_ = fmt::format(
+        "nodes={} storage={} delay={}-{}us loss={}/10000 dup={}/10000 faults every {} ms", w.nodes,
+        w.disk ? "disk" : "memory", w.min_delay.count(), w.max_delay.count(), loss_, duplication_,
+        fault_every_ms_);
     return w;
   }
 
@@ -96,17 +99,25 @@ class NodeSimulation {
     trace("VIOLATION: " + why);
   }
   NodeId random_node() { return static_cast<NodeId>(1 + rng_.below(world_.ids().size())); }
-  // A node that is up (at most one is down at a time).
+  // A node that is up, or 0 when none is (the whole cluster down, on disk).
   NodeId random_up_node() {
-    NodeId id = random_node();
-    while (!world_.up(id))
+    const NodeId first = random_node();
+    NodeId id = first;
+    while (!world_.up(id)) {
       id = id % world_.ids().size() + 1;
+      if (id == first) return 0;
+    }
     return id;
   }
-  // Crashes `id` if every node is up and none is still recovering from an earlier crash (with the
-  // log in memory, losing a second copy before the first is rebuilt may lose what only those two
+  // With the log in memory: crashes `id` if every node is up and none is still recovering from an
+  // earlier crash (losing a second copy before the first is rebuilt may lose what only those two
   // held: a documented limit, not a fault to simulate), and restarts it later.
   void crash_and_restart(NodeId id);
+  // With the log on disk: one of a process crash, a power loss, a graceful shutdown, the log's
+  // disk lost, or a power loss of the whole cluster (docs/testing.md).
+  void disk_fault(NodeId id);
+  // `id`'s clients lose their connections: they never learn what became of their requests.
+  void lose_connections(NodeId id);
   // Starts `id` again; the checks follow it from the founding snapshot.
   void restart(NodeId id);
   // Restarts `id` (down now) after a drawn 0.2-3 s, tracing `what` and the delay.
@@ -171,6 +182,7 @@ void NodeSimulation::start_op(int client) {
   Op op;
   op.client = client;
   op.node = random_up_node();
+  if (op.node == 0) return next_op_later(client);
   const auto roll = rng_.below(10);
   op.kind = roll < 4 ? Op::kPut : roll < 8 ? Op::kGet : Op::kIncr;
   op.key = op.kind == Op::kIncr ? kCounter : "k" + std::to_string(rng_.below(kKeys));
@@ -231,6 +243,7 @@ void NodeSimulation::send_incr(int client, std::uint64_t seq) {
   op.kind = Op::kIncr;
   op.client = client;
   op.node = random_up_node();
+  if (op.node == 0) return resend_incr_later(client, seq);
   op.key = kCounter;
   op.seq = seq;
   const std::size_t id = ops_.size();
@@ -380,7 +393,9 @@ void NodeSimulation::inject_fault() {
       break;
     }
     case 9:
-      if (rng_.below(2) == 0) {
+      if (opts_.disk) {
+        disk_fault(victim);
+      } else if (rng_.below(2) == 0) {
         crash_and_restart(victim);
       } else {
         stop_and_restart(victim);
@@ -397,6 +412,7 @@ void NodeSimulation::inject_fault() {
     case 7: {
       const NodeId to = random_node();
       const NodeId via = random_up_node();
+      if (via == 0) break;
       trace(fmt::format("fault: transfer leadership to n{} (asked at n{})", to, via));
       world_.node(via).admin(net::TransferLeaderCommand{to}, [this, to](node::Outcome o) {
         trace(fmt::format("transfer to n{}: {}", to, o.ok() ? "ok" : o.error));
@@ -459,7 +475,53 @@ void NodeSimulation::crash_and_restart(NodeId id) {
   if (!all_standing()) return;
   world_.crash(id);
   ++stats_.crashes;
-  // Its clients lose their connections: they never learn what became of their requests.
+  lose_connections(id);
+  restart_later(id, fmt::format("fault: crash n{}", id));
+}
+
+void NodeSimulation::disk_fault(NodeId id) {
+  // Of eight draws: 0-1 kill -9 of `id`, 2-3 its power loss, 4-5 its graceful shutdown, 6 its
+  // log and snapshots lost, 7 a power loss of every node. Crashes and power losses keep what was
+  // synced, so they may hit any number of nodes; the other two wait until every node stands, as
+  // with the log in memory (a shutdown is checked alone; a node that lost its log must catch up
+  // before a second one does).
+  const auto roll = rng_.below(8);
+  if (roll == 4 || roll == 5) return stop_and_restart(id);
+  if (roll == 6) {
+    if (!all_standing()) return;
+    world_.crash(id);
+    world_.lose_log(id);
+    ++stats_.crashes;
+    ++stats_.logs_lost;
+    lose_connections(id);
+    return restart_later(id, fmt::format("fault: n{} crashes and loses its log and snapshots", id));
+  }
+  std::vector<NodeId> victims;
+  if (roll == 7) {
+    for (NodeId n : world_.ids())
+      if (world_.up(n) && n != stopping_) victims.push_back(n);
+    trace("fault: power loss of every node");
+    ++stats_.cluster_power_losses;
+  } else if (world_.up(id) && id != stopping_) {
+    victims.push_back(id);
+  }
+  for (NodeId n : victims) {
+    const bool power = roll != 0 && roll != 1;
+    std::string lost;
+    if (power) {
+      lost = world_.power_off(n);
+      ++stats_.power_losses;
+    } else {
+      world_.crash(n);
+    }
+    ++stats_.crashes;
+    lose_connections(n);
+    restart_later(n, power ? fmt::format("fault: power loss of n{} ({})", n, lost)
+                           : fmt::format("fault: crash n{} (kill -9)", n));
+  }
+}
+
+void NodeSimulation::lose_connections(NodeId id) {
   for (Op& op : ops_)
     if (op.node == id && op.answers == 0) {
       op.answers = 1;
@@ -470,14 +532,18 @@ void NodeSimulation::crash_and_restart(NodeId id) {
       }
       if (op.kind != Op::kIncr) next_op_later(op.client);
     }
-  restart_later(id, fmt::format("fault: crash n{}", id));
 }
 
 void NodeSimulation::restart(NodeId id) {
-  world_.restart(id);
+  try {
+    world_.restart(id);
+  } catch (const std::runtime_error& e) {  // its data refused (Node::create failed)
+    return fail(fmt::format("n{} cannot restart: {}", id, e.what()));
+  }
   checked_commit_[id] = 0;  // it starts again from the founding snapshot
   checked_applied_[id] = 0;
-  trace(fmt::format("n{} restarts without its log", id));
+  trace(fmt::format("n{} restarts {}", id,
+                    opts_.disk ? "from what its disk holds" : "without its log"));
 }
 
 std::string NodeSimulation::state_of(NodeId id) {
@@ -639,6 +705,8 @@ NodeSimResult NodeSimulation::run() {
   if (!failed_) final_checks();
   stats_.messages_lost = world_.lost();
   stats_.snapshot_chunks = world_.snapshot_chunks();
+  stats_.torn_tails = world_.torn_tails();
+  stats_.zeroed_tails = world_.zeroed_tails();
 
   NodeSimResult r;
   r.ok = !failed_;

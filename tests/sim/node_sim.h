@@ -1,8 +1,10 @@
 // The whole-node simulator: from one seed, a NodeWorld (node_world.h) of whole cairn nodes under a
 // random schedule of faults - message loss, Raft messages duplicated, delays that reorder,
 // partitions (one-way, isolations, majority/minority splits), nodes paused for seconds, wall
-// clocks skewed and jumping, leadership transfers, a node crashed and restarted without its log
-// (the log is in memory; its term, vote and membership are on disk) - while clients write,
+// clocks skewed and jumping, leadership transfers, graceful shutdowns, a node crashed and
+// restarted without its log (the log in memory; its term, vote and membership on disk) or, with
+// the log on a simulated disk, crashes and power losses of any number of nodes that keep only
+// what was synced - while clients write,
 // increment and read
 // linearizably through the nodes' request API, each through a node of its choosing (followers
 // forward).
@@ -32,6 +34,9 @@ struct NodeSimOptions {
   bool trace = false;                          // keep a readable trace of the last lines
   std::size_t trace_lines = 120;
   std::size_t checker_max_states = 2'000'000;
+  // The log on the simulated disk (--storage disk --fsync always), with crashes that lose what
+  // was not synced; otherwise in memory, every crash losing it.
+  bool disk = false;
 };
 
 struct NodeSimStats {
@@ -45,7 +50,12 @@ struct NodeSimStats {
   std::uint64_t faults = 0;        // faults injected
   std::uint64_t pauses = 0;
   std::uint64_t crashes = 0;
-  std::uint64_t shutdowns = 0;  // graceful, with a drawn grace
+  std::uint64_t shutdowns = 0;             // graceful, with a drawn grace
+  std::uint64_t power_losses = 0;          // on disk: crashes that lost what was not synced
+  std::uint64_t cluster_power_losses = 0;  // on disk: of every node at once
+  std::uint64_t logs_lost = 0;             // on disk: a node back without log and snapshots
+  std::uint64_t torn_tails = 0;            // on disk: power losses that left a torn log tail
+  std::uint64_t zeroed_tails = 0;          // of those, with its last sectors zeros
   std::uint64_t messages_lost = 0;
   std::uint64_t snapshot_chunks = 0;  // sent to nodes catching up from a snapshot
   std::uint64_t committed = 0;        // highest commit index reached
@@ -64,6 +74,11 @@ struct NodeSimStats {
     pauses += o.pauses;
     crashes += o.crashes;
     shutdowns += o.shutdowns;
+    power_losses += o.power_losses;
+    cluster_power_losses += o.cluster_power_losses;
+    logs_lost += o.logs_lost;
+    torn_tails += o.torn_tails;
+    zeroed_tails += o.zeroed_tails;
     messages_lost += o.messages_lost;
     snapshot_chunks += o.snapshot_chunks;
     committed += o.committed;

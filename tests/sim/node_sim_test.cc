@@ -7,12 +7,14 @@
 namespace cairn::sim {
 namespace {
 
-void expect_seeds_pass(int nodes, std::uint64_t first, std::uint64_t last) {
+NodeSimStats expect_seeds_pass(int nodes, std::uint64_t first, std::uint64_t last,
+                               bool disk = false) {
   NodeSimStats total;
   for (std::uint64_t seed = first; seed <= last; ++seed) {
     NodeSimOptions o;
     o.seed = seed;
     o.nodes = nodes;
+    o.disk = disk;
     NodeSimResult r = run_node_simulation(o);
     if (!r.ok) {
       o.trace = true;
@@ -20,9 +22,10 @@ void expect_seeds_pass(int nodes, std::uint64_t first, std::uint64_t last) {
       std::string trace;
       for (const auto& line : t.trace)
         trace += "  " + line + "\n";
-      FAIL() << "seed " << seed << " (" << r.config << ") at " << r.at_ms << " ms: " << r.violation
-             << "\n"
-             << trace;
+      ADD_FAILURE() << "seed " << seed << " (" << r.config << ") at " << r.at_ms
+                    << " ms: " << r.violation << "\n"
+                    << trace;
+      return total;
     }
     total.add(r.stats);
   }
@@ -39,6 +42,7 @@ void expect_seeds_pass(int nodes, std::uint64_t first, std::uint64_t last) {
   EXPECT_GT(total.snapshot_chunks, 0u);
   EXPECT_GT(total.messages_lost, 0u);
   EXPECT_EQ(total.keys_undecided, 0u);
+  return total;
 }
 
 TEST(WholeNodeSimulation, ThreeNodesUnderFaultsStaySafeAndLinearizable) {
@@ -47,6 +51,16 @@ TEST(WholeNodeSimulation, ThreeNodesUnderFaultsStaySafeAndLinearizable) {
 
 TEST(WholeNodeSimulation, FiveNodesUnderFaultsStaySafeAndLinearizable) {
   expect_seeds_pass(5, 1, 8);
+}
+
+// The log on the simulated disk: crashes keep what was synced, power losses take the rest (and
+// may tear it), the whole cluster loses power at once, a node loses its log and snapshots.
+TEST(WholeNodeSimulation, OnDiskUnderPowerLossesStaySafeAndLinearizable) {
+  const NodeSimStats total = expect_seeds_pass(3, 1, 12, true);
+  EXPECT_GT(total.power_losses, 0u);
+  EXPECT_GT(total.cluster_power_losses, 0u);
+  EXPECT_GT(total.logs_lost, 0u);
+  EXPECT_GT(total.torn_tails, 0u);  // (tails left as zeros are rarer: WalTest covers them)
 }
 
 TEST(WholeNodeSimulation, ASeedReplaysIdentically) {

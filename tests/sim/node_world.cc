@@ -1,10 +1,13 @@
 #include "node_world.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <asio/post.hpp>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <utility>
 
@@ -59,13 +62,18 @@ class SimTransport final : public net::PeerTransport {
 };
 
 // Background work in the world: an event some milliseconds later, dropped if the handle goes first.
+// The work itself goes with the handle (what it holds may point into its node, which is going).
+struct PendingWork {
+  std::function<void()> work;  // empty once dropped
+};
+
 class SimWork final : public node::BackgroundWork {
  public:
-  explicit SimWork(std::shared_ptr<bool> live) : live_(std::move(live)) {}
-  ~SimWork() override { *live_ = false; }
+  explicit SimWork(std::shared_ptr<PendingWork> pending) : pending_(std::move(pending)) {}
+  ~SimWork() override { pending_->work = nullptr; }
 
  private:
-  std::shared_ptr<bool> live_;
+  std::shared_ptr<PendingWork> pending_;
 };
 
 }  // namespace
@@ -100,23 +108,27 @@ class SimEnv final : public node::Env {
   // A snapshot build ends 0.5-20 ms of simulated time later (after a pause, if the node is paused
   // then: its threads stop with it); the node goes on meanwhile.
   std::unique_ptr<node::BackgroundWork> background(std::function<void()> work) override {
-    auto live = std::make_shared<bool>(true);
-    run_later(std::chrono::microseconds(500 + world_.random() % 19'500), live, std::move(work));
-    return std::make_unique<SimWork>(std::move(live));
+    auto pending = std::make_shared<PendingWork>(PendingWork{std::move(work)});
+    run_later(std::chrono::microseconds(500 + world_.random() % 19'500), pending);
+    return std::make_unique<SimWork>(std::move(pending));
   }
 
   std::unique_ptr<net::PeerTransport> make_transport(net::TransportConfig) override {
     return std::make_unique<SimTransport>(world_, id_);
   }
+
+  std::unique_ptr<node::LogSync> log_syncer(node::LogSync::Synced synced,
+                                            node::LogSync::Failed failed,
+                                            std::function<void()> started) override;
   void run() override {}   // NodeWorld runs the task queue
   void wait() override {}  // likewise: nothing to wait for here
 
  private:
-  void run_later(Clock::duration after, std::shared_ptr<bool> live, std::function<void()> work) {
-    world_.schedule(after, [this, alive = alive_, live, work = std::move(work)]() mutable {
-      if (!*alive || !*live) return;
-      if (world_.paused(id_))
-        return run_later(world_.paused_until(id_) - world_.now(), live, std::move(work));
+  void run_later(Clock::duration after, std::shared_ptr<PendingWork> pending) {
+    world_.schedule(after, [this, alive = alive_, pending] {
+      if (!*alive || !pending->work) return;
+      if (world_.paused(id_)) return run_later(world_.paused_until(id_) - world_.now(), pending);
+      auto work = std::exchange(pending->work, nullptr);
       work();
     });
   }
@@ -147,11 +159,93 @@ class SimEnv final : public node::Env {
 
 namespace {
 
-node::NodeConfig config_for(net::NodeId id, int nodes, const std::string& root) {
+// The log's syncer on the simulated disk: as node::LogSyncer, one sync at a time, covering every
+// request made before it began; each takes a drawn time of the world (now and then a slow one, a
+// disk busy with something else), does not run while its node is paused, and tells the world what
+// it made durable. The sync itself is real (the files are real), and cheap on /dev/shm.
+class SimLogSync final : public node::LogSync {
+ public:
+  SimLogSync(NodeWorld& world, net::NodeId id, Synced synced, Failed failed,
+             std::function<void()> started)
+      : world_(world),
+        id_(id),
+        synced_(std::move(synced)),
+        failed_(std::move(failed)),
+        started_(std::move(started)) {}
+  // Its node crashed or stopped: what was not synced stays so.
+  ~SimLogSync() override {
+    *alive_ = false;
+    for (int fd : {pending_.fd, running_.fd})
+      if (fd >= 0) ::close(fd);
+  }
+
+  uint64_t request(storage::Wal::SyncTarget target) override {
+    if (pending_.fd >= 0) {  // as LogSyncer: the newer request covers the one not begun
+      ::close(pending_.fd);
+      if (target.dir.empty()) target.dir = std::move(pending_.dir);
+    }
+    pending_ = std::move(target);
+    ++requested_;
+    if (running_.fd < 0) begin();
+    return requested_;
+  }
+
+ private:
+  void begin() {
+    running_ = std::exchange(pending_, storage::Wal::SyncTarget{});
+    ticket_ = requested_;
+    if (started_) started_();
+    const std::uint64_t roll = world_.random();
+    const auto took = roll % 50 == 0 ? std::chrono::microseconds(20'000 + (roll >> 8) % 280'000)
+                                     : std::chrono::microseconds(50 + (roll >> 8) % 1950);
+    finish_after(took);
+  }
+  void finish_after(Clock::duration after) {
+    world_.schedule(after, [this, alive = alive_] {
+      if (!*alive) return;
+      if (world_.paused(id_)) return finish_after(world_.paused_until(id_) - world_.now());
+      const std::string path = running_.path;
+      const std::uint64_t bytes = running_.bytes;
+      auto st = storage::Wal::sync_target(std::exchange(running_, storage::Wal::SyncTarget{}));
+      if (!st.ok()) failed_(st.error());
+      world_.durable(id_, path, bytes);
+      synced_(ticket_);
+      if (pending_.fd >= 0) begin();
+    });
+  }
+
+  NodeWorld& world_;
+  net::NodeId id_;
+  Synced synced_;
+  Failed failed_;
+  std::function<void()> started_;
+  storage::Wal::SyncTarget pending_;  // requested, not begun (fd -1: none)
+  storage::Wal::SyncTarget running_;  // under way (fd -1: none)
+  std::uint64_t requested_ = 0;
+  std::uint64_t ticket_ = 0;  // what the sync under way covers
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace
+
+std::unique_ptr<node::LogSync> SimEnv::log_syncer(node::LogSync::Synced synced,
+                                                  node::LogSync::Failed failed,
+                                                  std::function<void()> started) {
+  return std::make_unique<SimLogSync>(world_, id_, std::move(synced), std::move(failed),
+                                      std::move(started));
+}
+
+namespace {
+
+node::NodeConfig config_for(net::NodeId id, const WorldOptions& o, const std::string& root) {
+  const int nodes = o.nodes;
   node::NodeConfig c;
   c.id = id;
-  // Term, vote and membership only: the log stays in memory (durable = false).
-  c.data_dir = root + "/node-" + std::to_string(id);
+  // On disk, segments of 32 KiB: rolls and releases happen every few hundred entries. In memory,
+  // the directory holds term, vote and membership only.
+  c.durable = o.disk;
+  c.wal_segment_bytes = 32 << 10;
+  c.data_dir = root + "/node-" + std::to_string(id);  // NodeWorld::dir_of
   c.listen = "sim:" + std::to_string(id);
   for (int i = 1; i <= nodes; ++i)
     c.peers[static_cast<net::NodeId>(i)] = "sim:" + std::to_string(i);
@@ -190,8 +284,19 @@ NodeWorld::NodeWorld(WorldOptions options)
 void NodeWorld::start_node(net::NodeId id) {
   auto env = std::make_unique<SimEnv>(*this, id);
   SimEnv* raw = env.get();
-  auto n = node::Node::create(config_for(id, options_.nodes, root_), std::move(env));
+  node::NodeConfig config = config_for(id, options_, root_);
+  config.wal_synced = [this, id](const std::string& path, std::uint64_t bytes) {
+    durable(id, path, bytes);
+  };
+  auto n = node::Node::create(config, std::move(env));
   if (!n.ok()) throw std::runtime_error("node " + std::to_string(id) + ": " + n.error());
+  if (options_.disk) {
+    // What the node found on its disk (after cutting any torn tail) is durable.
+    auto& files = durable_[id];
+    files.clear();
+    for (const auto& f : std::filesystem::directory_iterator(dir_of(id) + "/wal"))
+      if (f.path().extension() == ".wal") files[f.path().string()] = f.file_size();
+  }
   envs_[id] = raw;
   (*n)->start();
   nodes_.emplace(id, std::move(*n));
@@ -201,6 +306,79 @@ void NodeWorld::crash(net::NodeId id) {
   nodes_.erase(id);  // destroyed without stopping: what waited in its queue is gone with it
   envs_.erase(id);
   ++incarnation_[id];
+}
+
+void NodeWorld::durable(net::NodeId id, const std::string& path, std::uint64_t bytes) {
+  auto& d = durable_[id][path];
+  d = std::max(d, bytes);
+}
+
+std::string NodeWorld::power_off(net::NodeId id) {
+  namespace fs = std::filesystem;
+  crash(id);
+  std::vector<fs::path> segments;
+  for (const auto& f : fs::directory_iterator(dir_of(id) + "/wal"))
+    if (f.path().extension() == ".wal") segments.push_back(f.path());
+  std::sort(segments.begin(), segments.end());
+  std::string lost;
+  const auto& synced = durable_[id];
+  for (const auto& seg : segments) {
+    auto it = synced.find(seg.string());
+    if (it == synced.end()) {  // never synced: not even its name need have reached the disk
+      fs::remove(seg);
+      lost += fmt::format(" {} gone;", seg.filename().string());
+      continue;
+    }
+    const std::uint64_t size = fs::file_size(seg);
+    const std::uint64_t keep = it->second;
+    if (size <= keep) continue;
+    // Of the bytes no sync covered: none reached the disk, all did, a prefix did (the write cut
+    // at any byte), or the file grew but its last sectors were never written (zeros).
+    std::uint64_t cut = keep;
+    std::uint64_t zero_from = 0;
+    switch (rng_.below(4)) {
+      case 0:
+        break;
+      case 1:
+        cut = size;
+        break;
+      case 2:
+        cut = keep + 1 + rng_.below(size - keep);
+        break;
+      default: {
+        // From a sector boundary in the unsynced part (the first, now and then a later one),
+        // cut past it: the sectors from there on never written.
+        std::uint64_t boundary = (keep / 512 + 1) * 512;
+        if (rng_.below(4) == 0) boundary += 512 * rng_.below(8);
+        if (boundary >= size) boundary = (keep / 512 + 1) * 512;
+        cut = keep + 1 + rng_.below(size - keep);
+        if (boundary < size) {
+          cut = boundary + 1 + rng_.below(size - boundary);
+          zero_from = boundary;
+        }
+        break;
+      }
+    }
+    fs::resize_file(seg, cut);
+    if (cut > keep && (cut < size || zero_from != 0)) ++torn_tails_;
+    if (zero_from != 0) {
+      ++zeroed_tails_;
+      std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(static_cast<std::streamoff>(zero_from));
+      const std::string zeros(cut - zero_from, '\0');
+      f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+    }
+    lost +=
+        fmt::format(" {}: {} of {} unsynced bytes kept{};", seg.filename().string(), cut - keep,
+                    size - keep, zero_from != 0 ? fmt::format(", zero from {}", zero_from) : "");
+  }
+  return lost.empty() ? "nothing unsynced" : lost;
+}
+
+void NodeWorld::lose_log(net::NodeId id) {
+  if (up(id)) throw std::logic_error("a node that is up loses its log");
+  std::filesystem::remove_all(dir_of(id) + "/wal");
+  std::filesystem::remove_all(dir_of(id) + "/snap");
 }
 
 void NodeWorld::restart(net::NodeId id) {

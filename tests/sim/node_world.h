@@ -14,11 +14,15 @@
 // leader stamps on entries) may be skewed or jump; its monotonic clock is the world's.
 //
 // A node can crash (its object is destroyed at once: nothing it had not sent leaves, nothing in
-// flight to it arrives) and restart from its data directory, which holds only its term, vote and
-// membership: the log is kept in memory (--storage memory), so a restarted node has lost it and
-// goes through the restart rule of docs/node.md. A snapshot build (Env::background) is an event a
-// few milliseconds after it starts. Not yet simulated (docs/testing.md, "Whole nodes on simulated
-// time"): the log on disk and its syncer's thread.
+// flight to it arrives) and restart from its data directory. With the log in memory (--storage
+// memory) that directory holds only its term, vote and membership, so a restarted node has lost
+// its log and goes through the restart rule of docs/node.md. With the log on disk (`disk`), the
+// nodes' files are real files (on /dev/shm) and the world keeps, per file, how much of it a sync
+// made durable: the log's syncer is an event of the world (SimLogSync), and the Wal reports its
+// own syncs. A crash of the process keeps what was written; a power loss (power_off) also takes
+// what no sync covered - a segment never synced is gone, the last one is cut back to its synced
+// size, possibly with part of the rest left torn: cut at any byte, or zero from a sector boundary
+// on. A snapshot build (Env::background) is an event a few milliseconds after it starts.
 #pragma once
 
 #include <chrono>
@@ -45,6 +49,7 @@ struct WorldOptions {
   // Each message takes a delay drawn from [min_delay, max_delay].
   std::chrono::microseconds min_delay{200};
   std::chrono::microseconds max_delay{3000};
+  bool disk = false;  // the log on disk (--storage disk --fsync always)
 };
 
 class NodeWorld {
@@ -60,8 +65,17 @@ class NodeWorld {
   // Every node's id, up or not.
   std::vector<net::NodeId> ids() const;
   bool up(net::NodeId id) const { return nodes_.count(id) != 0; }
-  // Crashes node `id`: gone at once, its pending requests never answered.
+  // Crashes node `id`: gone at once, its pending requests never answered. What it wrote to its
+  // files stays (the OS has it).
   void crash(net::NodeId id);
+  // With the log on disk: crashes node `id` with its machine, so its files lose what no sync
+  // covered and may keep a torn part of it. Says what it lost.
+  std::string power_off(net::NodeId id);
+  // With the log on disk: node `id`, down, loses its log and snapshots (its term, vote and
+  // membership stay): it restarts as a node with its log in memory does.
+  void lose_log(net::NodeId id);
+  // A sync made `path` of node `id` durable up to `bytes` (SimLogSync, WalOptions::synced).
+  void durable(net::NodeId id, const std::string& path, std::uint64_t bytes);
   // Starts node `id` again on its data directory.
   void restart(net::NodeId id);
   Clock::time_point now() const { return now_; }
@@ -99,6 +113,10 @@ class NodeWorld {
   std::uint64_t events() const { return events_; }
   // Snapshot chunks sent (a node catching up from a snapshot, not the log).
   std::uint64_t snapshot_chunks() const { return snapshot_chunks_; }
+  // Power losses that left part of a log's unsynced tail (a torn write for its restart to cut).
+  std::uint64_t torn_tails() const { return torn_tails_; }
+  // Of those, the ones whose last sectors were left unwritten (zeros) rather than cut.
+  std::uint64_t zeroed_tails() const { return zeroed_tails_; }
   void count_snapshot_chunk() { ++snapshot_chunks_; }
 
   // Used by SimEnv and SimTransport.
@@ -130,11 +148,14 @@ class NodeWorld {
   std::priority_queue<Event, std::vector<Event>, Later> events_queue_;
   std::uint64_t next_seq_ = 0;
   void start_node(net::NodeId id);
+  std::string dir_of(net::NodeId id) const { return root_ + "/node-" + std::to_string(id); }
 
   std::string root_;                                          // the nodes' data directories
   std::map<net::NodeId, std::unique_ptr<node::Node>> nodes_;  // those up
   std::map<net::NodeId, SimEnv*> envs_;                       // each owned by its node
   std::map<net::NodeId, std::uint64_t> incarnation_;          // restarts so far
+  // With the log on disk, per node: each log segment's bytes that a sync made durable.
+  std::map<net::NodeId, std::map<std::string, std::uint64_t>> durable_;
   std::map<net::NodeId, Clock::time_point> paused_until_;
   std::set<std::pair<net::NodeId, net::NodeId>> cut_;
   std::uint64_t loss_ = 0;
@@ -144,6 +165,8 @@ class NodeWorld {
   std::uint64_t lost_ = 0;
   std::uint64_t events_ = 0;
   std::uint64_t snapshot_chunks_ = 0;
+  std::uint64_t torn_tails_ = 0;
+  std::uint64_t zeroed_tails_ = 0;
 };
 
 }  // namespace cairn::sim

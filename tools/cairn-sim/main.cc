@@ -1,10 +1,11 @@
 // cairn-sim: runs the deterministic Raft simulator (tests/sim) over a range of seeds.
 //
 //   cairn-sim --nodes 3 --seeds 1-500 --steps 3000
-//   cairn-sim --whole-nodes --nodes 3 --seeds 1-500 --seconds 20
+//   cairn-sim --whole-nodes --nodes 3 --seeds 1-500 --seconds 20 [--storage disk]
 //
 // The first drives the Raft core (simulator.h); --whole-nodes drives whole cairn nodes, the code
-// cairn-server runs, on simulated time (node_sim.h).
+// cairn-server runs, on simulated time (node_sim.h), with their log in memory or on a simulated
+// disk.
 //
 // Exits 0 if every seed passes, 1 on the first violation (printing the seed, a replay command
 // and a trace of the last steps before it) or when the linearizability checker gave up on more
@@ -56,10 +57,12 @@ bool parse_seeds(const std::string& s, std::uint64_t* lo, std::uint64_t* hi) {
 }
 
 // Runs the whole-node simulator over seeds lo..hi; the exit status as main's.
-int run_whole_nodes(int nodes, std::uint64_t lo, std::uint64_t hi, int seconds, bool verbose,
-                    std::size_t trace_lines, std::size_t checker_states) {
+int run_whole_nodes(int nodes, std::uint64_t lo, std::uint64_t hi, int seconds, bool disk,
+                    bool verbose, std::size_t trace_lines, std::size_t checker_states) {
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string replay = "cairn-sim --whole-nodes --nodes {} --seeds {} --seconds {}";
+  const std::string replay =
+      std::string("cairn-sim --whole-nodes --nodes {} --seeds {} --seconds {}") +
+      (disk ? " --storage disk" : "");
   cairn::sim::NodeSimStats total;
   for (std::uint64_t seed = lo; seed <= hi; ++seed) {
     fmt::format_to_n(g_replay, sizeof g_replay - 1, "seed {}; replay: {}\n{}", seed,
@@ -70,6 +73,7 @@ int run_whole_nodes(int nodes, std::uint64_t lo, std::uint64_t hi, int seconds, 
     o.duration = std::chrono::seconds(seconds);
     o.trace_lines = trace_lines;
     o.checker_max_states = checker_states;
+    o.disk = disk;
     const cairn::sim::NodeSimResult r = cairn::sim::run_node_simulation(o);
     const cairn::sim::NodeSimStats& st = r.stats;
     if (!r.ok) {
@@ -110,6 +114,12 @@ int run_whole_nodes(int nodes, std::uint64_t lo, std::uint64_t hi, int seconds, 
       total.unknown, total.incr_resends, total.repeats, total.leaders, total.faults, total.pauses,
       total.crashes, total.shutdowns, total.messages_lost, total.snapshot_chunks,
       total.keys_undecided, total.keys_checked);
+  if (disk)
+    fmt::print(
+        "on disk: {} of the crashes were power losses ({} of the whole cluster at once; {} left "
+        "a torn log tail, {} of them with unwritten sectors), {} lost the log and snapshots\n",
+        total.power_losses, total.cluster_power_losses, total.torn_tails, total.zeroed_tails,
+        total.logs_lost);
   return 0;
 }
 
@@ -138,6 +148,11 @@ int main(int argc, char** argv) {
   int seconds = 20;
   app.add_option("--seconds", seconds, "With --whole-nodes: simulated seconds of faults and load")
       ->check(CLI::Range(1, 100'000));
+  std::string storage = "memory";
+  app.add_option("--storage", storage,
+                 "With --whole-nodes: where the nodes keep their log: memory (every crash loses "
+                 "it) or disk (a simulated disk; crashes lose what was not synced)")
+      ->check(CLI::IsMember({"memory", "disk"}));
   bool live = false;
   app.add_flag("--live-trace", live,
                "Print the trace to stderr as the run goes (to see what led to an abort)");
@@ -155,7 +170,8 @@ int main(int argc, char** argv) {
   }
   std::signal(SIGABRT, on_abort);
   if (whole_nodes)
-    return run_whole_nodes(nodes, lo, hi, seconds, verbose, trace_lines, checker_states);
+    return run_whole_nodes(nodes, lo, hi, seconds, storage == "disk", verbose, trace_lines,
+                           checker_states);
 
   const auto t0 = std::chrono::steady_clock::now();
   cairn::sim::SimStats total;
