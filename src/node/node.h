@@ -221,6 +221,11 @@ class Node {
   // Answers every proposal at or below `index` as dropped: a snapshot covered them, so they may
   // have been applied but their results are unknown here.
   void drop_proposals_through(raft::Index index);
+  // Records the requests of the entry this leader just appended at `index` in `term`. A proposal
+  // of an earlier term at or above `index` (this node led then, was deposed and its entries there
+  // overwritten, and leads again before they were applied) has lost its place in this log: it is
+  // answered as dropped first, its outcome unknown (another leader may still commit it).
+  void track_proposal(raft::Index index, raft::Term term, std::vector<Done> dones);
   raft::Index last_index() const;
   // Answers everything waiting: requests that never reached the log get `never_executed` (safe
   // to retry), proposed or forwarded writes get `outcome_unknown` (they may still commit).

@@ -140,9 +140,7 @@ void Node::propose_conf_change(const raft::ConfChangeV2& cc, Done respond) {
     return respond(Outcome::fail(std::string(raft::to_string(st.error()))));
   std::vector<Done> dones;
   dones.push_back(std::move(respond));
-  proposed_requests_ += 1;
-  proposals_.emplace(index,
-                     Proposal{term, std::move(dones), env_->now() + config_.request_timeout});
+  track_proposal(index, term, std::move(dones));
   kick();
 }
 

@@ -250,9 +250,7 @@ void Node::flush_proposals() {
       unapplied_writes_.emplace_back(index, footprint);
       unapplied_write_bytes_ += footprint;
       last_time_carried_ = env_->now();
-      proposed_requests_ += dones.size();
-      proposals_.emplace(index,
-                         Proposal{term, std::move(dones), env_->now() + config_.request_timeout});
+      track_proposal(index, term, std::move(dones));
     } else {
       const auto e = st.error();
       const auto kind =
@@ -375,6 +373,20 @@ void Node::complete_proposal(raft::Index index, raft::Term term, std::vector<Out
     }
     p.dones[i](std::move(outcomes[i]));
   }
+}
+
+void Node::track_proposal(raft::Index index, raft::Term term, std::vector<Done> dones) {
+  while (!proposals_.empty() && std::prev(proposals_.end())->first >= index) {
+    auto last = std::prev(proposals_.end());
+    CAIRN_CHECK(last->second.term < term);  // a leader's own indexes only grow within its term
+    auto displaced = std::move(last->second.dones);
+    proposed_requests_ -= displaced.size();
+    proposals_.erase(last);
+    for (auto& done : displaced)
+      if (done) done(Outcome::fail(err(net::errors::kDropped, "leadership changed before commit")));
+  }
+  proposed_requests_ += dones.size();
+  proposals_.emplace(index, Proposal{term, std::move(dones), env_->now() + config_.request_timeout});
 }
 
 void Node::drop_proposals_through(raft::Index index) {

@@ -65,11 +65,9 @@ void Node::pump_upload() {
     unapplied_writes_.emplace_back(index, u.footprint);
     unapplied_write_bytes_ += u.footprint;
     last_time_carried_ = env_->now();
-    ++proposed_requests_;
     std::vector<Done> dones;
     dones.push_back(std::move(u.done));
-    proposals_.emplace(index,
-                       Proposal{term, std::move(dones), env_->now() + config_.request_timeout});
+    track_proposal(index, term, std::move(dones));
     upload_.reset();
     return;
   }

@@ -213,6 +213,62 @@ TEST_F(WholeNodes, OnDiskANodeThatCrashesWhileRecoveringIsStillRecovering) {
       << "the node did not catch up and end its recovery";
 }
 
+// A leader cut off with many entries of its own pending is deposed, follows the new leader (whose
+// entries replace its own), and leads again before those indexes have applied: its new proposals
+// land at indexes where its old ones wait. Every request is answered exactly once - the old ones
+// with an unknown outcome, the new ones with theirs. (A new proposal at such an index used to be
+// lost without an answer, and its client waited for ever.)
+TEST_F(WholeNodes, ALeaderElectedAgainAnswersProposalsAtIndexesItUsedBefore) {
+  NodeWorld w(WorldOptions{.seed = 7});
+  ASSERT_TRUE(elect(w));
+  const net::NodeId old = w.agreed_leader();
+  w.isolate(old);
+  std::vector<Answer> stranded(40);
+  for (Answer& a : stranded) {  // one entry each: a turn apart
+    execute(w, old, cache::IncrBy{"stranded", 1}, a);
+    w.run_for(1ms);
+  }
+  ASSERT_TRUE(w.run_until(
+      [&] {
+        for (net::NodeId id : w.ids())
+          if (id != old && w.node(id).leader_id() != 0 && w.node(id).leader_id() != old)
+            return true;
+        return false;
+      },
+      3s))
+      << "no new leader while the old one was cut off";
+  w.heal_all();
+  ASSERT_TRUE(w.run_until([&] { return w.agreed_leader() != 0 && w.agreed_leader() != old; }, 3s));
+  Answer transfer;
+  w.node(old).admin(net::TransferLeaderCommand{old}, [&](node::Outcome o) {
+    ++transfer.calls;
+    transfer.outcome = std::move(o);
+  });
+  ASSERT_TRUE(w.run_until([&] { return w.agreed_leader() == old; }, 3s))
+      << "the old leader was not elected again";
+  ASSERT_FALSE(all_answered(stranded)) << "the old proposals were all answered already: the "
+                                          "new ones cannot meet them";
+  std::vector<Answer> fresh(10);
+  for (Answer& a : fresh) {
+    execute(w, old, cache::IncrBy{"fresh", 1}, a);
+    w.run_for(1ms);
+  }
+  ASSERT_TRUE(w.run_until([&] { return all_answered(fresh) && all_answered(stranded); }, 10s))
+      << "a request was never answered";
+  w.run_for(1s);
+  int fresh_ok = 0;
+  for (const Answer& a : fresh) {
+    EXPECT_EQ(a.calls, 1);
+    fresh_ok += a.outcome->ok();
+  }
+  EXPECT_EQ(fresh_ok, 10);
+  for (const Answer& a : stranded) {
+    EXPECT_EQ(a.calls, 1);
+    ASSERT_FALSE(a.outcome->ok()) << "a write of a cut-off leader was acknowledged";
+  }
+  EXPECT_EQ(value_at(w, old, "fresh"), "10");
+}
+
 // What a run did, to compare two runs.
 struct Fingerprint {
   std::uint64_t events = 0, delivered = 0, lost = 0;
