@@ -100,9 +100,11 @@ CheckResult check_register(const std::vector<RegisterOp>& ops, std::string* why,
     if (entry == nullptr) break;  // defensive; cannot happen: a return always ends the list
     if (entry->is_call) {
       const RegisterOp& op = ops[entry->op];
-      const bool ok = op.is_write || op.value == state;
+      const bool match = op.is_cas && !op.expected.empty() && state == op.expected;
+      const bool ok = op.is_cas ? op.swapped < 0 || (op.swapped == 1) == match
+                                : op.is_write || op.value == state;
       if (ok) {
-        std::string next_state = op.is_write ? op.value : state;
+        std::string next_state = op.is_write || match ? op.value : state;
         Bits next_bits = linearized;
         next_bits.set(entry->op);
         CacheKey key{std::move(next_bits), next_state};
@@ -149,8 +151,14 @@ std::string describe(const std::vector<RegisterOp>& ops, std::size_t max_lines) 
   if (start > 0) out += "  ... " + std::to_string(start) + " earlier operations\n";
   for (std::size_t k = start; k < idx.size(); ++k) {
     const RegisterOp& op = ops[idx[k]];
-    out += "  client " + std::to_string(op.client) + (op.is_write ? " write " : " read  ") +
-           (op.value.empty() ? "<none>" : op.value) + "  [" + std::to_string(op.call) + ", " +
+    const std::string what =
+        op.is_cas ? " cas   " + op.expected + " -> " + op.value +
+                        (op.swapped < 0    ? " ?"
+                         : op.swapped == 1 ? " =1"
+                                           : " =0")
+        : op.is_write ? " write " + op.value
+                      : " read  " + (op.value.empty() ? std::string("<none>") : op.value);
+    out += "  client " + std::to_string(op.client) + what + "  [" + std::to_string(op.call) + ", " +
            (op.ret == kNever ? std::string("?") : std::to_string(op.ret)) + "]\n";
   }
   return out;

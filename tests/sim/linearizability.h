@@ -20,6 +20,11 @@ struct RegisterOp {
   std::string value;  // written value, or the value the read returned ("" = absent)
   std::uint64_t call = 0;
   std::uint64_t ret = kNever;  // kNever: may have taken effect at any time after `call`, or never
+  // A compare-and-set (is_write false): writes `value` if the register holds `expected`, which is
+  // never "" (a CAS needs the key to exist). `swapped`: 1 it wrote, 0 it did not, -1 unknown.
+  bool is_cas = false;
+  std::string expected = {};
+  int swapped = -1;
 };
 
 enum class CheckResult { kLinearizable, kViolation, kGaveUp };

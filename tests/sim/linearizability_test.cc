@@ -14,6 +14,15 @@ RegisterOp w(int client, const char* v, std::uint64_t call, std::uint64_t ret) {
 RegisterOp r(int client, const char* v, std::uint64_t call, std::uint64_t ret) {
   return RegisterOp{client, false, v, call, ret};
 }
+// A compare-and-set of `expected` to `v`; swapped 1, 0 or -1 (unknown, with ret kNever).
+RegisterOp cas(int client, const char* expected, const char* v, int swapped, std::uint64_t call,
+               std::uint64_t ret) {
+  RegisterOp op{client, false, v, call, ret};
+  op.is_cas = true;
+  op.expected = expected;
+  op.swapped = swapped;
+  return op;
+}
 
 TEST(Linearizability, Table) {
   struct Case {
@@ -53,6 +62,31 @@ TEST(Linearizability, Table) {
        CheckResult::kLinearizable},
       {"overlapping writes, reads disagree after both",
        {w(0, "a", 1, 10), w(1, "b", 2, 10), r(2, "b", 11, 12), r(3, "a", 13, 14)},
+       CheckResult::kViolation},
+      {"cas that matched",
+       {w(0, "a", 1, 2), cas(1, "a", "b", 1, 3, 4), r(2, "b", 5, 6)},
+       CheckResult::kLinearizable},
+      {"cas that matched but left the value",
+       {w(0, "a", 1, 2), cas(1, "a", "b", 1, 3, 4), r(2, "a", 5, 6)},
+       CheckResult::kViolation},
+      {"cas said it swapped where nothing matched",
+       {w(0, "a", 1, 2), cas(1, "z", "b", 1, 3, 4)},
+       CheckResult::kViolation},
+      {"cas said it did not swap where the value matched",
+       {w(0, "a", 1, 2), cas(1, "a", "b", 0, 3, 4)},
+       CheckResult::kViolation},
+      {"cas on an absent key never swaps", {cas(1, "a", "b", 1, 1, 2)}, CheckResult::kViolation},
+      {"cas concurrent with the write it expects may go either way",
+       {w(0, "a", 1, 10), cas(1, "a", "b", 0, 2, 3), cas(2, "a", "c", 1, 4, 11), r(3, "c", 12, 13)},
+       CheckResult::kLinearizable},
+      {"two cas of one value cannot both swap",
+       {w(0, "a", 1, 2), cas(1, "a", "b", 1, 3, 10), cas(2, "a", "c", 1, 3, 10)},
+       CheckResult::kViolation},
+      {"unknown cas may or may not have swapped",
+       {w(0, "a", 1, 2), cas(1, "a", "b", -1, 3, kNever), r(2, "b", 5, 6), r(2, "b", 7, 8)},
+       CheckResult::kLinearizable},
+      {"unknown cas, once seen, cannot vanish",
+       {w(0, "a", 1, 2), cas(1, "a", "b", -1, 3, kNever), r(2, "b", 5, 6), r(2, "a", 7, 8)},
        CheckResult::kViolation},
   };
   for (const auto& c : cases) {

@@ -24,18 +24,19 @@ using namespace std::chrono_literals;
 using net::NodeId;
 
 constexpr int kClients = 4;
-constexpr int kKeys = 6;
+constexpr int kKeys = 6;          // k0..k5: registers, checked for linearizability
+constexpr int kExpiringKeys = 3;  // e0..e2: written with a time to live
 const std::string kCounter = "counter";
 
 // An increment is one attempt of a session write: attempts of the same (client, seq) are resends.
 struct Op {
-  enum Kind { kPut, kGet, kIncr, kOpenSession } kind = kPut;
+  enum Kind { kPut, kGet, kIncr, kOpenSession, kCas, kExpiringPut } kind = kPut;
   int client = 0;
   NodeId node = 0;
   std::string key;
-  std::string value;  // a put's value
+  std::string value;  // a put's or compare-and-set's value
   int answers = 0;
-  std::size_t hist = 0;   // a put's place in its key's history
+  std::size_t hist = 0;   // a put's or compare-and-set's place in its key's history
   std::uint64_t seq = 0;  // an increment's number in its client's session
 };
 
@@ -53,7 +54,21 @@ std::size_t committed_hash(const raft::Entry& e) {
 }
 
 std::string kind_name(Op::Kind k) {
-  return k == Op::kPut ? "put" : k == Op::kGet ? "get" : k == Op::kIncr ? "incr" : "open-session";
+  switch (k) {
+    case Op::kPut:
+      return "put";
+    case Op::kGet:
+      return "get";
+    case Op::kIncr:
+      return "incr";
+    case Op::kOpenSession:
+      return "open-session";
+    case Op::kCas:
+      return "cas";
+    case Op::kExpiringPut:
+      return "put-with-ttl";
+  }
+  return "?";
 }
 
 class NodeSimulation {
@@ -128,10 +143,16 @@ class NodeSimulation {
   // crash: once it has stopped, every request it took must have been answered; it is then
   // destroyed and restarted later, as a process that exited.
   void stop_and_restart(NodeId id);
-  void when_stopped(NodeId id, Clock::time_point deadline);
+  // Checks every 5 ms whether `id` has stopped, failing once it ran `left` without stopping.
+  void when_stopped(NodeId id, Clock::duration left);
 
   void start_op(int client);
   void open_session(int client, NodeId node);
+  // Sends `op` (a put drawn as ops_[id]) as a compare-and-set instead; false when there is no
+  // value to expect yet.
+  bool send_cas(Op op, std::size_t id);
+  // Sends `op` (likewise) as a put with a time to live, to one of the expiring keys.
+  void send_expiring_put(Op op, std::size_t id);
   // Sends (or resends) increment `seq` of `client`'s session to a node that is up.
   void send_incr(int client, std::uint64_t seq);
   void resend_incr_later(int client, std::uint64_t seq);
@@ -154,6 +175,7 @@ class NodeSimulation {
   std::vector<Op> ops_;
   std::map<std::string, std::vector<RegisterOp>> history_;
   std::set<std::pair<std::string, std::size_t>> never_executed_;  // puts refused before the log
+  std::map<std::pair<int, std::string>, std::string> seen_;  // (client, key) -> last value seen
   std::vector<std::int64_t> incr_results_;  // the first answer of each acknowledged increment
   std::uint64_t incrs_sent_ = 0;            // increments begun (not attempts)
   std::uint64_t incrs_abandoned_ = 0;       // refused by the session table after an attempt
@@ -191,6 +213,10 @@ void NodeSimulation::start_op(int client) {
   auto done = [this, id](node::Outcome o) { answered(id, o); };
   if (op.kind == Op::kPut) {
     op.value = fmt::format("c{}v{}", client, ++next_value_);
+    const auto variant = rng_.below(4);
+    if (variant == 0 && send_cas(op, id)) return;
+    if (variant == 1) return send_expiring_put(op, id);
+    seen_[{client, op.key}] = op.value;
     auto& h = history_[op.key];
     op.hist = h.size();
     h.push_back(RegisterOp{client, true, op.value, now_us(), kNever});
@@ -218,11 +244,54 @@ void NodeSimulation::start_op(int client) {
       if (o.ok()) {
         const auto v = world_.node(r.node).engine().get(r.key);
         history_[r.key].push_back(RegisterOp{r.client, false, v.value_or(""), call, now_us()});
+        if (v) seen_[{r.client, r.key}] = *v;
         o = node::Outcome::of(v ? cache::Reply(*v) : cache::Reply(cache::Nil{}));
       }
       answered(id, o);
     });
   }
+}
+
+bool NodeSimulation::send_cas(Op op, std::size_t id) {
+  // Expects the value this client last saw for the key, else the last one written to it.
+  auto& h = history_[op.key];
+  std::string expected;
+  if (auto it = seen_.find({op.client, op.key}); it != seen_.end()) {
+    expected = it->second;
+  } else {
+    for (auto w = h.rbegin(); w != h.rend() && expected.empty(); ++w)
+      if (w->is_write || w->is_cas) expected = w->value;
+  }
+  if (expected.empty()) return false;  // nothing to expect yet: a put instead
+  op.kind = Op::kCas;
+  op.hist = h.size();
+  RegisterOp r{op.client, false, op.value, now_us(), kNever};
+  r.is_cas = true;
+  r.expected = expected;
+  h.push_back(r);
+  seen_[{op.client, op.key}] = op.value;  // if it swaps; a read or another write corrects it
+  trace(fmt::format("c{} cas {}: {} -> {} at n{}", op.client, op.key, expected, op.value, op.node));
+  const NodeId at = op.node;
+  ops_.push_back(std::move(op));
+  world_.node(at).execute(cache::CompareAndSet{ops_[id].key, expected, ops_[id].value, {}},
+                          [this, id](node::Outcome o) { answered(id, o); });
+  return true;
+}
+
+void NodeSimulation::send_expiring_put(Op op, std::size_t id) {
+  // Not in any history (the register model has no expiry): its checks are that every replica
+  // at an index holds the same keys - so expires them at the same entry - and the same values.
+  op.kind = Op::kExpiringPut;
+  op.key = "e" + std::to_string(rng_.below(kExpiringKeys));
+  cache::Put p;
+  p.key = op.key;
+  p.value = op.value;
+  p.expiry = cache::Expiry::relative(static_cast<std::int64_t>(100 + rng_.below(2900)));
+  trace(
+      fmt::format("c{} put {}={} px {} at n{}", op.client, op.key, op.value, p.expiry.ms, op.node));
+  const NodeId at = op.node;
+  ops_.push_back(std::move(op));
+  world_.node(at).execute(std::move(p), [this, id](node::Outcome o) { answered(id, o); });
 }
 
 void NodeSimulation::open_session(int client, NodeId node) {
@@ -313,6 +382,30 @@ void NodeSimulation::answered(std::size_t id, const node::Outcome& o) {
       } else {
         ++stats_.unknown;  // it may still apply: the history keeps it open
       }
+      break;
+    case Op::kCas: {
+      RegisterOp& h = history_[op.key][op.hist];
+      const auto* v = o.ok() ? std::get_if<std::int64_t>(&*o.reply) : nullptr;
+      if (v != nullptr) {
+        h.ret = now_us();
+        h.swapped = *v == 1 ? 1 : 0;
+        ++stats_.cas_ok;
+        stats_.cas_swapped += *v == 1;
+        what = *v == 1 ? "swapped" : "not swapped";
+      } else if (o.ok()) {
+        return fail(
+            fmt::format("a compare-and-set at node {} was answered with something other "
+                        "than a number",
+                        op.node));
+      } else if (net::errors::never_executed(o.error)) {
+        never_executed_.insert({op.key, op.hist});
+      } else {
+        ++stats_.unknown;
+      }
+      break;
+    }
+    case Op::kExpiringPut:
+      if (o.ok()) ++stats_.expiring_puts_ok;
       break;
     case Op::kIncr:
       trace(fmt::format("c{} incr #{} at n{} -> {}", op.client, op.seq, op.node,
@@ -441,17 +534,18 @@ void NodeSimulation::stop_and_restart(NodeId id) {
   ++stats_.shutdowns;
   trace(fmt::format("fault: graceful shutdown of n{} (grace {} ms)", id, grace.count()));
   world_.node(id).begin_stop(grace);
-  // A pause may hold the node up to 4 s on top of its grace.
-  when_stopped(id, world_.now() + grace + 6s);
+  // The grace counts the time the node runs: pauses (any number of them) hold it on top.
+  when_stopped(id, grace + 2s);
 }
 
-void NodeSimulation::when_stopped(NodeId id, Clock::time_point deadline) {
-  world_.schedule(5ms, [this, id, deadline] {
+void NodeSimulation::when_stopped(NodeId id, Clock::duration left) {
+  world_.schedule(5ms, [this, id, left] {
     if (failed_) return;
     if (!world_.node(id).stopped()) {
-      if (world_.now() > deadline)
-        return fail(fmt::format("n{} did not stop within its grace and a pause", id));
-      return when_stopped(id, deadline);
+      const auto now_left = world_.paused(id) ? left : left - 5ms;
+      if (now_left < Clock::duration::zero())
+        return fail(fmt::format("n{} did not stop within its grace (and 2 s), pauses aside", id));
+      return when_stopped(id, now_left);
     }
     for (const Op& op : ops_)
       if (op.node == id && op.answers == 0)
@@ -507,6 +601,9 @@ void NodeSimulation::disk_fault(NodeId id) {
   }
   for (NodeId n : victims) {
     const bool power = roll != 0 && roll != 1;
+    const auto s = world_.node(n).standing();
+    trace(fmt::format("n{} goes down at commit {}, applied {}, counter {}", n, s.commit, s.applied,
+                      world_.node(n).engine().get(kCounter).value_or("none")));
     std::string lost;
     if (power) {
       lost = world_.power_off(n);
@@ -606,6 +703,11 @@ bool NodeSimulation::settled() {
   const NodeId leader = world_.agreed_leader();
   if (leader == 0) return false;
   const auto lead = world_.node(leader).standing();
+  // Only once the leader has committed an entry of its own term is everything committed before
+  // counted in its commit index (a leader elected after a restart of every node starts from the
+  // commit index its log recorded, which may lag).
+  const raft::Entry* last = world_.node(leader).log_entry(lead.commit);
+  if (last == nullptr || last->term() != lead.term) return false;
   for (NodeId id : world_.ids()) {
     const auto s = world_.node(id).standing();
     if (s.commit != lead.commit || s.applied != lead.commit) return false;
@@ -706,6 +808,8 @@ NodeSimResult NodeSimulation::run() {
   stats_.messages_lost = world_.lost();
   stats_.snapshot_chunks = world_.snapshot_chunks();
   stats_.torn_tails = world_.torn_tails();
+  if (const NodeId first = world_.ids().front(); world_.up(first))
+    stats_.expirations = world_.node(first).engine().stats().expirations;
   stats_.zeroed_tails = world_.zeroed_tails();
 
   NodeSimResult r;

@@ -35,6 +35,10 @@ NodeSimStats expect_seeds_pass(int nodes, std::uint64_t first, std::uint64_t las
   EXPECT_GT(total.writes_ok, 0u);
   EXPECT_GT(total.incrs_ok, 0u);
   EXPECT_GT(total.reads_ok, 0u);
+  EXPECT_GT(total.cas_swapped, 0u);
+  EXPECT_GT(total.cas_ok, total.cas_swapped);  // some found another value
+  EXPECT_GT(total.expiring_puts_ok, 0u);
+  EXPECT_GT(total.expirations, 0u);
   EXPECT_GT(total.pauses, 0u);
   EXPECT_GT(total.crashes, 0u);
   EXPECT_GT(total.shutdowns, 0u);
