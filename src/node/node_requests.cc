@@ -386,7 +386,8 @@ void Node::track_proposal(raft::Index index, raft::Term term, std::vector<Done> 
       if (done) done(Outcome::fail(err(net::errors::kDropped, "leadership changed before commit")));
   }
   proposed_requests_ += dones.size();
-  proposals_.emplace(index, Proposal{term, std::move(dones), env_->now() + config_.request_timeout});
+  proposals_.emplace(index,
+                     Proposal{term, std::move(dones), env_->now() + config_.request_timeout});
 }
 
 void Node::drop_proposals_through(raft::Index index) {

@@ -118,10 +118,11 @@ Status<std::string> Wal::replay(WalContents* out) {
       // A whole record whose check fails is torn too if the crash left a sector of it unwritten
       // and nothing but zeros follows it, or left its sectors unwritten from one on.
       // (A record whose length is damaged claims no extent: its header is what was written.)
+      const size_t extent = p.size != 0 ? p.size : kRecordHeaderBytes;
       if (p.kind == Parsed::kDamaged && last &&
           ((p.size != 0 && spans_zero_sector(data, off, off + p.size) &&
             data.find_first_not_of('\0', off + p.size) == std::string::npos) ||
-           zero_from_sector_within(data, off, off + (p.size != 0 ? p.size : kRecordHeaderBytes))))
+           zero_from_sector_within(data, off, off + extent)))
         p.kind = Parsed::kTorn;
       if (p.kind == Parsed::kTorn && last) {
         out->warnings.push_back(fmt::format("{}: torn write at offset {} ({} bytes) {}", seg.path,

@@ -8,6 +8,9 @@
 namespace cairn::storage {
 namespace {
 
+// What a disk writes whole or not at all: the unit of a torn write.
+constexpr size_t kSector = 512;
+
 uint32_t get_u32(const char* p) {
   uint32_t v = 0;
   for (int i = 3; i >= 0; --i)
@@ -47,7 +50,6 @@ uint64_t get_u64(const char* p) {
 }
 
 bool spans_zero_sector(std::string_view segment, size_t from, size_t to) {
-  constexpr size_t kSector = 512;
   to = std::min(to, segment.size());
   for (size_t s = (from + kSector - 1) / kSector * kSector; s + kSector <= to; s += kSector)
     if (all_zero(segment.substr(s, kSector))) return true;
@@ -55,7 +57,6 @@ bool spans_zero_sector(std::string_view segment, size_t from, size_t to) {
 }
 
 bool zero_from_sector_within(std::string_view segment, size_t from, size_t to) {
-  constexpr size_t kSector = 512;
   const size_t last = segment.find_last_not_of('\0');
   const size_t zeros_from = last == std::string_view::npos ? 0 : last + 1;
   const size_t boundary = (std::max(zeros_from, from + 1) + kSector - 1) / kSector * kSector;
