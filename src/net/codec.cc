@@ -130,6 +130,7 @@ struct Encoder {
   void operator()(const PeerHello& m) {
     w.u64(m.cluster_id);
     w.u64(m.node_id);
+    w.str(m.addr);
   }
   void operator()(const MessagePart& m) { part_fields(w, m.total, m.data); }
   void operator()(const SessionRequest& m) {
@@ -310,7 +311,7 @@ bool decode_body(bincode::Reader& r, uint32_t tag, Message& out) {
       return decode_snapshot_ack(r, out.emplace<SnapshotAck>());
     case 12: {
       auto& m = out.emplace<PeerHello>();
-      return r.u64(m.cluster_id) && r.u64(m.node_id);
+      return r.u64(m.cluster_id) && r.u64(m.node_id) && r.str(m.addr, "PeerHello.addr");
     }
     case 13: {
       auto& m = out.emplace<MessagePart>();

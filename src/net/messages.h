@@ -234,6 +234,9 @@ struct SnapshotAck {
 struct PeerHello {
   uint64_t cluster_id = 0;
   NodeId node_id = 0;
+  // Where the sender takes its peers' traffic (its --listen). A member that has not yet applied
+  // the entry adding the sender learns from it where to answer (Node::learn_address).
+  std::string addr;
   bool operator==(const PeerHello&) const = default;
 };
 

@@ -3,6 +3,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <asio/post.hpp>
+
+#include "node/join.h"
+
 namespace cairn::node {
 namespace {
 
@@ -59,6 +63,23 @@ void ThreadEnv::stop_ticks() {
 
 std::unique_ptr<net::PeerTransport> ThreadEnv::make_transport(net::TransportConfig config) {
   return std::make_unique<net::RaftTransport>(std::move(config));
+}
+
+ThreadEnv::~ThreadEnv() {
+  wait();
+  // An admission under way ends within its timeout; its answer, posted to a queue that no longer
+  // runs, is dropped with it.
+  if (admission_.joinable()) admission_.join();
+}
+
+void ThreadEnv::request_admission(const std::string& member, net::NodeId id,
+                                  const std::string& self_addr, std::chrono::milliseconds timeout,
+                                  Admitted done) {
+  if (admission_.joinable()) admission_.join();  // the last one has answered already
+  admission_ = std::thread([this, member, id, self_addr, timeout, done = std::move(done)] {
+    auto answer = node::request_admission(member, id, self_addr, timeout);
+    asio::post(io_, [done, answer = std::move(answer)] { done(answer); });
+  });
 }
 
 void ThreadEnv::run() {

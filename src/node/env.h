@@ -1,7 +1,7 @@
 // Env: what a Node takes from outside itself, its files aside: the task queue its decisions run on
 // and who runs it, the clocks, a periodic tick, randomness, where long work runs (snapshot builds),
-// what syncs its log, and the transport to its peers. The node decides; the Env does
-// (docs/ARCHITECTURE.md, "Decisions and I/O").
+// what syncs its log, the transport to its peers, and how a joining node asks to be admitted. The
+// node decides; the Env does (docs/ARCHITECTURE.md, "Decisions and I/O").
 //
 // cairn-server gives each node a ThreadEnv: an io_context run by a thread of its own, the
 // system's clocks, a steady timer, TCP peers (net::RaftTransport). A simulator of whole nodes gives
@@ -19,6 +19,7 @@
 #include <random>
 #include <thread>
 
+#include "common/result.h"
 #include "net/transport.h"
 #include "node/log_syncer.h"
 
@@ -74,6 +75,14 @@ class Env {
   virtual std::unique_ptr<LogSync> log_syncer(LogSync::Synced synced, LogSync::Failed failed,
                                               std::function<void()> started) = 0;
 
+  // A joining node asks `member` (an address of a running cluster's node) to admit it as node
+  // `id` at `self_addr`; `done` runs on the task queue, once: the admission's answer (join.h) or
+  // why there is none, within `timeout`. One request at a time.
+  using Admitted = std::function<void(Result<std::string, std::string>)>;
+  virtual void request_admission(const std::string& member, net::NodeId id,
+                                 const std::string& self_addr, std::chrono::milliseconds timeout,
+                                 Admitted done) = 0;
+
   // Starts running the task queue. It runs until the node releases it (the node holds a work
   // guard while it runs, and stops the queue when it has stopped).
   virtual void run() = 0;
@@ -89,7 +98,7 @@ class Env {
 class ThreadEnv final : public Env {
  public:
   ThreadEnv() : ticker_(io_) {}
-  ~ThreadEnv() override { wait(); }
+  ~ThreadEnv() override;
 
   Clock::time_point now() const override { return Clock::now(); }
   int64_t wall_ms() const override;
@@ -104,6 +113,9 @@ class ThreadEnv final : public Env {
                                       std::function<void()> started) override {
     return std::make_unique<LogSyncer>(std::move(synced), std::move(failed), std::move(started));
   }
+  // Over the native protocol, from a thread of its own (node/join.h).
+  void request_admission(const std::string& member, net::NodeId id, const std::string& self_addr,
+                         std::chrono::milliseconds timeout, Admitted done) override;
   void run() override;
   void wait() override;
 
@@ -116,6 +128,7 @@ class ThreadEnv final : public Env {
   std::function<void()> tick_;
   bool ticking_ = false;  // task queue only
   std::thread thread_;
+  std::thread admission_;  // the request_admission() under way, or the last one
 };
 
 }  // namespace cairn::node

@@ -25,7 +25,6 @@ Node::Node(NodeConfig config, std::unique_ptr<cache::Engine> engine, std::unique
 
 Node::~Node() {
   stop(std::chrono::milliseconds(0));
-  if (join_thread_.joinable()) join_thread_.join();
 }
 
 Result<std::unique_ptr<Node>, std::string> Node::create(NodeConfig config,
@@ -179,7 +178,8 @@ Status<std::string> Node::init_raft() {
   // before it takes any Raft traffic from it (a joined node learns the id when admitted).
   tc.hello = [this] {
     std::string frame;
-    (void)net::append_frame(net::Message{net::PeerHello{cluster_id_.load(), config_.id}}, frame);
+    (void)net::append_frame(
+        net::Message{net::PeerHello{cluster_id_.load(), config_.id, config_.listen}}, frame);
     return frame;
   };
   transport_ = env_->make_transport(std::move(tc));
@@ -239,8 +239,8 @@ void Node::start() {
   if (!recovering_ && raw_->raft().sole_voter()) raw_->campaign();
   env_->start_ticks(config_.tick, [this] { on_tick(); });
   kick();
+  if (!config_.join.empty()) asio::post(io_, [this] { ask_admission(); });
   env_->run();
-  if (!config_.join.empty()) start_join();
 }
 
 void Node::stop(std::chrono::milliseconds grace) {
@@ -282,6 +282,10 @@ void Node::on_tick() {
   if (leading() && !stopping_) leader_duties(now);
   snapshot_sender_->on_tick(now);
   check_transfer();
+  if (admission_retry_at_ && now >= *admission_retry_at_ && !stopping_) {
+    admission_retry_at_.reset();
+    ask_admission();
+  }
   if (stopping_) {
     // Done handing over once this node no longer leads, or the core gave the transfer up (its
     // target did not take over within an election timeout).

@@ -119,6 +119,7 @@ class Node {
     raft::Index commit = 0;
     raft::Index applied = 0;
     bool recovering = false;  // restarted without its log, not caught up yet (docs/node.md)
+    bool voter = false;       // a voter of the membership this node has applied
   };
   Standing standing() const;
   // Node thread only: the log entry at `index`, or null when the log in memory no longer (or
@@ -126,6 +127,15 @@ class Node {
   const raft::Entry* log_entry(raft::Index index) const { return storage_.entry_ref(index); }
 
   net::NodeId id() const { return config_.id; }
+  // A peer of this cluster said where it takes its peers' traffic (its PeerHello). Used to
+  // answer it only while the membership this node has applied does not name it: a member lagging
+  // behind the entry that added a node (now perhaps the leader) could not answer it otherwise,
+  // and so never catch up. Never stored, never part of the membership. Any thread.
+  void learn_address(net::NodeId id, const std::string& addr);
+  // Node thread only: whether this node has an address to reach `id` at.
+  bool has_address(net::NodeId id) const {
+    return book_.find(id) != nullptr || learned_addrs_.count(id) != 0;
+  }
   // The cluster this node belongs to (identity.h); 0 for a joining node not yet admitted.
   uint64_t cluster_id() const { return cluster_id_.load(); }
   const std::string& listen_addr() const { return config_.listen; }
@@ -316,7 +326,10 @@ class Node {
   // After stepping an append (its term, sender and commit index): a recovering node takes its
   // catch-up target from it if it came from the current leader (see recovering_).
   void note_recovery_target(raft::Term term, net::NodeId from, raft::Index commit);
-  void start_join();
+  // A joining node asks the member named by --join to admit it (Env::request_admission), again
+  // a second after each failure (the tick asks), up to kAdmissionAttempts times.
+  void ask_admission();
+  void on_admission(const Result<std::string, std::string>& answer);
   // What an AddNode answers: the cluster id and the members' addresses, which the new node needs
   // before the leader's snapshot brings them ("cluster=<16 hex> 1=host:port,...").
   std::string admission_answer() const;
@@ -331,6 +344,7 @@ class Node {
   std::unique_ptr<raft::RawNode> raw_;
   raft::ConfState conf_state_;
   AddressBook book_;
+  std::map<net::NodeId, std::string> learned_addrs_;  // learn_address(): peers book_ lacks
   std::unique_ptr<net::PeerTransport> transport_;
   std::optional<SnapshotSender> snapshot_sender_;        // node thread only
   std::unique_ptr<SnapshotReceiver> snapshot_receiver_;  // thread-safe
@@ -354,7 +368,8 @@ class Node {
   std::unique_ptr<Env> env_;
   asio::io_context& io_;  // env_->io(): the node's task queue
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::thread join_thread_;
+  int admission_attempts_ = 0;                           // task queue only
+  std::optional<Clock::time_point> admission_retry_at_;  // the next attempt, after a failure
   // After io_ (its results are posted there) and the engine and files it reads: destroyed, and
   // its thread joined, before them.
   std::unique_ptr<SnapshotBuilder> snapshot_builder_;

@@ -56,7 +56,11 @@ void NodeHandler::handle(net::Message msg, net::Responder responder) {
       break;
   }
   std::visit(
-      Overloaded{[&](net::PeerHello& m) { responder.set_connection_tag(m.cluster_id); },
+      Overloaded{[&](net::PeerHello& m) {
+                   responder.set_connection_tag(m.cluster_id);
+                   if (m.cluster_id != 0 && m.cluster_id == node_.cluster_id() && !m.addr.empty())
+                     node_.learn_address(m.node_id, m.addr);
+                 },
                  [&](net::RaftMessageWrapper& m) {
                    auto raft = net::to_raft_message(m);
                    if (!raft.ok()) {

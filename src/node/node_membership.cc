@@ -173,6 +173,7 @@ void Node::apply_conf_change(const raft::Entry& e) {
   conf_state_ = *cs;
   storage_.set_conf_state(conf_state_);
   for (const auto& ch : cc.changes()) {
+    learned_addrs_.erase(ch.node_id());  // the membership speaks for it now
     if (ch.change_type() == eraftpb::RemoveNode) {
       book_.erase(ch.node_id());
       if (ch.node_id() == config_.id)
@@ -186,17 +187,33 @@ void Node::apply_conf_change(const raft::Entry& e) {
   complete_proposal(e.index(), e.term(), ok(admission_answer()));
 }
 
+void Node::learn_address(net::NodeId id, const std::string& addr) {
+  if (id == config_.id) return;
+  asio::post(io_, [this, id, addr] {
+    if (book_.find(id) != nullptr) return;
+    auto [it, fresh] = learned_addrs_.insert_or_assign(id, addr);
+    (void)it;
+    if (!fresh && transport_peers_.count(id) && transport_peers_[id] == addr) return;
+    spdlog::info("node {}: node {} is at {} (its hello); answering it there", config_.id, id, addr);
+    sync_transport_peers();
+  });
+}
+
 void Node::sync_transport_peers() {
   if (!transport_) return;  // restoring a snapshot from disk, before the transport exists
+  // The membership's addresses, and those peers gave of themselves where it names none.
+  std::map<net::NodeId, std::string> wanted = learned_addrs_;
+  for (const auto& [id, addr] : book_.all())
+    wanted[id] = addr;
   for (auto it = transport_peers_.begin(); it != transport_peers_.end();) {
-    if (book_.find(it->first) == nullptr) {
+    if (!wanted.count(it->first)) {
       transport_->remove_peer(it->first);
       it = transport_peers_.erase(it);
     } else {
       ++it;
     }
   }
-  for (const auto& [id, addr] : book_.all()) {
+  for (const auto& [id, addr] : wanted) {
     if (id == config_.id) continue;
     auto it = transport_peers_.find(id);
     if (it != transport_peers_.end() && it->second == addr) continue;
@@ -513,46 +530,47 @@ std::string Node::admission_answer() const {
   return fmt::format("cluster={:016x} {}", cluster_id_.load(), book_.to_text());
 }
 
-void Node::start_join() {
-  join_thread_ = std::thread([this] {
-    // Bounded: about ten minutes of attempts, then the operator is told to look.
-    for (int attempt = 1; attempt <= 600 && !stop_requested_.load(); ++attempt) {
-      auto st = request_admission(config_.join, config_.id, config_.listen,
-                                  std::chrono::milliseconds(3000));
-      if (st.ok()) {
-        spdlog::info("node {}: admitted to the cluster through {}: {}", config_.id, config_.join,
-                     *st);
-        std::string_view answer = *st;
-        uint64_t cluster = 0;
-        if (answer.starts_with("cluster=") && answer.size() >= 25) {
-          cluster = std::strtoull(std::string(answer.substr(8, 16)).c_str(), nullptr, 16);
-          answer.remove_prefix(25);
-        }
-        if (cluster != 0 && cluster != cluster_id_.load()) {
-          cluster_id_.store(cluster);
-          if (!config_.data_dir.empty()) {
-            if (auto rec = record_cluster(config_.data_dir, Identity{cluster, config_.id});
-                !rec.ok())
-              spdlog::error("node {}: cannot record the cluster id: {}", config_.id, rec.error());
-          }
-        }
-        // Until the leader's snapshot brings the membership, these addresses let this node
-        // answer the leader at all.
-        asio::post(io_, [this, members = AddressBook::from_text(std::string(answer))] {
-          for (const auto& [id, addr] : members.all())
-            if (book_.find(id) == nullptr) book_.set(id, addr);
-          sync_transport_peers();
-        });
-        return;
-      }
-      spdlog::warn("node {}: admission through {} failed (attempt {}): {}", config_.id,
-                   config_.join, attempt, st.error());
-      for (int i = 0; i < 10 && !stop_requested_.load(); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    if (!stop_requested_.load())
+void Node::ask_admission() {
+  ++admission_attempts_;
+  env_->request_admission(
+      config_.join, config_.id, config_.listen, std::chrono::milliseconds(3000),
+      [this](const Result<std::string, std::string>& answer) { on_admission(answer); });
+}
+
+void Node::on_admission(const Result<std::string, std::string>& answer) {
+  // Bounded: about ten minutes of attempts, then the operator is told to look.
+  constexpr int kAdmissionAttempts = 600;
+  if (stopping_ || stopped_on_thread_) return;
+  if (!answer.ok()) {
+    spdlog::warn("node {}: admission through {} failed (attempt {}): {}", config_.id, config_.join,
+                 admission_attempts_, answer.error());
+    if (admission_attempts_ < kAdmissionAttempts)
+      admission_retry_at_ = env_->now() + std::chrono::seconds(1);
+    else
       spdlog::error("node {}: gave up asking {} for admission", config_.id, config_.join);
-  });
+    return;
+  }
+  spdlog::info("node {}: admitted to the cluster through {}: {}", config_.id, config_.join,
+               *answer);
+  std::string_view rest = *answer;
+  uint64_t cluster = 0;
+  if (rest.starts_with("cluster=") && rest.size() >= 25) {
+    cluster = std::strtoull(std::string(rest.substr(8, 16)).c_str(), nullptr, 16);
+    rest.remove_prefix(25);
+  }
+  if (cluster != 0 && cluster != cluster_id_.load()) {
+    cluster_id_.store(cluster);
+    if (!config_.data_dir.empty()) {
+      if (auto rec = record_cluster(config_.data_dir, Identity{cluster, config_.id}); !rec.ok())
+        spdlog::error("node {}: cannot record the cluster id: {}", config_.id, rec.error());
+    }
+  }
+  // Until the leader's snapshot brings the membership, these addresses let this node answer the
+  // leader at all.
+  const AddressBook members = AddressBook::from_text(std::string(rest));
+  for (const auto& [id, addr] : members.all())
+    if (book_.find(id) == nullptr) book_.set(id, addr);
+  sync_transport_peers();
 }
 
 }  // namespace cairn::node

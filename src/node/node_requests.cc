@@ -3,6 +3,8 @@
 // timeouts, and the status report.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <asio/post.hpp>
 
 #include "cache/codec.h"
@@ -29,7 +31,9 @@ raft::Index Node::last_index() const {
 
 Node::Standing Node::standing() const {
   const raft::Raft& r = raw_->raft();
-  return Standing{r.term(), r.role(), r.log().committed(), applied_, recovering_};
+  const auto& voters = conf_state_.voters();
+  const bool voter = std::find(voters.begin(), voters.end(), config_.id) != voters.end();
+  return Standing{r.term(), r.role(), r.log().committed(), applied_, recovering_, voter};
 }
 
 void Node::submit(net::CacheCommand cmd, Respond respond) {

@@ -113,16 +113,17 @@ class NodeSimulation {
     failed_at_ms_ = static_cast<std::int64_t>(now_us() / 1000);
     trace("VIOLATION: " + why);
   }
-  NodeId random_node() { return static_cast<NodeId>(1 + rng_.below(world_.ids().size())); }
+  NodeId random_node() {
+    const auto ids = world_.ids();
+    return ids[rng_.below(ids.size())];
+  }
   // A node that is up, or 0 when none is (the whole cluster down, on disk).
   NodeId random_up_node() {
-    const NodeId first = random_node();
-    NodeId id = first;
-    while (!world_.up(id)) {
-      id = id % world_.ids().size() + 1;
-      if (id == first) return 0;
-    }
-    return id;
+    const auto ids = world_.ids();
+    const std::size_t first = rng_.below(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      if (world_.up(ids[(first + i) % ids.size()])) return ids[(first + i) % ids.size()];
+    return 0;
   }
   // With the log in memory: crashes `id` if every node is up and none is still recovering from an
   // earlier crash (losing a second copy before the first is rebuilt may lose what only those two
@@ -137,8 +138,15 @@ class NodeSimulation {
   void restart(NodeId id);
   // Restarts `id` (down now) after a drawn 0.2-3 s, tracing `what` and the delay.
   void restart_later(NodeId id, const std::string& what);
-  // Whether a node may be taken down now: every node up, none recovering or stopping.
+  // Whether a node may be taken down now: every node up, none recovering or stopping, no
+  // membership change under way.
   bool all_standing();
+  // A membership change: node `id` is removed from the cluster (asked at any node, again until
+  // the answer is known) and taken away for good, then a new node joins in its place through a
+  // member (docs/node.md, "Membership"). One at a time; done once the new node votes.
+  void replace_node(NodeId id);
+  void remove_node(NodeId id);
+  void when_voting(NodeId id);
   // A graceful shutdown (SIGTERM) of `id` with a drawn grace, under the same conditions as a
   // crash: once it has stopped, every request it took must have been answered; it is then
   // destroyed and restarted later, as a process that exited.
@@ -193,7 +201,10 @@ class NodeSimulation {
   std::string violation_;
   std::int64_t failed_at_ms_ = 0;
   std::deque<std::string> trace_;
-  NodeId stopping_ = 0;  // the node in a graceful shutdown, if any
+  NodeId stopping_ = 0;   // the node in a graceful shutdown, if any
+  NodeId replacing_ = 0;  // the node being removed, or the one joining in its place, if any
+  NodeId next_id_ = 0;    // the id the next added node takes
+  std::uint64_t remove_attempt_ = 0;  // answers to earlier attempts are ignored
   // Last: made after the draws above, and destroyed first - stopping its nodes answers the
   // requests still open, which the members above record.
   NodeWorld world_;
@@ -512,6 +523,12 @@ void NodeSimulation::inject_fault() {
       });
       break;
     }
+    case 8:
+      if (rng_.below(2) == 0) {
+        replace_node(victim);
+        break;
+      }
+      [[fallthrough]];
     default:
       world_.set_loss(rng_.below(2) == 0 ? 0 : loss_);
       world_.set_duplication(rng_.below(2) == 0 ? 0 : duplication_);
@@ -521,7 +538,7 @@ void NodeSimulation::inject_fault() {
 }
 
 bool NodeSimulation::all_standing() {
-  if (stopping_ != 0) return false;
+  if (stopping_ != 0 || replacing_ != 0) return false;
   for (NodeId other : world_.ids())
     if (!world_.up(other) || world_.node(other).standing().recovering) return false;
   return true;
@@ -561,7 +578,67 @@ void NodeSimulation::restart_later(NodeId id, const std::string& what) {
   const auto down = std::chrono::milliseconds(200 + rng_.below(2800));
   trace(fmt::format("{}; restart in {} ms", what, down.count()));
   world_.schedule(down, [this, id] {
-    if (!world_.up(id)) restart(id);
+    if (world_.has(id) && !world_.up(id)) restart(id);
+  });
+}
+
+void NodeSimulation::replace_node(NodeId id) {
+  if (!all_standing()) return;
+  replacing_ = id;
+  ++stats_.membership_changes;
+  trace(fmt::format("fault: replace n{}: remove it, then add n{}", id, next_id_));
+  remove_node(id);
+}
+
+void NodeSimulation::remove_node(NodeId id) {
+  const std::uint64_t attempt = ++remove_attempt_;
+  const NodeId via = random_up_node();
+  if (via == 0) {
+    world_.schedule(300ms, [this, id] { remove_node(id); });
+    return;
+  }
+  // A node that crashes never answers: past the request timeout, the client asks again.
+  world_.schedule(6s, [this, id, attempt] {
+    if (attempt == remove_attempt_ && replacing_ == id) remove_node(id);
+  });
+  world_.node(via).admin(net::RemoveNodeCommand{id}, [this, id, via, attempt](node::Outcome o) {
+    if (attempt != remove_attempt_ || replacing_ != id) return;  // asked again since
+    // Removed, or no longer a member (an earlier attempt, answered with an error, took effect).
+    const bool gone = o.ok() || o.error.find("is not a member") != std::string::npos;
+    trace(fmt::format("remove n{} (asked at n{}): {}", id, via, o.ok() ? "ok" : o.error));
+    if (!gone) {
+      world_.schedule(300ms, [this, id] { remove_node(id); });
+      return;
+    }
+    ++remove_attempt_;
+    // Answered on `via`'s task queue: the rest happens as an event of its own.
+    world_.schedule(0ms, [this, id] {
+      if (world_.up(id)) lose_connections(id);
+      world_.take_away(id);
+      checked_commit_.erase(id);
+      checked_applied_.erase(id);
+      const NodeId added = next_id_++;
+      const NodeId via_up = random_up_node();
+      const NodeId through = via_up != 0 ? via_up : world_.ids().front();
+      world_.add_node(added, through);
+      replacing_ = added;
+      trace(fmt::format("n{} taken away; n{} joins through n{}", id, added, through));
+      when_voting(added);
+    });
+  });
+}
+
+void NodeSimulation::when_voting(NodeId id) {
+  world_.schedule(20ms, [this, id] {
+    if (failed_) return;
+    if (world_.up(id) && world_.node(id).standing().voter &&
+        !world_.node(id).standing().recovering) {
+      trace(fmt::format("n{} votes", id));
+      ++stats_.nodes_added;
+      replacing_ = 0;
+      return;
+    }
+    when_voting(id);
   });
 }
 
@@ -694,6 +771,7 @@ void NodeSimulation::check_step() {
 }
 
 bool NodeSimulation::settled() {
+  if (replacing_ != 0) return false;  // a membership change completes first
   for (const Op& op : ops_)
     if (op.answers == 0) return false;
   for (const ClientSession& cs : sessions_)
@@ -732,7 +810,8 @@ void NodeSimulation::final_checks() {
   const std::string first = state_of(world_.ids().front());
   for (NodeId id : world_.ids())
     if (state_of(id) != first)
-      return fail(fmt::format("n{} ended with [{}], n1 with [{}]", id, state_of(id), first));
+      return fail(fmt::format("n{} ended with [{}], n{} with [{}]", id, state_of(id),
+                              world_.ids().front(), first));
 
   // Increments: each acknowledged one got its own value, and the counter accounts for them.
   std::set<std::int64_t> distinct(incr_results_.begin(), incr_results_.end());
@@ -778,6 +857,7 @@ void NodeSimulation::final_checks() {
 
 NodeSimResult NodeSimulation::run() {
   start_ = world_.now();
+  next_id_ = static_cast<NodeId>(opts_.nodes + 1);
   world_.set_loss(loss_);
   world_.set_duplication(duplication_);
   world_.after_each_event([this] { check_step(); });
@@ -801,8 +881,22 @@ NodeSimResult NodeSimulation::run() {
     std::size_t open = 0;
     for (const Op& op : ops_)
       open += op.answers == 0;
-    fail(fmt::format("not settled 30 s after healing: leader {}, {} requests unanswered",
-                     world_.agreed_leader(), open));
+    std::string nodes;
+    for (NodeId id : world_.ids()) {
+      if (!world_.up(id)) {
+        nodes += fmt::format(" n{} down;", id);
+        continue;
+      }
+      const auto st = world_.node(id).standing();
+      nodes += fmt::format(" n{} term {} leader n{} commit {} applied {}{}{};", id, st.term,
+                           world_.node(id).leader_id(), st.commit, st.applied,
+                           st.voter ? "" : " not a voter", st.recovering ? " recovering" : "");
+    }
+    fail(fmt::format(
+        "not settled 30 s after healing: leader {}, {} requests unanswered{};{}",
+        world_.agreed_leader(), open,
+        replacing_ != 0 ? fmt::format(", n{} not yet a voter of the membership", replacing_) : "",
+        nodes));
   }
   if (!failed_) final_checks();
   stats_.messages_lost = world_.lost();

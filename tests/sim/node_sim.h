@@ -55,6 +55,8 @@ struct NodeSimStats {
   std::uint64_t pauses = 0;
   std::uint64_t crashes = 0;
   std::uint64_t shutdowns = 0;             // graceful, with a drawn grace
+  std::uint64_t membership_changes = 0;    // nodes replaced: one removed, then one added
+  std::uint64_t nodes_added = 0;           // of those, completed: the new node votes
   std::uint64_t power_losses = 0;          // on disk: crashes that lost what was not synced
   std::uint64_t cluster_power_losses = 0;  // on disk: of every node at once
   std::uint64_t logs_lost = 0;             // on disk: a node back without log and snapshots
@@ -82,6 +84,8 @@ struct NodeSimStats {
     pauses += o.pauses;
     crashes += o.crashes;
     shutdowns += o.shutdowns;
+    membership_changes += o.membership_changes;
+    nodes_added += o.nodes_added;
     power_losses += o.power_losses;
     cluster_power_losses += o.cluster_power_losses;
     logs_lost += o.logs_lost;

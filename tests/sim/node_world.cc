@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "node/command_mapping.h"
+
 namespace cairn::sim {
 namespace {
 
@@ -28,14 +30,18 @@ class SimTransport final : public net::PeerTransport {
 
   bool send(const eraftpb::Message& msg) override {
     if (!reachable(msg.to())) return false;
-    world_.send(self_, msg.to(), true, [msg](node::Node& n) { n.step(msg); });
+    world_.send(self_, msg.to(), true, [this_world = &world_, self = self_, msg](node::Node& n) {
+      hello(*this_world, self, n);
+      n.step(msg);
+    });
     return true;
   }
 
   bool send(net::NodeId to, const net::Message& msg, net::Lane) override {
     if (!reachable(to)) return false;
     if (std::holds_alternative<net::SnapshotChunk>(msg)) world_.count_snapshot_chunk();
-    world_.send(self_, to, false, [msg](node::Node& n) {
+    world_.send(self_, to, false, [this_world = &world_, self = self_, msg](node::Node& n) {
+      hello(*this_world, self, n);
       if (auto* m = std::get_if<net::ForwardRequest>(&msg))
         n.receive_forward(*m);
       else if (auto* r = std::get_if<net::ForwardReply>(&msg))
@@ -51,6 +57,16 @@ class SimTransport final : public net::PeerTransport {
   }
 
   void shutdown() override { down_ = true; }
+
+  // What the PeerHello opening each connection does (node_handler.cc): the receiver learns where
+  // the sender takes its traffic when both are of one cluster. Emulated on every message (it
+  // costs a lookup): a world has no connections, so none is ever opened again after a loss.
+  static void hello(NodeWorld& world, net::NodeId from, node::Node& to) {
+    if (to.has_address(from) || !world.up(from)) return;
+    const std::uint64_t cluster = world.node(from).cluster_id();
+    if (cluster != 0 && cluster == to.cluster_id())
+      to.learn_address(from, "sim:" + std::to_string(from));
+  }
 
  private:
   bool reachable(net::NodeId to) const { return !down_ && peers_.count(to) != 0; }
@@ -120,6 +136,8 @@ class SimEnv final : public node::Env {
   std::unique_ptr<node::LogSync> log_syncer(node::LogSync::Synced synced,
                                             node::LogSync::Failed failed,
                                             std::function<void()> started) override;
+  void request_admission(const std::string& member, net::NodeId id, const std::string& self_addr,
+                         std::chrono::milliseconds timeout, Admitted done) override;
   void run() override {}   // NodeWorld runs the task queue
   void wait() override {}  // likewise: nothing to wait for here
 
@@ -235,6 +253,40 @@ std::unique_ptr<node::LogSync> SimEnv::log_syncer(node::LogSync::Synced synced,
                                       std::move(started));
 }
 
+// As over the native protocol (node/join.h): the request and its answer cross the world's
+// network like any message (lost, delayed, cut), the member handles it as its handler would
+// (Node::admin), and no answer within the timeout is an answer too.
+void SimEnv::request_admission(const std::string& member, net::NodeId id,
+                               const std::string& self_addr, std::chrono::milliseconds timeout,
+                               Admitted done) {
+  auto answered = std::make_shared<bool>(false);
+  auto finish = [this, alive = alive_, answered,
+                 done = std::move(done)](Result<std::string, std::string> answer) {
+    if (!*alive || *answered) return;
+    *answered = true;
+    asio::post(io_, [done, answer = std::move(answer)] { done(answer); });
+  };
+  world_.schedule(timeout, [finish, member, timeout] {
+    finish(Err{fmt::format("no answer from {} within {} ms", member, timeout.count())});
+  });
+  const std::string prefix = "sim:";
+  const net::NodeId to = member.starts_with(prefix)
+                             ? static_cast<net::NodeId>(std::stoull(member.substr(prefix.size())))
+                             : 0;
+  if (to == 0) return finish(Err{"--join " + member + ": not an address of this world"});
+  NodeWorld* world = &world_;
+  world_.send(id_, to, false, [world, finish, from = id_, to, id, self_addr](node::Node& n) {
+    n.admin(net::AddNodeCommand{id, self_addr}, [world, finish, from, to](const node::Outcome& o) {
+      const net::ClientResponse r = node::to_response(o);
+      Result<std::string, std::string> answer =
+          r.success
+              ? Result<std::string, std::string>(r.value.value_or(""))
+              : Result<std::string, std::string>(Err{r.error.value_or("refused without a reason")});
+      world->send(to, from, false, [finish, answer](node::Node&) { finish(answer); });
+    });
+  });
+}
+
 namespace {
 
 node::NodeConfig config_for(net::NodeId id, const WorldOptions& o, const std::string& root) {
@@ -276,15 +328,36 @@ std::string make_root() {
 
 NodeWorld::NodeWorld(WorldOptions options)
     : options_(options), rng_(options.seed * 0x2545F4914F6CDD1DULL + 7), root_(make_root()) {
-  for (int i = 1; i <= options_.nodes; ++i)
+  for (int i = 1; i <= options_.nodes; ++i) {
+    ids_.insert(static_cast<net::NodeId>(i));
     start_node(static_cast<net::NodeId>(i));
+  }
   run_tasks();
+}
+
+void NodeWorld::add_node(net::NodeId id, net::NodeId via) {
+  if (ids_.count(id)) throw std::logic_error("adding a node whose id is taken");
+  ids_.insert(id);
+  joined_[id] = via;
+  start_node(id);
+}
+
+void NodeWorld::take_away(net::NodeId id) {
+  if (up(id)) crash(id);
+  ids_.erase(id);
+  durable_.erase(id);
+  std::filesystem::remove_all(dir_of(id));
 }
 
 void NodeWorld::start_node(net::NodeId id) {
   auto env = std::make_unique<SimEnv>(*this, id);
   SimEnv* raw = env.get();
   node::NodeConfig config = config_for(id, options_, root_);
+  if (auto j = joined_.find(id); j != joined_.end()) {
+    // As `cairn-server --join`, restarts included: no --peers.
+    config.peers.clear();
+    config.join = "sim:" + std::to_string(j->second);
+  }
   config.wal_synced = [this, id](const std::string& path, std::uint64_t bytes) {
     durable(id, path, bytes);
   };
@@ -399,13 +472,6 @@ NodeWorld::~NodeWorld() {
   nodes_.clear();
   std::error_code ec;
   std::filesystem::remove_all(root_, ec);
-}
-
-std::vector<net::NodeId> NodeWorld::ids() const {
-  std::vector<net::NodeId> out;
-  for (int i = 1; i <= options_.nodes; ++i)
-    out.push_back(static_cast<net::NodeId>(i));
-  return out;
 }
 
 void NodeWorld::schedule(Clock::duration after, std::function<void()> fn) {

@@ -60,10 +60,17 @@ class NodeWorld {
   NodeWorld(const NodeWorld&) = delete;
   NodeWorld& operator=(const NodeWorld&) = delete;
 
-  // Node `id` (1..nodes), which must be up.
+  // Node `id`, which must be up.
   node::Node& node(net::NodeId id) { return *nodes_.at(id); }
-  // Every node's id, up or not.
-  std::vector<net::NodeId> ids() const;
+  // Every node's id, up or not: the founding nodes 1..nodes and those added since, less those
+  // taken away.
+  std::vector<net::NodeId> ids() const { return {ids_.begin(), ids_.end()}; }
+  bool has(net::NodeId id) const { return ids_.count(id) != 0; }
+  // Starts a new node `id` on an empty data directory, joining the cluster through node `via`
+  // (cairn-server --join): it asks `via` for admission over the world's network until admitted.
+  void add_node(net::NodeId id, net::NodeId via);
+  // Node `id`, removed from the cluster, is gone for good: crashed if up, its data deleted.
+  void take_away(net::NodeId id);
   bool up(net::NodeId id) const { return nodes_.count(id) != 0; }
   // Crashes node `id`: gone at once, its pending requests never answered. What it wrote to its
   // files stays (the OS has it).
@@ -150,7 +157,9 @@ class NodeWorld {
   void start_node(net::NodeId id);
   std::string dir_of(net::NodeId id) const { return root_ + "/node-" + std::to_string(id); }
 
-  std::string root_;                                          // the nodes' data directories
+  std::set<net::NodeId> ids_;                  // see ids()
+  std::map<net::NodeId, net::NodeId> joined_;  // added nodes: the node each joins through
+  std::string root_;                           // the nodes' data directories
   std::map<net::NodeId, std::unique_ptr<node::Node>> nodes_;  // those up
   std::map<net::NodeId, SimEnv*> envs_;                       // each owned by its node
   std::map<net::NodeId, std::uint64_t> incarnation_;          // restarts so far

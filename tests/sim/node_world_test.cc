@@ -317,5 +317,47 @@ TEST_F(WholeNodes, ASeedReproducesItsRunEventForEvent) {
   EXPECT_NE(a.events, c.events);
 }
 
+// A node added while a member is cut off, then elected leader: the member has not applied the
+// entry that added it, so its membership has no address for the leader. It must still catch up
+// (it answers at the address the leader's hello gave).
+// Caught mutation: node-learns-peer-address
+TEST_F(WholeNodes, AMemberBehindTheAdditionOfANewLeaderStillCatchesUp) {
+  NodeWorld w(WorldOptions{.seed = 5});
+  ASSERT_TRUE(elect(w));
+  const net::NodeId behind = a_follower(w);
+  w.isolate(behind);
+  // Node 4 joins through a member that is not cut off, and becomes a voter.
+  net::NodeId via = 0;
+  for (net::NodeId id : w.ids())
+    if (id != behind) via = id;
+  w.add_node(4, via);
+  w.isolate(behind);  // from node 4 too
+  ASSERT_TRUE(w.run_until([&] { return w.node(4).standing().voter; }, 20s))
+      << "node 4 was not admitted and promoted";
+  std::vector<Answer> answers(5);
+  for (int i = 0; i < 5; ++i)
+    execute(w, via, put("k" + std::to_string(i), "v"), answers[static_cast<size_t>(i)]);
+  ASSERT_TRUE(w.run_until([&] { return all_answered(answers); }, 10s));
+  // Node 4 leads; the member cut off comes back.
+  Answer transfer;
+  w.node(via).admin(net::TransferLeaderCommand{4}, [&](node::Outcome o) {
+    ++transfer.calls;
+    transfer.outcome = std::move(o);
+  });
+  ASSERT_TRUE(w.run_until([&] { return transfer.calls > 0; }, 20s));
+  ASSERT_TRUE(transfer.outcome->ok()) << transfer.outcome->error;
+  ASSERT_FALSE(w.node(behind).has_address(4)) << "the member learned node 4 while cut off";
+  w.heal_all();
+  ASSERT_TRUE(w.run_until(
+      [&] {
+        return w.agreed_leader() == 4 &&
+               w.node(behind).standing().applied == w.node(4).standing().commit &&
+               value_at(w, behind, "k4") == "v";
+      },
+      20s))
+      << "node " << behind << " applied " << w.node(behind).standing().applied << " of "
+      << w.node(4).standing().commit;
+}
+
 }  // namespace
 }  // namespace cairn::sim

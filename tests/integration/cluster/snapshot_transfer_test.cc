@@ -188,7 +188,7 @@ TEST(SnapshotCatchUp, ASnapshotSentAsOneRaftMessageIsDropped) {
   auto wrapped = net::from_raft_message(snap);
   ASSERT_TRUE(wrapped.ok());
   std::string out;
-  ASSERT_TRUE(net::append_frame(net::PeerHello{cluster_id, l}, out).ok());
+  ASSERT_TRUE(net::append_frame(net::PeerHello{cluster_id, l, ""}, out).ok());
   ASSERT_TRUE(net::append_frame(*wrapped, out).ok());
 
   const std::string addr = cluster.addr(f);

@@ -268,7 +268,8 @@ std::vector<Message> sample_messages() {
       SnapshotChunk{2, 3, 1 << 20, 3 << 20, 0, "", std::string(1000, 'x')},
       SnapshotAck{3, kMax, 0, SnapshotAckStatus::kResend, std::nullopt},
       SnapshotAck{3, 1, 99, SnapshotAckStatus::kFailed, "checksum mismatch"},
-      PeerHello{kMax, 3},
+      PeerHello{kMax, 3, "10.0.0.3:9000"},
+      PeerHello{1, 2, ""},
       MessagePart{kMax, bin},
       MessagePart{32u << 20, ""},
   };

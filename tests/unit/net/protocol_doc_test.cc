@@ -53,7 +53,7 @@ std::map<std::string, Message> expected_examples() {
       {"snapshot_chunk",
        SnapshotChunk{1, 7, 0, 3, 0x78af5f94892f3950ull, std::string("\x08\x05", 2), "abc"}},
       {"snapshot_ack", SnapshotAck{2, 7, 3, SnapshotAckStatus::kDone, std::nullopt}},
-      {"peer_hello", PeerHello{0x0123456789abcdefull, 2}},
+      {"peer_hello", PeerHello{0x0123456789abcdefull, 2, "127.0.0.1:9001"}},
       {"message_part", MessagePart{32u << 20, "abc"}},
       {"open_session", ClientRequest{15, OpenSessionCommand{}}},
       {"session_request", SessionRequest{16, 42, 7, 5, IncrCommand{"n", 1}}},

@@ -194,7 +194,7 @@ TEST(NetworkServer, AMessageLargerThanAFrameArrivesWholeFromATrustedPeer) {
   auto handler = std::make_shared<PartsHandler>(64u << 20);
   ServerThread st(ServerConfig{}, handler);
   RawClient c(st.port());
-  c.send(PeerHello{42, 2});
+  c.send(PeerHello{42, 2, ""});
   const ClientRequest big = put_of(40u << 20);
   c.send_bytes(in_parts(big, 64u << 20));
   c.send(get_request(8));  // after the parts, an ordinary frame on the same connection
@@ -217,7 +217,7 @@ TEST(NetworkServer, MessageInPartsFromAConnectionNotTrustedClosesIt) {
   anonymous.send_bytes(frames.substr(0, kPartSize + 64));
   EXPECT_TRUE(anonymous.closed_by_server());
   RawClient stranger(st.port());  // another cluster's hello
-  stranger.send(PeerHello{41, 2});
+  stranger.send(PeerHello{41, 2, ""});
   stranger.send_bytes(frames.substr(0, kPartSize + 64));
   EXPECT_TRUE(stranger.closed_by_server());
   EXPECT_EQ(st.server().stats().decode_errors, 2u);
@@ -228,19 +228,19 @@ TEST(NetworkServer, PartsOverTheLimitOrOfTwoSizesCloseTheConnection) {
   auto handler = std::make_shared<PartsHandler>(24u << 20);
   ServerThread st(ServerConfig{}, handler);
   RawClient over(st.port());
-  over.send(PeerHello{42, 2});
+  over.send(PeerHello{42, 2, ""});
   // 30 MiB announced against a limit of 24: refused at the first part, before any is kept.
   over.send_bytes(in_parts(put_of(30u << 20), 64u << 20).substr(0, kPartSize + 64));
   EXPECT_TRUE(over.closed_by_server());
   RawClient mixed(st.port());
-  mixed.send(PeerHello{42, 2});
+  mixed.send(PeerHello{42, 2, ""});
   std::string frames;
   ASSERT_TRUE(append_frame(MessagePart{20u << 20, std::string(1024, 'a')}, frames).ok());
   ASSERT_TRUE(append_frame(MessagePart{21u << 20, std::string(1024, 'a')}, frames).ok());
   mixed.send_bytes(frames);
   EXPECT_TRUE(mixed.closed_by_server());
   RawClient small(st.port());  // a "message in parts" that would have fit one frame
-  small.send(PeerHello{42, 2});
+  small.send(PeerHello{42, 2, ""});
   frames.clear();
   ASSERT_TRUE(append_frame(MessagePart{1024, std::string(1024, 'a')}, frames).ok());
   small.send_bytes(frames);
