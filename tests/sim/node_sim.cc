@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <asio/post.hpp>
+
 #include <algorithm>
 #include <deque>
 #include <functional>
@@ -38,6 +40,15 @@ struct Op {
   int answers = 0;
   std::size_t hist = 0;   // a put's or compare-and-set's place in its key's history
   std::uint64_t seq = 0;  // an increment's number in its client's session
+};
+
+// A stale read (served from the node's applied state, no quorum asked): what it read, where.
+struct StaleRead {
+  NodeId node = 0;
+  std::uint64_t incarnation = 0;
+  raft::Index applied = 0;  // the node's applied index when it read
+  std::string key;
+  std::string value;  // "(nil)" when the key was absent
 };
 
 // A client's session, as cairn::client::Client keeps it: increments are numbered in it and resent
@@ -167,6 +178,11 @@ class NodeSimulation {
   void incr_answered(const Op& op, const node::Outcome& o, std::string& what);
   void answered(std::size_t id, const node::Outcome& o);
   void next_op_later(int client);
+  // A read served from `node`'s applied state, as a front end serves a stale GET: no quorum, so
+  // not linearizable, but it must read the state every replica held at that applied index, and a
+  // node's reads must not go back in the log while its process lives.
+  void stale_read(int client, NodeId node, const std::string& key);
+  void check_stale_reads();
   void inject_fault();
   void check_step();
   // Keys and values of node `id`'s state, in order, as one string.
@@ -196,6 +212,7 @@ class NodeSimulation {
   std::map<NodeId, raft::Index> checked_commit_;
   std::map<NodeId, raft::Index> checked_applied_;
   std::map<raft::Index, std::string> state_at_;  // applied index -> state there
+  std::vector<StaleRead> stale_reads_;
   NodeSimStats stats_;
   bool failed_ = false;
   std::string violation_;
@@ -244,6 +261,8 @@ void NodeSimulation::start_op(int client) {
     const std::uint64_t seq = cs.next_seq++;
     cs.unanswered.insert(seq);
     send_incr(client, seq);
+  } else if (rng_.below(4) == 0) {
+    stale_read(client, op.node, op.key);
   } else {
     trace(fmt::format("c{} get {} at n{}", client, op.key, op.node));
     ops_.push_back(op);
@@ -440,6 +459,64 @@ void NodeSimulation::answered(std::size_t id, const node::Outcome& o) {
   trace(
       fmt::format("c{} {} {} at n{} -> {}", op.client, kind_name(op.kind), op.key, op.node, what));
   next_op_later(op.client);
+}
+
+void NodeSimulation::stale_read(int client, NodeId node, const std::string& key) {
+  node::Node& n = world_.node(node);
+  const std::uint64_t incarnation = world_.incarnation(node);
+  asio::post(n.io_context(), [this, client, node, incarnation, key] {
+    if (!world_.up(node) || world_.incarnation(node) != incarnation) return;  // not reached
+    node::Node& at = world_.node(node);
+    // The node's own stale path (served at once, on the calling thread: here its task queue).
+    std::optional<net::ClientResponse> answer;
+    at.submit(net::StaleGetCommand{key},
+              [&answer](net::ClientResponse r) { answer = std::move(r); });
+    if (!answer || !answer->success)
+      return fail(fmt::format("n{} did not serve a stale read of {} at once: {}", node, key,
+                              answer ? answer->error.value_or("?") : "no answer"));
+    StaleRead r{node, incarnation, at.standing().applied, key, answer->value.value_or("(nil)")};
+    trace(fmt::format("c{} stale get {} at n{} (applied {}) -> {}", client, key, node, r.applied,
+                      r.value));
+    // Within one process's life, a node's reads never go back in the log.
+    for (auto it = stale_reads_.rbegin(); it != stale_reads_.rend(); ++it) {
+      if (it->node != node) continue;
+      if (it->incarnation == incarnation && it->applied > r.applied)
+        fail(fmt::format("n{} served a stale read at applied index {} after one at {}", node,
+                         r.applied, it->applied));
+      break;
+    }
+    stale_reads_.push_back(std::move(r));
+    ++stats_.stale_reads;
+  });
+  next_op_later(client);
+}
+
+void NodeSimulation::check_stale_reads() {
+  // The state at an index is what replicas agreed on there (check_step); a stale read whose index
+  // no step observed (the node passed it within one event) has nothing to be compared with.
+  for (const StaleRead& r : stale_reads_) {
+    auto it = state_at_.find(r.applied);
+    if (it == state_at_.end()) continue;
+    ++stats_.stale_reads_checked;
+    const std::string& state = it->second;
+    const std::string needle = r.key + "=";
+    std::string held = "(nil)";
+    for (std::size_t at = 0; at < state.size();) {
+      const std::size_t end = state.find(';', at);
+      const std::string_view item(state.data() + at,
+                                  (end == std::string::npos ? state.size() : end) - at);
+      if (item.starts_with(needle)) {
+        held = std::string(item.substr(needle.size()));
+        if (held == "(gone)") held = "(nil)";
+        break;
+      }
+      if (end == std::string::npos) break;
+      at = end + 1;
+    }
+    if (held != r.value)
+      return fail(fmt::format("n{} read {}={} at applied index {}, where the replicas held {}",
+                              r.node, r.key, r.value, r.applied, held));
+  }
 }
 
 void NodeSimulation::next_op_later(int client) {
@@ -898,6 +975,7 @@ NodeSimResult NodeSimulation::run() {
         replacing_ != 0 ? fmt::format(", n{} not yet a voter of the membership", replacing_) : "",
         nodes));
   }
+  if (!failed_) check_stale_reads();
   if (!failed_) final_checks();
   stats_.messages_lost = world_.lost();
   stats_.snapshot_chunks = world_.snapshot_chunks();

@@ -40,18 +40,20 @@ struct NodeSimOptions {
 };
 
 struct NodeSimStats {
-  std::uint64_t writes_ok = 0;         // acknowledged SETs
-  std::uint64_t incrs_ok = 0;          // acknowledged increments
-  std::uint64_t cas_ok = 0;            // compare-and-sets answered (swapped or not)
-  std::uint64_t cas_swapped = 0;       // of those, the ones that swapped
-  std::uint64_t expiring_puts_ok = 0;  // acknowledged puts with a time to live
-  std::uint64_t expirations = 0;       // keys expired, on the first node at the end
-  std::uint64_t reads_ok = 0;          // completed linearizable reads
-  std::uint64_t unknown = 0;           // writes answered with an error: they may or may not apply
-  std::uint64_t incr_resends = 0;      // increments sent again under their session number
-  std::uint64_t repeats = 0;           // of those, answered from the session table (not applied)
-  std::uint64_t leaders = 0;           // distinct (term, leader) pairs seen
-  std::uint64_t faults = 0;            // faults injected
+  std::uint64_t writes_ok = 0;            // acknowledged SETs
+  std::uint64_t incrs_ok = 0;             // acknowledged increments
+  std::uint64_t cas_ok = 0;               // compare-and-sets answered (swapped or not)
+  std::uint64_t cas_swapped = 0;          // of those, the ones that swapped
+  std::uint64_t expiring_puts_ok = 0;     // acknowledged puts with a time to live
+  std::uint64_t expirations = 0;          // keys expired, on the first node at the end
+  std::uint64_t reads_ok = 0;             // completed linearizable reads
+  std::uint64_t stale_reads = 0;          // reads served from a node's applied state
+  std::uint64_t stale_reads_checked = 0;  // of those, compared with the replicas' state there
+  std::uint64_t unknown = 0;       // writes answered with an error: they may or may not apply
+  std::uint64_t incr_resends = 0;  // increments sent again under their session number
+  std::uint64_t repeats = 0;       // of those, answered from the session table (not applied)
+  std::uint64_t leaders = 0;       // distinct (term, leader) pairs seen
+  std::uint64_t faults = 0;        // faults injected
   std::uint64_t pauses = 0;
   std::uint64_t crashes = 0;
   std::uint64_t shutdowns = 0;             // graceful, with a drawn grace
@@ -76,6 +78,8 @@ struct NodeSimStats {
     expiring_puts_ok += o.expiring_puts_ok;
     expirations += o.expirations;
     reads_ok += o.reads_ok;
+    stale_reads += o.stale_reads;
+    stale_reads_checked += o.stale_reads_checked;
     unknown += o.unknown;
     incr_resends += o.incr_resends;
     repeats += o.repeats;

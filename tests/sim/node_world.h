@@ -66,6 +66,11 @@ class NodeWorld {
   // taken away.
   std::vector<net::NodeId> ids() const { return {ids_.begin(), ids_.end()}; }
   bool has(net::NodeId id) const { return ids_.count(id) != 0; }
+  // How many times node `id` went down so far: a process's life is (id, incarnation).
+  std::uint64_t incarnation(net::NodeId id) const {
+    auto it = incarnation_.find(id);
+    return it == incarnation_.end() ? 0 : it->second;
+  }
   // Starts a new node `id` on an empty data directory, joining the cluster through node `via`
   // (cairn-server --join): it asks `via` for admission over the world's network until admitted.
   void add_node(net::NodeId id, net::NodeId via);

@@ -107,17 +107,19 @@ int run_whole_nodes(int nodes, std::uint64_t lo, std::uint64_t hi, int seconds, 
   }
   fmt::print(
       "ok: {} seeds x {} s, {} whole nodes, {:.1f} s; {} writes, {} increments and {} reads "
-      "acknowledged, {} compare-and-sets answered ({} swapped), {} puts with a time to live "
+      "acknowledged, {} stale reads ({} compared with the replicas' state), {} compare-and-sets "
+      "answered ({} swapped), {} puts with a time to live "
       "acknowledged ({} keys expired), {} unknown, {} increments resent ({} answered from the "
       "session table), {} "
       "leaders, {} faults ({} pauses, {} crashes, {} graceful shutdowns, {} nodes replaced of "
       "{} begun), {} messages lost, "
       "{} snapshot chunks sent, {} of {} key histories too large to decide\n",
       hi - lo + 1, seconds, nodes, secs, total.writes_ok, total.incrs_ok, total.reads_ok,
-      total.cas_ok, total.cas_swapped, total.expiring_puts_ok, total.expirations, total.unknown,
-      total.incr_resends, total.repeats, total.leaders, total.faults, total.pauses, total.crashes,
-      total.shutdowns, total.nodes_added, total.membership_changes, total.messages_lost,
-      total.snapshot_chunks, total.keys_undecided, total.keys_checked);
+      total.stale_reads, total.stale_reads_checked, total.cas_ok, total.cas_swapped,
+      total.expiring_puts_ok, total.expirations, total.unknown, total.incr_resends, total.repeats,
+      total.leaders, total.faults, total.pauses, total.crashes, total.shutdowns, total.nodes_added,
+      total.membership_changes, total.messages_lost, total.snapshot_chunks, total.keys_undecided,
+      total.keys_checked);
   if (disk)
     fmt::print(
         "on disk: {} of the crashes were power losses ({} of the whole cluster at once; {} left "
