@@ -326,6 +326,8 @@ class Node {
   // After stepping an append (its term, sender and commit index): a recovering node takes its
   // catch-up target from it if it came from the current leader (see recovering_).
   void note_recovery_target(raft::Term term, net::NodeId from, raft::Index commit);
+  // Whether `id` votes in the membership this node has applied.
+  bool is_voter(net::NodeId id) const;
   // A joining node asks the member named by --join to admit it (Env::request_admission), again
   // a second after each failure (the tick asks), up to kAdmissionAttempts times.
   void ask_admission();

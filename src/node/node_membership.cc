@@ -120,7 +120,7 @@ void Node::admin_on_node(net::AdminCommand cmd, Done respond, uint32_t hops) {
           },
           [&](const net::TransferLeaderCommand& c) {
             if (c.id == config_.id) return respond(ok());
-            if (!contains(conf_state_.voters(), c.id))
+            if (!is_voter(c.id))
               return respond(Outcome::fail(fmt::format("node {} is not a voter", c.id)));
             if (auto st = raw_->transfer_leader(c.id); !st.ok())
               return respond(Outcome::fail(std::string(raft::to_string(st.error()))));
@@ -187,13 +187,17 @@ void Node::apply_conf_change(const raft::Entry& e) {
   complete_proposal(e.index(), e.term(), ok(admission_answer()));
 }
 
+bool Node::is_voter(net::NodeId id) const {
+  return contains(conf_state_.voters(), id);
+}
+
 void Node::learn_address(net::NodeId id, const std::string& addr) {
   if (id == config_.id) return;
   asio::post(io_, [this, id, addr] {
     if (book_.find(id) != nullptr) return;
-    auto [it, fresh] = learned_addrs_.insert_or_assign(id, addr);
-    (void)it;
-    if (!fresh && transport_peers_.count(id) && transport_peers_[id] == addr) return;
+    std::string& known = learned_addrs_[id];
+    if (known == addr) return;  // a connection again, from where it was
+    known = addr;
     spdlog::info("node {}: node {} is at {} (its hello); answering it there", config_.id, id, addr);
     sync_transport_peers();
   });

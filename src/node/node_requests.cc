@@ -3,8 +3,6 @@
 // timeouts, and the status report.
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-
 #include <asio/post.hpp>
 
 #include "cache/codec.h"
@@ -31,9 +29,8 @@ raft::Index Node::last_index() const {
 
 Node::Standing Node::standing() const {
   const raft::Raft& r = raw_->raft();
-  const auto& voters = conf_state_.voters();
-  const bool voter = std::find(voters.begin(), voters.end(), config_.id) != voters.end();
-  return Standing{r.term(), r.role(), r.log().committed(), applied_, recovering_, voter};
+  return Standing{r.term(), r.role(),    r.log().committed(),
+                  applied_, recovering_, is_voter(config_.id)};
 }
 
 void Node::submit(net::CacheCommand cmd, Respond respond) {

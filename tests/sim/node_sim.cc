@@ -51,6 +51,22 @@ struct StaleRead {
   std::string value;  // "(nil)" when the key was absent
 };
 
+// Key `key`'s value in a state written by NodeSimulation::state_of ("k=v;...;sessions=N"), as a
+// read answers it: "(nil)" when absent or expired.
+std::string value_in_state(std::string_view state, const std::string& key) {
+  const std::string needle = key + "=";
+  while (!state.empty()) {
+    const std::size_t end = std::min(state.find(';'), state.size());
+    const std::string_view item = state.substr(0, end);
+    if (item.starts_with(needle)) {
+      const std::string_view v = item.substr(needle.size());
+      return v == "(gone)" ? "(nil)" : std::string(v);
+    }
+    state.remove_prefix(std::min(end + 1, state.size()));
+  }
+  return "(nil)";
+}
+
 // A client's session, as cairn::client::Client keeps it: increments are numbered in it and resent
 // under their number until answered.
 struct ClientSession {
@@ -498,21 +514,7 @@ void NodeSimulation::check_stale_reads() {
     auto it = state_at_.find(r.applied);
     if (it == state_at_.end()) continue;
     ++stats_.stale_reads_checked;
-    const std::string& state = it->second;
-    const std::string needle = r.key + "=";
-    std::string held = "(nil)";
-    for (std::size_t at = 0; at < state.size();) {
-      const std::size_t end = state.find(';', at);
-      const std::string_view item(state.data() + at,
-                                  (end == std::string::npos ? state.size() : end) - at);
-      if (item.starts_with(needle)) {
-        held = std::string(item.substr(needle.size()));
-        if (held == "(gone)") held = "(nil)";
-        break;
-      }
-      if (end == std::string::npos) break;
-      at = end + 1;
-    }
+    const std::string held = value_in_state(it->second, r.key);
     if (held != r.value)
       return fail(fmt::format("n{} read {}={} at applied index {}, where the replicas held {}",
                               r.node, r.key, r.value, r.applied, held));

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <asio/post.hpp>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -269,10 +270,10 @@ void SimEnv::request_admission(const std::string& member, net::NodeId id,
   world_.schedule(timeout, [finish, member, timeout] {
     finish(Err{fmt::format("no answer from {} within {} ms", member, timeout.count())});
   });
-  const std::string prefix = "sim:";
-  const net::NodeId to = member.starts_with(prefix)
-                             ? static_cast<net::NodeId>(std::stoull(member.substr(prefix.size())))
-                             : 0;
+  const std::string_view prefix = "sim:";
+  net::NodeId to = 0;
+  if (member.starts_with(prefix))
+    std::from_chars(member.data() + prefix.size(), member.data() + member.size(), to);
   if (to == 0) return finish(Err{"--join " + member + ": not an address of this world"});
   NodeWorld* world = &world_;
   world_.send(id_, to, false, [world, finish, from = id_, to, id, self_addr](node::Node& n) {
