@@ -147,6 +147,10 @@ class Engine {
   // exclusive lock briefly).
   void reset_stats();
   int64_t clock_ms() const;
+  // True if some key expires later than both the replicated clock and `after_ms`, and no later
+  // than `now_ms`: a clock of `now_ms` would hide a key that reads at the replicated clock still
+  // see. Any thread (shared lock); O(log keys with an expiry).
+  bool expiry_due(int64_t after_ms, int64_t now_ms) const;
 
   // Replicated eviction (evict_on_apply == false), on the leader, apply thread: keys to propose in
   // an Evict command so that used memory, plus `incoming` bytes of writes about to be applied,

@@ -138,6 +138,11 @@ int64_t Engine::clock_ms() const {
   return clock_ms_;
 }
 
+bool Engine::expiry_due(int64_t after_ms, int64_t now_ms) const {
+  std::shared_lock lock(mu_);
+  return expiry_.any_between(std::max(after_ms, clock_ms_), now_ms);
+}
+
 void Engine::reset_stats() {
   std::unique_lock lock(mu_);
   hits_.store(0, std::memory_order_relaxed);

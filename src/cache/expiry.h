@@ -1,5 +1,6 @@
 // ExpiryIndex: the keys that have an expiry, ordered by expiry time, for active expiry.
-// Owned by the Engine; apply thread only (under the exclusive lock).
+// Owned by the Engine; changed by the apply thread under the exclusive lock, read under the
+// shared lock.
 //
 // Algorithm. Whether a key is expired is always decided from the engine's replicated clock
 // (the largest entry time applied so far), never from a wall clock, so every replica that has
@@ -33,6 +34,12 @@ class ExpiryIndex {
   Entry* first_expired(int64_t now_ms) const {
     if (set_.empty() || set_.begin()->first > now_ms) return nullptr;
     return set_.begin()->second;
+  }
+  // True if some entry expires after `after_ms` and at or before `upto_ms`.
+  bool any_between(int64_t after_ms, int64_t upto_ms) const {
+    if (upto_ms <= after_ms) return false;
+    auto it = set_.lower_bound({after_ms + 1, nullptr});
+    return it != set_.end() && it->first <= upto_ms;
   }
   // Bytes held: one red-black tree node (32-byte header + 16-byte pair) per key with a TTL.
   size_t memory() const { return set_.size() * malloc_footprint(48); }

@@ -104,7 +104,8 @@ class Node {
 
   // Node thread only (a front end running on io_context()): true when reads of engine() made now
   // are linearizable without a ReadIndex round - this node leads a single-voter configuration and
-  // has applied everything committed, which is exactly what a ReadIndex would wait for.
+  // has applied everything committed, which is exactly what a ReadIndex would wait for - and no
+  // key's deadline has passed by this node's clock that the replicated clock has not reached.
   bool can_read_now() const;
   // Node thread only: the first index the in-memory log still holds (compaction moves it up).
   raft::Index log_first_index() const { return storage_.first_index(); }
@@ -220,6 +221,7 @@ class Node {
   void forward(net::ForwardedCommand cmd, uint32_t hops, Done done);
   void flush_proposals();
   void flush_reads();
+  void carry_clock_for_reads();
   void serve_ready_reads();
   void on_read_states(std::vector<raft::ReadState>& states);
   void reissue_reads();
@@ -446,6 +448,13 @@ class Node {
   raft::Index last_compact_index_ = 0;
   uint64_t applied_bytes_since_compact_ = 0;
   Clock::time_point last_time_carried_{};
+  // Leader: the last entry it proposed in `term` and the wall-clock time that entry carries
+  // (carry_clock_for_reads()).
+  struct Carried {
+    raft::Term term = 0;
+    raft::Index index = 0;
+    int64_t ms = 0;
+  } carried_;
   std::optional<raft::Index> eviction_in_flight_;
   // Leader: writes proposed and not yet applied, by index, with their estimated memory (encoded
   // bytes plus kEntryOverheadEstimate each), and their sum: room is made for them ahead.

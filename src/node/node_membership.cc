@@ -40,6 +40,7 @@ void Node::step(eraftpb::Message msg) {
     const raft::Term term = msg.term();
     const net::NodeId from = msg.from();
     const raft::Index commit = msg.commit();
+    if (msg.msg_type() == eraftpb::MsgReadIndex) carry_clock_for_reads();
     if (auto st = raw_->step(std::move(msg)); !st.ok())
       spdlog::debug("node {}: step: {}", config_.id, raft::to_string(st.error()));
     if (append) note_recovery_target(term, from, commit);

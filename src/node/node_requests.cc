@@ -76,7 +76,7 @@ void Node::execute_encoded(std::string entry, Done done) {
 bool Node::can_read_now() const {
   const raft::Raft& r = raw_->raft();
   return !stopping_ && r.role() == raft::Role::kLeader && r.sole_voter() &&
-         applied_ >= r.log().committed();
+         applied_ >= r.log().committed() && !engine_->expiry_due(0, env_->wall_ms());
 }
 
 void Node::read_barrier(Done done) {
@@ -251,6 +251,7 @@ void Node::flush_proposals() {
       unapplied_writes_.emplace_back(index, footprint);
       unapplied_write_bytes_ += footprint;
       last_time_carried_ = env_->now();
+      carried_ = Carried{term, index, now_ms};
       track_proposal(index, term, std::move(dones));
     } else {
       const auto e = st.error();
@@ -268,6 +269,7 @@ void Node::flush_reads() {
   if (read_queue_.empty()) return;
   // The context must be unique among every node's outstanding requests at the leader.
   std::string ctx = fmt::format("{}:{:x}:{}", config_.id, incarnation_, next_read_ctx_++);
+  carry_clock_for_reads();
   auto st = raw_->read_index(ctx);
   auto waiters = std::move(read_queue_);
   read_queue_.clear();
@@ -278,6 +280,27 @@ void Node::flush_reads() {
   }
   read_batches_.emplace(std::move(ctx),
                         ReadBatch{std::move(waiters), env_->now() + config_.request_timeout, 0});
+}
+
+// A linearizable read judges expiry by the replicated clock, which moves only with entries. For
+// it to hide a key whose deadline has passed by the leader's clock when the read is confirmed,
+// the leader makes the read wait for an entry stamped after that deadline: the last one it
+// proposed, if stamped late enough, or a Tick proposed now (docs/cache.md, "Expiry"). Leader only;
+// its own reads call it before asking for a read index, a follower's before its request is
+// stepped.
+void Node::carry_clock_for_reads() {
+  if (!leading() || stopping_ || disk_full_) return;
+  const int64_t now_ms = env_->wall_ms();
+  if (!engine_->expiry_due(0, now_ms)) return;
+  const raft::Term term = raw_->raft().term();
+  if (carried_.term != term || engine_->expiry_due(carried_.ms, now_ms)) {
+    const raft::Index index = last_index() + 1;
+    if (!raw_->propose(cache::encode_entry(cache::Tick{}, now_ms)).ok()) return;
+    CAIRN_CHECK(last_index() == index && raw_->raft().term() == term);
+    carried_ = Carried{term, index, now_ms};
+    last_time_carried_ = env_->now();
+  }
+  raw_->raft().set_read_floor(carried_.index);
 }
 
 void Node::on_read_states(std::vector<raft::ReadState>& states) {

@@ -110,6 +110,7 @@ void Raft::reset(Term term) {
   }
   lead_ = kNone;
   lease_revoked_ = false;
+  read_floor_ = 0;
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;
   reset_randomized_election_timeout();

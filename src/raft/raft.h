@@ -8,6 +8,7 @@
 // raft_leader.cc / raft_follower.cc (one handler per role and message), raft_conf.cc (membership).
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +78,10 @@ class Raft {
   int randomized_election_timeout() const { return randomized_election_timeout_; }
   int election_elapsed() const { return election_elapsed_; }
   const ReadOnly& read_only() const { return read_only_; }
+  // Leader only: ReadIndex requests answered from now on in this term get at least `index` (an
+  // entry of this leader's log). The state machine uses it to make reads wait for an entry it has
+  // just proposed, such as one carrying the leader's clock. Reset when the term or role changes.
+  void set_read_floor(Index index) { read_floor_ = std::max(read_floor_, index); }
 
   // Test hooks: the etcd test suite pins timeouts to make scenarios exact.
   void set_randomized_election_timeout(int t) { randomized_election_timeout_ = t; }
@@ -122,6 +127,8 @@ class Raft {
   void send_timeout_now(NodeId to);
   void abort_leader_transfer() { lead_transferee_ = kNone; }
   bool committed_entry_in_current_term() const;
+  // The index a ReadIndex request is answered with: the commit index, or the read floor if later.
+  Index read_point() const { return std::max(log_.committed(), read_floor_); }
 
   // ---- raft_replication.cc: shipping the log ----
   bool append_entry(std::vector<Entry> es);
@@ -170,6 +177,8 @@ class Raft {
   // Leader only: payload bytes of entries appended in this term and not yet applied.
   std::uint64_t uncommitted_size_ = 0;
   ReadOnly read_only_;
+  // Leader only: the least index a ReadIndex request is answered with (set_read_floor()).
+  Index read_floor_ = 0;
   // Leader only: ReadIndex requests waiting until an entry of this term commits (§6.4 step 1).
   std::vector<Message> pending_read_index_messages_;
   std::vector<ReadState> read_states_;

@@ -116,7 +116,7 @@ void Raft::leader_read_index(Message& m) {
   if (m.entries_size() != 1) return;
   if (sole_voter()) {
     // A single voter is its own quorum: the commit index is safe to read at once.
-    respond_to_read_index(m, log_.committed());
+    respond_to_read_index(m, read_point());
     return;
   }
   // §6.4 step 1: until an entry of our term commits, our commit index may be stale.
@@ -130,7 +130,7 @@ void Raft::leader_read_index(Message& m) {
 void Raft::send_read_index_response(Message m) {
   if (sole_voter()) {
     // Its own quorum (the configuration may have shrunk to it while the read waited).
-    respond_to_read_index(m, log_.committed());
+    respond_to_read_index(m, read_point());
     return;
   }
   const std::string ctx = m.entries(0).data();
@@ -139,12 +139,12 @@ void Raft::send_read_index_response(Message m) {
     case ReadOnlyOption::kSafe:
       // §6.4 steps 2-3: record the commit index, then confirm leadership by a heartbeat round
       // carrying the request's context. Concurrent requests share rounds (batching).
-      read_only_.add_request(log_.committed(), std::move(m), id_);
+      read_only_.add_request(read_point(), std::move(m), id_);
       bcast_heartbeat_with_ctx(ctx);
       break;
     case ReadOnlyOption::kLeaseBased:
       // §6.4.1: within the lease no other leader can exist (CheckQuorum is required).
-      respond_to_read_index(m, log_.committed());
+      respond_to_read_index(m, read_point());
       break;
   }
 }

@@ -137,6 +137,10 @@ class NodeWorld {
   void send(net::NodeId from, net::NodeId to, bool raft, std::function<void(node::Node&)> deliver);
   std::uint64_t random() { return rng_.next(); }
 
+  // Runs every node's ready tasks now: what a test posted from outside the world (a request to a
+  // node) is handled at once, as a node's running loop would, not at the next event.
+  void run_tasks();
+
  private:
   struct Event {
     Clock::time_point at;
@@ -150,7 +154,6 @@ class NodeWorld {
   };
   // Runs the next event, then every node's ready tasks. False when no event is left.
   bool run_one(Clock::time_point limit);
-  void run_tasks();
   void deliver_at(Clock::time_point at, net::NodeId from, net::NodeId to,
                   std::shared_ptr<std::function<void(node::Node&)>> deliver);
 

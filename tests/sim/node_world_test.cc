@@ -359,5 +359,54 @@ TEST_F(WholeNodes, AMemberBehindTheAdditionOfANewLeaderStillCatchesUp) {
       << w.node(4).standing().commit;
 }
 
+// Reads the key through node `reader` behind a linearizable read barrier, as GET does.
+std::optional<std::optional<std::string>> read_linearizable(NodeWorld& w, net::NodeId reader,
+                                                            const std::string& key) {
+  std::optional<std::optional<std::string>> seen;
+  w.node(reader).read_barrier([&](node::Outcome o) {
+    if (o.ok()) seen = w.node(reader).engine().get(key);
+  });
+  w.run_tasks();
+  if (!w.run_until([&] { return seen.has_value(); }, 5s)) return std::nullopt;
+  return seen;
+}
+
+// A key written with a 100 ms expiry and read 150 ms later on an idle cluster - through the leader
+// and through a follower, and on a single node - is gone: the read waits for an entry carrying the
+// leader's clock past the deadline, where the replicated clock alone would still be that of the
+// write (an idle leader stamps a tick only every 500 ms).
+// Caught mutation: node-read-carries-clock
+TEST_F(WholeNodes, ALinearizableReadAfterAKeysDeadlineNoLongerSeesIt) {
+  for (int nodes : {3, 1}) {
+    SCOPED_TRACE(testing::Message() << nodes << " node(s)");
+    NodeWorld w(WorldOptions{.seed = 6, .nodes = nodes});
+    ASSERT_TRUE(elect(w));
+    const net::NodeId leader = w.agreed_leader();
+    std::vector<net::NodeId> readers{leader};
+    if (nodes > 1) readers.push_back(a_follower(w));
+    for (net::NodeId reader : readers) {
+      const std::string key = "session" + std::to_string(reader);
+      cache::Put p;
+      p.key = key;
+      p.value = "v";
+      p.expiry = cache::Expiry::relative(100);
+      Answer a;
+      execute(w, leader, p, a);
+      ASSERT_TRUE(w.run_until([&] { return a.calls > 0; }, 5s));
+      ASSERT_TRUE(a.outcome->ok()) << a.outcome->error;
+      // Still there before its deadline (the write's answer comes within a few ms).
+      EXPECT_EQ(read_linearizable(w, reader, key), std::optional<std::string>("v"));
+      w.run_for(150ms);
+      if (nodes == 1) {
+        EXPECT_FALSE(w.node(leader).can_read_now());
+      }
+      auto seen = read_linearizable(w, reader, key);
+      ASSERT_TRUE(seen.has_value()) << "the read was not answered";
+      EXPECT_EQ(*seen, std::nullopt)
+          << "node " << reader << " read the key 50 ms past its deadline";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cairn::sim

@@ -255,6 +255,14 @@ class Keys(Base):
         self.assertTrue(poll(lambda: r.get("k") is None, 10.0))
         self.assertEqual(r.exists("k"), 0)
 
+    def test_expiry_is_precise_on_an_idle_server(self):
+        # Nothing else is written meanwhile: no entry moves a cluster's clock but the read itself.
+        r = self.r
+        for i in range(5):
+            r.psetex("short%d" % i, 100, "v")
+            time.sleep(0.15)
+            self.assertIsNone(r.get("short%d" % i), "read 50 ms past its deadline")
+
     def test_keys_scan_randomkey_dbsize(self):
         r = self.r
         self.assertIsNone(r.randomkey())

@@ -116,6 +116,36 @@ TEST(ReadIndex, SingleNodeAnswersAtOnce) {
   EXPECT_EQ(c.peer(1).reads[0].index, 1u);
 }
 
+// The read floor: requests answered by the leader in its term, its own and a follower's, get at
+// least the floor's index even while that entry is not yet committed (the node uses it to make a
+// read wait for an entry carrying the leader's clock). A new term starts without one.
+// Caught mutation: raft-read-floor
+TEST(ReadIndex, AReadFloorRaisesTheIndexOfLaterRequestsInTheTerm) {
+  Cluster c({1, 2, 3});
+  c.campaign(1);
+  ASSERT_TRUE(c.propose(1, "a").ok());
+  c.stabilize();
+  const Index committed = c.node(1).raft().log().committed();
+  ASSERT_TRUE(c.node(1).propose("tick").ok());  // appended, not yet replicated
+  const Index tick = c.node(1).raft().log().last_index();
+  ASSERT_GT(tick, committed);
+  c.node(1).raft().set_read_floor(tick);
+  ASSERT_TRUE(c.node(1).read_index("own").ok());
+  ASSERT_TRUE(c.node(3).read_index("follower").ok());
+  c.stabilize();
+  ASSERT_EQ(c.peer(1).reads.size(), 1u);
+  EXPECT_EQ(c.peer(1).reads[0].index, tick);
+  ASSERT_EQ(c.peer(3).reads.size(), 1u);
+  EXPECT_EQ(c.peer(3).reads[0].index, tick);
+  // A new leader's reads are answered at its commit index again.
+  c.campaign(2);
+  c.stabilize();
+  ASSERT_TRUE(c.node(2).read_index("new").ok());
+  c.stabilize();
+  ASSERT_EQ(c.peer(2).reads.size(), 1u);
+  EXPECT_EQ(c.peer(2).reads[0].index, c.node(2).raft().log().committed());
+}
+
 // Lease-based reads answer without a round trip; they require CheckQuorum.
 TEST(ReadIndex, LeaseBasedReadsNeedNoRoundAndRequireCheckQuorum) {
   Config bad;
@@ -163,8 +193,8 @@ TEST(ReadIndex, ALeaderThatRemovedItselfIsNotItsOwnQuorum) {
   ASSERT_TRUE(c.node(1).read_index("r").ok());
   c.tick(1, 2);
   c.stabilize();
-  EXPECT_TRUE(c.peer(1).reads.empty()) << "read served at " << c.peer(1).reads[0].index
-                                       << " without the remaining voter";
+  EXPECT_TRUE(c.peer(1).reads.empty())
+      << "read served at " << c.peer(1).reads[0].index << " without the remaining voter";
 }
 
 // Reads wait for the first entry of the leader's term to commit. When that commit comes from a
