@@ -254,6 +254,16 @@ void encode_entry_to(std::string& out, const Command& command, int64_t time_ms) 
             w.u8(c.if_none_exist ? 1 : 0);
           },
           [&](const OpenSession&) {},
+          [&](const Rename& c) {
+            w.bytes(c.from);
+            w.bytes(c.to);
+            w.u8(c.if_absent ? 1 : 0);
+          },
+          [&](const Copy& c) {
+            w.bytes(c.from);
+            w.bytes(c.to);
+            w.u8(c.replace ? 1 : 0);
+          },
           [&](const SessionWrite& c) {
             w.varint(c.session);
             w.varint(c.seq);
@@ -362,6 +372,20 @@ std::optional<Command> decode_body(uint8_t tag, Reader& r) {
       c.command = r.bytes();
       return c;
     }
+    case 17: {
+      Rename c;
+      c.from = r.bytes();
+      c.to = r.bytes();
+      c.if_absent = r.enumeration<uint8_t>(1, "flag") != 0;
+      return c;
+    }
+    case 18: {
+      Copy c;
+      c.from = r.bytes();
+      c.to = r.bytes();
+      c.replace = r.enumeration<uint8_t>(1, "flag") != 0;
+      return c;
+    }
     default:
       return std::nullopt;
   }
@@ -390,7 +414,7 @@ Status<CodecError> decode_entry_head(Reader& r, int64_t& time_ms, uint8_t& tag) 
 }
 
 Status<CodecError> decode_entry_into(std::string_view data, StampedCommand& out) {
-  static_assert(std::variant_size_v<Command> == 17, "a new command needs a decoder case");
+  static_assert(std::variant_size_v<Command> == 19, "a new command needs a decoder case");
   Reader r(data);
   uint8_t tag = 0;
   if (auto st = decode_entry_head(r, out.time_ms, tag); !st.ok()) return st;
@@ -459,7 +483,8 @@ Result<Reply, CodecError> decode_reply(std::string_view data) {
       reply = r.bytes();
       break;
     case 4: {
-      auto code = r.enumeration<ErrorCode>(static_cast<uint8_t>(ErrorCode::kSession), "error code");
+      auto code =
+          r.enumeration<ErrorCode>(static_cast<uint8_t>(ErrorCode::kNoSuchKey), "error code");
       reply = Error{code, r.bytes()};
       break;
     }

@@ -151,9 +151,27 @@ struct SessionWrite {
   bool operator==(const SessionWrite&) const = default;
 };
 
-using Command =
-    std::variant<Put, Delete, Clear, Expire, Persist, IncrBy, IncrByFloat, Append, SetRange, GetDel,
-                 GetEx, CompareAndSet, Tick, Evict, PutMany, OpenSession, SessionWrite>;
+// RENAME / RENAMENX: the value and its expiry move to `to`, replacing what was there (RENAME), or
+// only if nothing is (RENAMENX: reply 1, or 0 if `to` exists). No `from`: "ERR no such key".
+struct Rename {
+  Bytes from;
+  Bytes to;
+  bool if_absent = false;  // RENAMENX
+  bool operator==(const Rename&) const = default;
+};
+// COPY from to [REPLACE]: a copy of the value and its expiry at `to`. Reply 1, or 0 if `from` is
+// missing or `to` exists without REPLACE. (The same key for both is refused before the log.)
+struct Copy {
+  Bytes from;
+  Bytes to;
+  bool replace = false;
+  bool operator==(const Copy&) const = default;
+};
+
+// The log holds each command's position in this list: new commands go at the end.
+using Command = std::variant<Put, Delete, Clear, Expire, Persist, IncrBy, IncrByFloat, Append,
+                             SetRange, GetDel, GetEx, CompareAndSet, Tick, Evict, PutMany,
+                             OpenSession, SessionWrite, Rename, Copy>;
 
 // Replies, shaped like Redis replies so the RESP layer maps them one to one.
 struct Ok {
@@ -173,7 +191,8 @@ enum class ErrorCode : uint8_t {
   kKeyTooLarge,       // a key over the configured maximum
   kInvalidExpire,     // "ERR invalid expire time in '<cmd>' command"
   kOffsetOutOfRange,  // "ERR offset is out of range"
-  kSession            // a session write refused (sessions.h): "SESSION ..."
+  kSession,           // a session write refused (sessions.h): "SESSION ..."
+  kNoSuchKey,         // "ERR no such key" (RENAME of a missing key)
 };
 
 struct Error {
@@ -193,6 +212,7 @@ inline constexpr std::string_view kErrNanOrInfinity = "ERR increment would produ
 inline constexpr std::string_view kErrOom =
     "OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr std::string_view kErrOffset = "ERR offset is out of range";
+inline constexpr std::string_view kErrNoSuchKey = "ERR no such key";
 // A command that builds a value (APPEND, SETRANGE) past max_value_bytes, in Redis's words.
 inline constexpr std::string_view kErrStringTooLong =
     "ERR string exceeds maximum allowed size (proto-max-bulk-len)";

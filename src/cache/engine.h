@@ -188,6 +188,10 @@ class Engine {
   Reply do_append(const Append& c);
   Reply do_setrange(const SetRange& c);
   Reply do_getdel(const GetDel& c);
+  Reply do_rename(const Rename& c);
+  Reply do_copy(const Copy& c);
+  std::optional<Reply> place_copy(std::string_view from_key, std::string_view to_key,
+                                  int64_t freed);
   Reply do_getex(const GetEx& c);
   Reply do_cas(const CompareAndSet& c);
   Reply do_evict(const Evict& c);

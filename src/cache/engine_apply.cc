@@ -27,9 +27,9 @@ int64_t expiry_node_delta(bool had, bool has) {
 
 std::string_view command_name(const Command& cmd) {
   static constexpr std::string_view kNames[] = {
-      "set",         "del",    "flushdb",  "expire",  "persist", "incrby",
-      "incrbyfloat", "append", "setrange", "getdel",  "getex",   "cas",
-      "tick",        "evict",  "mset",     "session", "session"};
+      "set",    "del",      "flushdb", "expire", "persist", "incrby", "incrbyfloat",
+      "append", "setrange", "getdel",  "getex",  "cas",     "tick",   "evict",
+      "mset",   "session",  "session", "rename", "copy"};
   static_assert(std::size(kNames) == std::variant_size_v<Command>);
   return kNames[cmd.index()];
 }
@@ -58,6 +58,8 @@ Reply Engine::dispatch(const Command& cmd) {
                           return Reply{static_cast<int64_t>(sessions_.open(clock_ms_))};
                         },
                         [&](const SessionWrite& c) { return do_session_write(c); },
+                        [&](const Rename& c) { return do_rename(c); },
+                        [&](const Copy& c) { return do_copy(c); },
                     },
                     cmd);
 }
@@ -283,6 +285,49 @@ Reply Engine::do_getdel(const GetDel& c) {
   remove(e, h, Removal::kDelete);
   table_.maybe_shrink();
   return value;
+}
+
+// RENAME/RENAMENX and COPY (Redis's renameGenericCommand, copyCommand): the value and expiry of
+// `from` land in a new entry for `to`; any old `to` is replaced. The room is made first, with
+// `from` kept out of eviction, and `to` looked up after, since making room may have evicted it.
+// A rename frees `from` right after, so it needs room only for a longer key (Redis never refuses
+// RENAME for memory either; COPY it does).
+Reply Engine::do_rename(const Rename& c) {
+  const Entry* from = find_live(c.from).entry;
+  if (from == nullptr) return Error{ErrorCode::kNoSuchKey, std::string(kErrNoSuchKey)};
+  if (c.from == c.to) return c.if_absent ? Reply{int64_t{0}} : Reply{Ok{}};
+  if (c.if_absent && find_live(c.to).entry != nullptr) return int64_t{0};
+  const int64_t freed =
+      static_cast<int64_t>(entry_footprint(from)) + expiry_node_delta(false, from->has_expiry());
+  if (auto refused = place_copy(c.from, c.to, freed)) return *refused;
+  auto [gone, h] = find_live(c.from);
+  remove(gone, h, Removal::kDelete);
+  table_.maybe_shrink();
+  return c.if_absent ? Reply{int64_t{1}} : Reply{Ok{}};
+}
+
+Reply Engine::do_copy(const Copy& c) {
+  if (find_live(c.from).entry == nullptr || c.from == c.to) return int64_t{0};
+  if (!c.replace && find_live(c.to).entry != nullptr) return int64_t{0};
+  if (auto refused = place_copy(c.from, c.to, 0)) return *refused;
+  return int64_t{1};
+}
+
+// Writes a copy of live key `from` (value and expiry) at `to` != `from`, replacing it; `freed`:
+// bytes the caller frees right after. Nothing when done; else the refusal (key too long, no room).
+std::optional<Reply> Engine::place_copy(std::string_view from_key, std::string_view to_key,
+                                        int64_t freed) {
+  const Entry* from = find_live(from_key).entry;
+  if (auto err = check_sizes(to_key, from->value_len)) return *err;
+  const Entry* old = find_live(to_key).entry;
+  const int64_t need = static_cast<int64_t>(entry_footprint(to_key.size(), from->value_len)) -
+                       (old != nullptr ? static_cast<int64_t>(entry_footprint(old)) : 0) +
+                       expiry_node_delta(old != nullptr && old->has_expiry(), from->has_expiry()) -
+                       freed;
+  if (!reserve(need, from)) return oom();
+  auto [to, h] = find_live(to_key);
+  install(to, entry_new(to_key, from->value()), h, from->expire_ms());
+  return std::nullopt;
 }
 
 Reply Engine::do_getex(const GetEx& c) {

@@ -208,6 +208,26 @@ Result<WritePlan, std::string> plan_flush(Argv argv) {
   return one(cache::Clear{});
 }
 
+// COPY source destination [DB n] [REPLACE], checked in copyCommand's order. One database, 0, as
+// SELECT: any other index is out of range.
+Result<WritePlan, std::string> plan_copy(Argv argv) {
+  bool replace = false;
+  for (size_t j = 3; j < argv.size(); ++j) {
+    if (iequals(argv[j], "replace")) {
+      replace = true;
+    } else if (iequals(argv[j], "db") && j + 1 < argv.size()) {
+      int64_t db = 0;
+      if (!parse_int(argv[++j], db)) return Err{std::string(kErrNotInteger)};
+      if (db != 0) return Err{std::string("ERR DB index is out of range")};
+    } else {
+      return Err{std::string(kErrSyntax)};
+    }
+  }
+  if (argv[1] == argv[2])
+    return Err{std::string("ERR source and destination objects are the same")};
+  return one(cache::Copy{std::string(argv[1]), std::string(argv[2]), replace});
+}
+
 std::vector<cache::Bytes> keys_from(Argv argv, size_t from) {
   std::vector<cache::Bytes> keys;
   keys.reserve(argv.size() - from);
@@ -277,6 +297,8 @@ Route route_of(CommandId id) {
     case CommandId::kTtl:
     case CommandId::kPttl:
     case CommandId::kExpiretime:
+    case CommandId::kPexpiretime:
+    case CommandId::kTouch:
     case CommandId::kStrlen:
     case CommandId::kGetrange:
     case CommandId::kType:
@@ -311,6 +333,9 @@ Route route_of(CommandId id) {
     case CommandId::kFlushdb:
     case CommandId::kFlushall:
     case CommandId::kCas:
+    case CommandId::kRename:
+    case CommandId::kRenamenx:
+    case CommandId::kCopy:
       return Route::kWrite;
     case CommandId::kInfo:
     case CommandId::kWait:
@@ -377,6 +402,12 @@ Result<WritePlan, std::string> plan_write(CommandId id, Argv argv) {
     case CommandId::kCas:
       return one(cache::CompareAndSet{key(), std::string(argv[2]), std::string(argv[3]),
                                       cache::Expiry::keep()});
+    case CommandId::kRename:
+      return one(cache::Rename{key(), std::string(argv[2]), false});
+    case CommandId::kRenamenx:
+      return one(cache::Rename{key(), std::string(argv[2]), true});
+    case CommandId::kCopy:
+      return plan_copy(argv);
     default:
       return Err{std::string("ERR not a write command")};
   }
@@ -410,13 +441,15 @@ void serve_read(CommandId id, Argv argv, const cache::Engine& engine, ReplyWrite
         serve_get(argv[i], engine, w);
       return;
     case CommandId::kExists:
+    case CommandId::kTouch:  // the access it records is the read itself
       return w.integer(engine.exists(keys_from(argv, 1)));
     case CommandId::kTtl:
     case CommandId::kPttl:
-    case CommandId::kExpiretime: {
-      const bool abs = id == CommandId::kExpiretime;
+    case CommandId::kExpiretime:
+    case CommandId::kPexpiretime: {
+      const bool abs = id == CommandId::kExpiretime || id == CommandId::kPexpiretime;
       const int64_t ms = abs ? engine.pexpiretime(argv[1]) : engine.pttl(argv[1]);
-      if (ms < 0 || id == CommandId::kPttl) return w.integer(ms);
+      if (ms < 0 || id == CommandId::kPttl || id == CommandId::kPexpiretime) return w.integer(ms);
       return w.integer((ms + 500) / 1000);  // Redis rounds to the nearest second
     }
     case CommandId::kStrlen:

@@ -89,6 +89,11 @@ enum class CommandId : uint16_t {
   kConfigGet,
   kConfigHelp,
   kConfigSet,
+  kCopy,
+  kRename,
+  kRenamenx,
+  kTouch,
+  kPexpiretime,
 };
 
 // Command flags as Redis names them in COMMAND INFO (flag_names() gives the text), in its order.

@@ -263,6 +263,47 @@ class Keys(Base):
             time.sleep(0.15)
             self.assertIsNone(r.get("short%d" % i), "read 50 ms past its deadline")
 
+    def test_rename_copy_touch_pexpiretime(self):
+        r = self.r
+        self.err(lambda: r.rename("nokey", "b"), "no such key")
+        self.err(lambda: r.renamenx("nokey", "nokey"), "no such key")
+        r.set("a", "1", px=100000)
+        self.assertTrue(r.rename("a", "a"))
+        self.assertEqual(r.renamenx("a", "a"), 0)
+        r.set("b", "old")
+        self.assertEqual(r.renamenx("a", "b"), 0)
+        self.assertTrue(r.rename("a", "b"))
+        self.assertIsNone(r.get("a"))
+        self.assertEqual(r.get("b"), b"1")
+        self.assertTrue(90000 < r.pttl("b") <= 100000)
+        self.assertEqual(r.renamenx("b", "c"), 1)
+        self.assertEqual(r.execute_command("COPY", "c", "d"), 1)
+        self.assertEqual(r.execute_command("COPY", "c", "d"), 0)
+        self.assertEqual(r.execute_command("COPY", "nokey", "e"), 0)
+        r.set("d", "other")
+        self.assertEqual(r.execute_command("COPY", "c", "d", "REPLACE"), 1)
+        self.assertEqual(r.get("d"), b"1")
+        self.assertTrue(90000 < r.pttl("d") <= 100000)
+        self.assertEqual(r.execute_command("COPY", "c", "f", "DB", "0", "REPLACE", "REPLACE"), 1)
+        self.err(lambda: r.execute_command("COPY", "c", "c"),
+                 "source and destination objects are the same")
+        self.err(lambda: r.execute_command("COPY", "c", "g", "DB", "x"),
+                 "value is not an integer or out of range")
+        self.err(lambda: r.execute_command("COPY", "c", "g", "DB", "100"),
+                 "DB index is out of range")
+        self.err(lambda: r.execute_command("COPY", "c", "g", "FOO"), "syntax error")
+        self.err(lambda: r.execute_command("COPY", "c"),
+                 "wrong number of arguments for 'copy' command")
+        self.err(lambda: r.execute_command("RENAME", "c"),
+                 "wrong number of arguments for 'rename' command")
+        self.assertEqual(r.touch("c", "d", "nokey", "c"), 3)
+        expire_at = r.execute_command("PEXPIRETIME", "c")
+        self.assertEqual(r.execute_command("EXPIRETIME", "c"), (expire_at + 500) // 1000)
+        self.assertEqual(r.execute_command("PEXPIRETIME", "f"), expire_at)
+        r.set("p", "v")
+        self.assertEqual(r.execute_command("PEXPIRETIME", "p"), -1)
+        self.assertEqual(r.execute_command("PEXPIRETIME", "nokey"), -2)
+
     def test_keys_scan_randomkey_dbsize(self):
         r = self.r
         self.assertIsNone(r.randomkey())

@@ -355,6 +355,66 @@ TEST(GetDel, ReturnsAndRemoves) {
   EXPECT_EQ(c.engine.dbsize(), 0u);
 }
 
+// RENAME/RENAMENX as redis-server 7.0 answers them: the value and TTL move; a missing source is
+// an error even onto itself; the same key is a no-op (OK, or 0 for RENAMENX).
+TEST(Rename, MovesValueAndTtlAndReplacesTheTarget) {
+  Clocked c;
+  EXPECT_EQ(error_text(c.apply(Rename{"a", "b", false})), "ERR no such key");
+  EXPECT_EQ(error_text(c.apply(Rename{"a", "a", true})), "ERR no such key");
+  c.set("a", "1", Expiry::relative(5000));
+  c.set("b", "old", Expiry::relative(100));
+  EXPECT_EQ(c.apply(Rename{"a", "a", false}), ok());
+  EXPECT_EQ(c.apply(Rename{"a", "a", true}), num(0));
+  EXPECT_EQ(c.apply(Rename{"a", "b", true}), num(0));  // RENAMENX onto an existing key
+  EXPECT_EQ(c.get("a"), "1");
+  EXPECT_EQ(c.apply(Rename{"a", "b", false}), ok());
+  EXPECT_EQ(c.get("a"), std::nullopt);
+  EXPECT_EQ(c.get("b"), "1");
+  EXPECT_EQ(c.engine.pttl("b"), 5000);  // the source's TTL, not the replaced key's
+  EXPECT_EQ(c.apply(Rename{"b", "c", true}), num(1));
+  EXPECT_EQ(c.engine.dbsize(), 1u);
+  EXPECT_EQ(c.engine.pttl("c"), 5000);
+  c.set("p", "no ttl");
+  EXPECT_EQ(c.apply(Rename{"p", "c", false}), ok());
+  EXPECT_EQ(c.engine.pttl("c"), kTtlNoExpiry);
+  // An expired source is missing.
+  c.set("e", "v", Expiry::relative(10));
+  c.advance(10);
+  EXPECT_EQ(error_text(c.apply(Rename{"e", "f", false})), "ERR no such key");
+}
+
+TEST(Copy, CopiesValueAndTtlOnlyOntoAFreeKeyUnlessReplace) {
+  Clocked c;
+  EXPECT_EQ(c.apply(Copy{"a", "b", false}), num(0));
+  c.set("a", "1", Expiry::relative(5000));
+  c.set("b", "old");
+  EXPECT_EQ(c.apply(Copy{"a", "b", false}), num(0));
+  EXPECT_EQ(c.get("b"), "old");
+  EXPECT_EQ(c.apply(Copy{"a", "b", true}), num(1));
+  EXPECT_EQ(c.get("b"), "1");
+  EXPECT_EQ(c.engine.pttl("b"), 5000);
+  EXPECT_EQ(c.apply(Copy{"a", "n", false}), num(1));
+  EXPECT_EQ(c.get("a"), "1");  // the source stays
+  EXPECT_EQ(c.engine.dbsize(), 3u);
+  c.set("a", "2");  // copies are independent values
+  EXPECT_EQ(c.get("n"), "1");
+}
+
+// Under noeviction a COPY needs room like any write, a RENAME only for a longer name: the source
+// is freed by the same command.
+TEST(Rename, NeedsNoRoomForTheValueItMoves) {
+  Config tight;
+  tight.policy = EvictionPolicy::kNoEviction;
+  tight.max_memory = 64 * 1024;
+  Clocked c(tight);
+  c.set("big", std::string(40 * 1024, 'v'));
+  EXPECT_EQ(std::get<Error>(c.apply(Copy{"big", "other", false})).code, ErrorCode::kOutOfMemory);
+  EXPECT_EQ(c.get("other"), std::nullopt);
+  EXPECT_EQ(c.apply(Rename{"big", "b", false}), ok());
+  EXPECT_EQ(c.get("b")->size(), 40u * 1024);
+  EXPECT_EQ(c.engine.dbsize(), 1u);
+}
+
 TEST(GetEx, ChangesOrRemovesTtl) {
   Clocked c;
   EXPECT_EQ(c.apply(GetEx{"k", Expiry::keep()}), nil());

@@ -33,7 +33,9 @@ std::vector<Command> every_command() {
           Evict{{"x", "y"}},
           PutMany{{"a", "1", std::string("b\0", 2), ""}, true},
           OpenSession{},
-          SessionWrite{7, 300, 2, encode_entry(IncrBy{"n", 1}, 0)}};
+          SessionWrite{7, 300, 2, encode_entry(IncrBy{"n", 1}, 0)},
+          Rename{"from", std::string("t\0", 2), true},
+          Copy{"from", "to", true}};
 }
 
 TEST(Codec, EveryCommandRoundTrips) {
