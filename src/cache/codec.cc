@@ -289,6 +289,11 @@ void decode_put(Reader& r, Put& p) {
   decode_put_rest(r, p);
 }
 
+// A one-byte flag: 0 or 1, anything else refused.
+bool read_flag(Reader& r) {
+  return r.enumeration<uint8_t>(1, "flag") != 0;
+}
+
 std::optional<Command> decode_body(uint8_t tag, Reader& r) {
   switch (tag) {
     case 0: {
@@ -359,7 +364,7 @@ std::optional<Command> decode_body(uint8_t tag, Reader& r) {
       c.keys_and_values = r.keys();
       if (!r.failed() && c.keys_and_values.size() % 2 != 0)
         r.fail("an odd count of keys and values");
-      c.if_none_exist = r.enumeration<uint8_t>(1, "flag") != 0;
+      c.if_none_exist = read_flag(r);
       return c;
     }
     case 15:
@@ -372,20 +377,10 @@ std::optional<Command> decode_body(uint8_t tag, Reader& r) {
       c.command = r.bytes();
       return c;
     }
-    case 17: {
-      Rename c;
-      c.from = r.bytes();
-      c.to = r.bytes();
-      c.if_absent = r.enumeration<uint8_t>(1, "flag") != 0;
-      return c;
-    }
-    case 18: {
-      Copy c;
-      c.from = r.bytes();
-      c.to = r.bytes();
-      c.replace = r.enumeration<uint8_t>(1, "flag") != 0;
-      return c;
-    }
+    case 17:  // a braced list is evaluated left to right: from, to, the flag
+      return Rename{r.bytes(), r.bytes(), read_flag(r)};
+    case 18:
+      return Copy{r.bytes(), r.bytes(), read_flag(r)};
     default:
       return std::nullopt;
   }

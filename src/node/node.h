@@ -463,6 +463,9 @@ class Node {
   // Memory a stored key takes beyond its key and value: entry header and allocator rounding,
   // hash-table slot, policy node (docs/cache.md, "Memory").
   static constexpr uint64_t kEntryOverheadEstimate = 64;
+  // How long past its deadline (by the leader's clock) a linearizable read may still see a key
+  // (carry_clock_for_reads()).
+  static constexpr int64_t kExpiryReadSlackMs = 2;
   // Raft's budget for the entries of one append beyond its first (raft::Config::max_size_per_msg).
   static constexpr size_t kAppendBudget = 1 << 20;
   uint64_t ticks_ = 0;

@@ -76,7 +76,8 @@ void Node::execute_encoded(std::string entry, Done done) {
 bool Node::can_read_now() const {
   const raft::Raft& r = raw_->raft();
   return !stopping_ && r.role() == raft::Role::kLeader && r.sole_voter() &&
-         applied_ >= r.log().committed() && !engine_->expiry_due(0, env_->wall_ms());
+         applied_ >= r.log().committed() &&
+         !engine_->expiry_due(0, env_->wall_ms() - kExpiryReadSlackMs);
 }
 
 void Node::read_barrier(Done done) {
@@ -285,15 +286,17 @@ void Node::flush_reads() {
 // A linearizable read judges expiry by the replicated clock, which moves only with entries. For
 // it to hide a key whose deadline has passed by the leader's clock when the read is confirmed,
 // the leader makes the read wait for an entry stamped after that deadline: the last one it
-// proposed, if stamped late enough, or a Tick proposed now (docs/cache.md, "Expiry"). Leader only;
-// its own reads call it before asking for a read index, a follower's before its request is
-// stepped.
+// proposed, if stamped late enough, or a Tick proposed now (docs/cache.md, "Expiry"). Deadlines
+// within the last kExpiryReadSlackMs are left to the writes in flight, so reads amid a steady
+// stream of expiring keys do not each add a Tick to the log. Leader only; its own reads call it
+// before asking for a read index, a follower's before its request is stepped.
 void Node::carry_clock_for_reads() {
   if (!leading() || stopping_ || disk_full_) return;
   const int64_t now_ms = env_->wall_ms();
-  if (!engine_->expiry_due(0, now_ms)) return;
+  const int64_t due_by = now_ms - kExpiryReadSlackMs;
+  if (!engine_->expiry_due(0, due_by)) return;
   const raft::Term term = raw_->raft().term();
-  if (carried_.term != term || engine_->expiry_due(carried_.ms, now_ms)) {
+  if (carried_.term != term || engine_->expiry_due(carried_.ms, due_by)) {
     const raft::Index index = last_index() + 1;
     if (!raw_->propose(cache::encode_entry(cache::Tick{}, now_ms)).ok()) return;
     CAIRN_CHECK(last_index() == index && raw_->raft().term() == term);
