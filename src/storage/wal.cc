@@ -89,6 +89,8 @@ Status<std::string> Wal::replay(WalContents* out) {
       return Err{fmt::format("WAL segment {} is missing (between {} and {})",
                              segment_name(segments_[i - 1].seq + 1), segments_[i - 1].path,
                              segments_[i].path)};
+  std::string released_gap;  // a gap at the start of the first segment left, judged at the end
+  raft::Index released_gap_end = 0;
   for (size_t i = 0; i < segments_.size(); ++i) {
     Segment& seg = segments_[i];
     const bool last = i + 1 == segments_.size();
@@ -144,14 +146,25 @@ Status<std::string> Wal::replay(WalContents* out) {
         const raft::Index next =
             out->entries.empty() ? out->snapshot_index + 1 : out->entries.back().index() + 1;
         if (e.index() > next && !(out->entries.empty() && out->snapshot_index == 0)) {
-          // Missing from the start of a segment: the one before lost its end (a cut at a record
-          // boundary looks like a clean end), so name it too.
-          const std::string before =
-              i > 0 && !entry_here ? fmt::format(" ({} ends at offset {} without them: cut short?)",
-                                                 segments_[i - 1].path, segments_[i - 1].size)
-                                   : std::string();
-          return Err{fmt::format("{} at offset {}: entry {} leaves a gap after {}{}", seg.path, off,
-                                 e.index(), next - 1, before)};
+          const std::string gap = fmt::format("{} at offset {}: entry {} leaves a gap after {}",
+                                              seg.path, off, e.index(), next - 1);
+          if (i == 0 && seg.seq > 0 && !entry_here && released_gap.empty()) {
+            // The first segment left may begin with an old snapshot mark while the entries after
+            // it were at the end of a segment since released. A segment is released only once a
+            // mark covering all it held is synced, and that mark is in a later record: the gap
+            // is judged at the end, against the last mark read.
+            released_gap = gap;
+            released_gap_end = e.index() - 1;
+          } else {
+            // Missing from the start of a segment: the one before lost its end (a cut at a record
+            // boundary looks like a clean end), so name it too.
+            const std::string before =
+                i > 0 && !entry_here
+                    ? fmt::format(" ({} ends at offset {} without them: cut short?)",
+                                  segments_[i - 1].path, segments_[i - 1].size)
+                    : std::string();
+            return Err{gap + before};
+          }
         }
         entry_here = true;
         // An entry replaces everything from its index on: a new leader overwrote that suffix.
@@ -189,6 +202,8 @@ Status<std::string> Wal::replay(WalContents* out) {
     info.bytes = off;
     out->segments.push_back(info);
   }
+  if (!released_gap.empty() && out->snapshot_index < released_gap_end)
+    return Err{released_gap + " (no later snapshot mark covers it: a segment before is lost?)"};
   snapshot_index_ = out->snapshot_index;
   last_index_ = out->entries.empty() ? out->snapshot_index : out->entries.back().index();
   return {};

@@ -4,6 +4,7 @@
 // with the file and offset (never a silent loss).
 #include "storage/wal.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -151,6 +152,56 @@ TEST_F(WalTest, SegmentsRollAndAreReleasedBehindASnapshot) {
   ASSERT_FALSE(back.entries.empty());
   EXPECT_EQ(back.entries.front().index(), 301u);
   EXPECT_EQ(back.entries.back().index(), 400u);
+}
+
+// A snapshot taken while the log had gone past it can have its mark open a new segment while the
+// entry after it sits at the end of the segment before. Once a later mark releases that segment,
+// the first one left begins with the old mark and then a gap, which the later mark covers: the
+// log must open. The same gap with no mark to cover it (the segment lost by hand) still refuses.
+TEST_F(WalTest, AGapLeftByAReleasedSegmentIsCoveredByALaterMark) {
+  for (bool covered : {true, false}) {
+    SCOPED_TRACE(covered ? "released behind a later mark" : "segment deleted by hand");
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    WalContents c;
+    auto w = open(&c, 1024);
+    raft::Index last = 0;
+    while (segments().size() == 1 && fs::file_size(segments()[0]) < 1024) {
+      ++last;
+      ASSERT_TRUE(w->append(entries(last, last, 1)).ok());
+    }
+    ASSERT_EQ(segments().size(), 1u);
+    // The mark of a snapshot at last - 1 is the next segment's first record; `last` stays behind.
+    ASSERT_TRUE(w->mark_snapshot(last - 1, 1).ok());
+    ASSERT_EQ(segments().size(), 2u);
+    ASSERT_TRUE(w->append(entries(last + 1, last + 20, 1)).ok());
+    if (covered) {
+      ASSERT_TRUE(w->mark_snapshot(last + 5, 1).ok());
+      ASSERT_TRUE(w->sync().ok());
+      auto released = w->release();
+      ASSERT_TRUE(released.ok()) << released.error();
+      ASSERT_EQ(*released, 1u);
+    } else {
+      ASSERT_TRUE(w->sync().ok());
+      fs::remove(segments()[0]);
+    }
+    w.reset();
+    WalContents back;
+    auto reopened = Wal::open(options(1024), &back);
+    if (covered) {
+      ASSERT_TRUE(reopened.ok()) << reopened.error();
+      EXPECT_EQ(back.snapshot_index, last + 5);
+      ASSERT_FALSE(back.entries.empty());
+      EXPECT_EQ(back.entries.front().index(), last + 6);
+      EXPECT_EQ(back.entries.back().index(), last + 20);
+    } else {
+      ASSERT_FALSE(reopened.ok());
+      EXPECT_NE(
+          reopened.error().find(fmt::format("entry {} leaves a gap after {}", last + 1, last - 1)),
+          std::string::npos)
+          << reopened.error();
+    }
+  }
 }
 
 // A snapshot received from the leader takes the place of the whole log: entries after it that
