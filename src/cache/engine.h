@@ -190,8 +190,7 @@ class Engine {
   Reply do_getdel(const GetDel& c);
   Reply do_rename(const Rename& c);
   Reply do_copy(const Copy& c);
-  std::optional<Reply> place_copy(std::string_view from_key, std::string_view to_key,
-                                  int64_t freed);
+  std::optional<Reply> place_copy(const Entry* from, std::string_view to_key, int64_t freed);
   Reply do_getex(const GetEx& c);
   Reply do_cas(const CompareAndSet& c);
   Reply do_evict(const Evict& c);

@@ -288,36 +288,34 @@ Reply Engine::do_getdel(const GetDel& c) {
 }
 
 // RENAME/RENAMENX and COPY (Redis's renameGenericCommand, copyCommand): the value and expiry of
-// `from` land in a new entry for `to`; any old `to` is replaced. The room is made first, with
-// `from` kept out of eviction, and `to` looked up after, since making room may have evicted it.
-// A rename frees `from` right after, so it needs room only for a longer key (Redis never refuses
-// RENAME for memory either; COPY it does).
+// `from` land in a new entry for `to`; any old `to` is replaced (place_copy). A rename frees `from`
+// right after, so it needs room only for a longer key (Redis never refuses RENAME for memory
+// either; COPY it does).
 Reply Engine::do_rename(const Rename& c) {
-  const Entry* from = find_live(c.from).entry;
+  auto [from, from_hash] = find_live(c.from);
   if (from == nullptr) return Error{ErrorCode::kNoSuchKey, std::string(kErrNoSuchKey)};
   if (c.from == c.to) return c.if_absent ? Reply{int64_t{0}} : Reply{Ok{}};
   if (c.if_absent && find_live(c.to).entry != nullptr) return int64_t{0};
   const int64_t freed =
       static_cast<int64_t>(entry_footprint(from)) + expiry_node_delta(false, from->has_expiry());
-  if (auto refused = place_copy(c.from, c.to, freed)) return *refused;
-  auto [gone, h] = find_live(c.from);
-  remove(gone, h, Removal::kDelete);
+  if (auto refused = place_copy(from, c.to, freed)) return *refused;
+  remove(from, from_hash, Removal::kDelete);  // kept out of eviction by place_copy
   table_.maybe_shrink();
   return c.if_absent ? Reply{int64_t{1}} : Reply{Ok{}};
 }
 
 Reply Engine::do_copy(const Copy& c) {
-  if (find_live(c.from).entry == nullptr || c.from == c.to) return int64_t{0};
+  const Entry* from = find_live(c.from).entry;
+  if (from == nullptr || c.from == c.to) return int64_t{0};
   if (!c.replace && find_live(c.to).entry != nullptr) return int64_t{0};
-  if (auto refused = place_copy(c.from, c.to, 0)) return *refused;
+  if (auto refused = place_copy(from, c.to, 0)) return *refused;
   return int64_t{1};
 }
 
-// Writes a copy of live key `from` (value and expiry) at `to` != `from`, replacing it; `freed`:
-// bytes the caller frees right after. Nothing when done; else the refusal (key too long, no room).
-std::optional<Reply> Engine::place_copy(std::string_view from_key, std::string_view to_key,
-                                        int64_t freed) {
-  const Entry* from = find_live(from_key).entry;
+// Writes a copy of live entry `from` (value and expiry) at `to_key`, another key, replacing it;
+// `freed`: bytes the caller frees right after. Nothing when done; else the refusal (key too long,
+// no room). `from` is never evicted to make the room.
+std::optional<Reply> Engine::place_copy(const Entry* from, std::string_view to_key, int64_t freed) {
   if (auto err = check_sizes(to_key, from->value_len)) return *err;
   const Entry* old = find_live(to_key).entry;
   const int64_t need = static_cast<int64_t>(entry_footprint(to_key.size(), from->value_len)) -
@@ -325,7 +323,7 @@ std::optional<Reply> Engine::place_copy(std::string_view from_key, std::string_v
                        expiry_node_delta(old != nullptr && old->has_expiry(), from->has_expiry()) -
                        freed;
   if (!reserve(need, from)) return oom();
-  auto [to, h] = find_live(to_key);
+  auto [to, h] = find_live(to_key);  // making room may have evicted the old one
   install(to, entry_new(to_key, from->value()), h, from->expire_ms());
   return std::nullopt;
 }

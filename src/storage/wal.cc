@@ -148,7 +148,7 @@ Status<std::string> Wal::replay(WalContents* out) {
         if (e.index() > next && !(out->entries.empty() && out->snapshot_index == 0)) {
           const std::string gap = fmt::format("{} at offset {}: entry {} leaves a gap after {}",
                                               seg.path, off, e.index(), next - 1);
-          if (i == 0 && seg.seq > 0 && !entry_here && released_gap.empty()) {
+          if (i == 0 && seg.seq > 0 && !entry_here) {
             // The first segment left may begin with an old snapshot mark while the entries after
             // it were at the end of a segment since released. A segment is released only once a
             // mark covering all it held is synced, and that mark is in a later record: the gap
