@@ -42,12 +42,19 @@ struct Op {
   void finish(Result<net::Message> r) {
     if (finished) return;
     finished = true;
+    // A later attempt refused as never executed (no leader, unreachable) says nothing of an
+    // earlier one that may have been applied: the caller must not take the write as not done.
+    if (!r.ok() && maybe_applied && !r.error().outcome_unknown() &&
+        (r.error().kind() == Error::Kind::kUnavailable ||
+         r.error().kind() == Error::Kind::kUnreachable ||
+         r.error().kind() == Error::Kind::kClosed)) {
+      r = Err(Error(Error::Kind::kOutcomeUnknown,
+                    r.error().message() + " (an earlier attempt may have applied the write)"));
+    }
     done(std::move(r));
   }
   // An Op dropped unfinished (its callback destroyed with the stopped I/O loop) still completes.
-  ~Op() {
-    if (!finished) done(Err(Error(Error::Kind::kClosed, "the client was closed before an answer")));
-  }
+  ~Op() { finish(Err(Error(Error::Kind::kClosed, "the client was closed before an answer"))); }
 };
 
 }  // namespace

@@ -211,6 +211,36 @@ TEST(Client, ExpiredSessionAfterAnUnknownOutcomeIsNotResentAfresh) {
   EXPECT_EQ(s.node->value("n"), std::nullopt);
 }
 
+// Once an attempt may have applied the write, a later refusal that says "never executed" is about
+// that attempt alone: giving up must report the outcome as unknown, or a caller (and the cluster
+// tests' history) takes an applied write for one that never happened.
+// Caught mutation: client-maybe-applied-stays-unknown
+TEST(Client, SessionWriteRefusedAfterAnUnknownOutcomeGivesUpAsUnknown) {
+  FakeServer s(1);
+  s.node->refuse_each({"dropped: leadership changed"});
+  s.node->refuse(-1, "no leader: election in progress");
+  auto c = make_client({s.addr()}, 2);
+  auto r = c->set("k", "v");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), Error::Kind::kOutcomeUnknown) << r.error().to_string();
+  EXPECT_TRUE(r.error().outcome_unknown());
+  EXPECT_NE(r.error().message().find("no leader"), std::string::npos) << r.error().to_string();
+  EXPECT_EQ(s.node->client_requests(), 3);
+}
+
+TEST(Client, SessionWriteWhoseNodeDiesAfterSendingIsUnknownNotUnreachable) {
+  auto a = std::make_unique<FakeServer>(1, 10ms);
+  auto c = make_client({a->addr()}, 2);
+  ASSERT_TRUE(c->set("a", "1").ok());  // the session is open
+  a->node->hold(true);
+  auto f = c->submit(net::PutCommand{"k", "v", std::nullopt});
+  ASSERT_TRUE(wait_until([&] { return a->node->held() == 1; }));
+  a->server.stop();  // the write was received; every resend finds nobody listening
+  auto r = f.get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), Error::Kind::kOutcomeUnknown) << r.error().to_string();
+}
+
 TEST(Client, ReadWithUnknownOutcomeIsResent) {
   FakeServer s(1);
   ASSERT_TRUE(make_client({s.addr()})->set("k", "v").ok());
