@@ -96,6 +96,7 @@ CheckResult check_register(const std::vector<RegisterOp>& ops, std::string* why,
   std::string state;  // the register starts empty
   Event* entry = head->next;
   std::size_t longest = 0;
+  std::uint64_t stuck_at = 0;  // call time of the first op left over when `longest` was reached
   while (head->next != nullptr) {
     if (entry == nullptr) break;  // defensive; cannot happen: a return always ends the list
     if (entry->is_call) {
@@ -114,7 +115,10 @@ CheckResult check_register(const std::vector<RegisterOp>& ops, std::string* why,
           state = std::move(next_state);
           linearized.set(entry->op);
           lift(entry);
-          longest = std::max(longest, stack.size());
+          if (stack.size() > longest) {
+            longest = stack.size();
+            stuck_at = head->next != nullptr ? head->next->time : 0;
+          }
           entry = head->next;
           continue;
         }
@@ -125,7 +129,9 @@ CheckResult check_register(const std::vector<RegisterOp>& ops, std::string* why,
       if (stack.empty()) {
         if (why != nullptr) {
           *why = "no linearization: at most " + std::to_string(longest) + " of " +
-                 std::to_string(n) + " operations could be ordered\n" + describe(ops);
+                 std::to_string(n) + " operations could be ordered; the longest order stops " +
+                 "before the op called at " + std::to_string(stuck_at) + ":\n" +
+                 describe(ops, 60, stuck_at);
         }
         return CheckResult::kViolation;
       }
@@ -140,16 +146,26 @@ CheckResult check_register(const std::vector<RegisterOp>& ops, std::string* why,
   return CheckResult::kLinearizable;
 }
 
-std::string describe(const std::vector<RegisterOp>& ops, std::size_t max_lines) {
+std::string describe(const std::vector<RegisterOp>& ops, std::size_t max_lines,
+                     std::uint64_t around) {
   std::vector<std::size_t> idx(ops.size());
   for (std::size_t i = 0; i < idx.size(); ++i)
     idx[i] = i;
   std::sort(idx.begin(), idx.end(),
             [&](std::size_t a, std::size_t b) { return ops[a].call < ops[b].call; });
   std::string out;
+  // The window: the last max_lines ops, or a third of them before `around` and the rest after.
   std::size_t start = idx.size() > max_lines ? idx.size() - max_lines : 0;
+  if (around != kNever) {
+    const auto first_after = static_cast<std::size_t>(
+        std::partition_point(idx.begin(), idx.end(),
+                             [&](std::size_t i) { return ops[i].call < around; }) -
+        idx.begin());
+    start = std::min(start, first_after > max_lines / 3 ? first_after - max_lines / 3 : 0);
+  }
+  const std::size_t end = std::min(idx.size(), start + max_lines);
   if (start > 0) out += "  ... " + std::to_string(start) + " earlier operations\n";
-  for (std::size_t k = start; k < idx.size(); ++k) {
+  for (std::size_t k = start; k < end; ++k) {
     const RegisterOp& op = ops[idx[k]];
     const std::string what =
         op.is_cas ? " cas   " + op.expected + " -> " + op.value +
@@ -161,6 +177,7 @@ std::string describe(const std::vector<RegisterOp>& ops, std::size_t max_lines) 
     out += "  client " + std::to_string(op.client) + what + "  [" + std::to_string(op.call) + ", " +
            (op.ret == kNever ? std::string("?") : std::to_string(op.ret)) + "]\n";
   }
+  if (end < idx.size()) out += "  ... " + std::to_string(idx.size() - end) + " later operations\n";
   return out;
 }
 

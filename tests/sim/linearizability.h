@@ -34,6 +34,9 @@ enum class CheckResult { kLinearizable, kViolation, kGaveUp };
 CheckResult check_register(const std::vector<RegisterOp>& ops, std::string* why,
                            std::size_t max_states = 2'000'000);
 
-std::string describe(const std::vector<RegisterOp>& ops, std::size_t max_lines = 60);
+// Lists up to `max_lines` ops by call time: the last ones, or, given `around` (a time), the ones
+// from a little before it on - where a failed check's search got stuck.
+std::string describe(const std::vector<RegisterOp>& ops, std::size_t max_lines = 60,
+                     std::uint64_t around = kNever);
 
 }  // namespace cairn::sim

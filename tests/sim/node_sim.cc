@@ -928,8 +928,7 @@ void NodeSimulation::final_checks() {
         trace("checker gave up on " + key);
         break;
       case CheckResult::kViolation:
-        return fail(
-            fmt::format("the history of {} is not linearizable: {}\n{}", key, why, describe(ops)));
+        return fail(fmt::format("the history of {} is not linearizable: {}", key, why));
     }
   }
 }

@@ -267,8 +267,7 @@ std::string Workload::check() const {
   for (const auto& [key, ops] : ops_) {
     std::string why;
     const auto r = sim::check_register(ops, &why, 20'000'000);
-    if (r == sim::CheckResult::kViolation)
-      return "key " + key + " is not linearizable: " + why + "\n" + sim::describe(ops);
+    if (r == sim::CheckResult::kViolation) return "key " + key + " is not linearizable: " + why;
     if (r == sim::CheckResult::kGaveUp)
       return "key " + key + ": the checker gave up (history too large to decide)";
   }
