@@ -193,9 +193,11 @@ std::string_view peek_key(std::string_view entry) {
   if (entry.size() < kEntryMinBytes || static_cast<uint8_t>(entry[0]) != kCommandCodecVersion)
     return {};
   const uint8_t tag = static_cast<uint8_t>(entry[kEntryMinBytes - 1]);
-  // Delete, Clear and every command from Tick on (Evict, PutMany, the session commands) do not
-  // start with one key.
-  if (tag == 1 || tag == 2 || tag >= 12) return {};
+  // Delete, Clear and the commands from Tick on (Evict, PutMany, the session commands, Rename,
+  // Copy, BitOp) do not start with one key, except SetBit.
+  constexpr uint8_t kSetBitTag = 19;
+  static_assert(std::is_same_v<std::variant_alternative_t<kSetBitTag, Command>, SetBit>);
+  if (tag == 1 || tag == 2 || (tag >= 12 && tag != kSetBitTag)) return {};
   Reader r(entry.substr(kEntryMinBytes));
   const uint64_t n = r.varint();
   const size_t at = kEntryMinBytes + (entry.size() - kEntryMinBytes - r.remaining());
@@ -263,6 +265,16 @@ void encode_entry_to(std::string& out, const Command& command, int64_t time_ms) 
             w.bytes(c.from);
             w.bytes(c.to);
             w.u8(c.replace ? 1 : 0);
+          },
+          [&](const SetBit& c) {
+            w.bytes(c.key);
+            w.varint(c.offset);
+            w.u8(c.bit ? 1 : 0);
+          },
+          [&](const BitOp& c) {
+            w.u8(static_cast<uint8_t>(c.op));
+            w.bytes(c.dest);
+            w.keys(c.sources);
           },
           [&](const SessionWrite& c) {
             w.varint(c.session);
@@ -381,6 +393,17 @@ std::optional<Command> decode_body(uint8_t tag, Reader& r) {
       return Rename{r.bytes(), r.bytes(), read_flag(r)};
     case 18:
       return Copy{r.bytes(), r.bytes(), read_flag(r)};
+    case 19:
+      return SetBit{r.bytes(), r.varint(), read_flag(r)};
+    case 20: {
+      BitOp c;
+      c.op = r.enumeration<BitOpKind>(static_cast<uint8_t>(BitOpKind::kNot), "bitop kind");
+      c.dest = r.bytes();
+      c.sources = r.keys();
+      if (!r.failed() && (c.sources.empty() || (c.op == BitOpKind::kNot && c.sources.size() != 1)))
+        r.fail("a bitop with the wrong number of sources");
+      return c;
+    }
     default:
       return std::nullopt;
   }
@@ -409,7 +432,7 @@ Status<CodecError> decode_entry_head(Reader& r, int64_t& time_ms, uint8_t& tag) 
 }
 
 Status<CodecError> decode_entry_into(std::string_view data, StampedCommand& out) {
-  static_assert(std::variant_size_v<Command> == 19, "a new command needs a decoder case");
+  static_assert(std::variant_size_v<Command> == 21, "a new command needs a decoder case");
   Reader r(data);
   uint8_t tag = 0;
   if (auto st = decode_entry_head(r, out.time_ms, tag); !st.ok()) return st;
@@ -479,7 +502,7 @@ Result<Reply, CodecError> decode_reply(std::string_view data) {
       break;
     case 4: {
       auto code =
-          r.enumeration<ErrorCode>(static_cast<uint8_t>(ErrorCode::kNoSuchKey), "error code");
+          r.enumeration<ErrorCode>(static_cast<uint8_t>(ErrorCode::kBitOffset), "error code");
       reply = Error{code, r.bytes()};
       break;
     }

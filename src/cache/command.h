@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "cache/bits.h"
+
 namespace cairn::cache {
 
 // Keys and values are bytes; std::string is only the container.
@@ -168,10 +170,27 @@ struct Copy {
   bool operator==(const Copy&) const = default;
 };
 
+// SETBIT key offset bit: replies with the bit's previous value; a value too short grows with
+// zero bytes. The offset was checked against the value size limit before the log, and is again.
+struct SetBit {
+  Bytes key;
+  uint64_t offset = 0;
+  bool bit = false;
+  bool operator==(const SetBit&) const = default;
+};
+// BITOP op dest src...: `dest` gets the result (bits.h, bit_op) and the reply is its length; an
+// empty result deletes `dest`. NOT has exactly one source (checked before the log).
+struct BitOp {
+  BitOpKind op = BitOpKind::kAnd;
+  Bytes dest;
+  std::vector<Bytes> sources;
+  bool operator==(const BitOp&) const = default;
+};
+
 // The log holds each command's position in this list: new commands go at the end.
 using Command = std::variant<Put, Delete, Clear, Expire, Persist, IncrBy, IncrByFloat, Append,
                              SetRange, GetDel, GetEx, CompareAndSet, Tick, Evict, PutMany,
-                             OpenSession, SessionWrite, Rename, Copy>;
+                             OpenSession, SessionWrite, Rename, Copy, SetBit, BitOp>;
 
 // Replies, shaped like Redis replies so the RESP layer maps them one to one.
 struct Ok {
@@ -193,6 +212,7 @@ enum class ErrorCode : uint8_t {
   kOffsetOutOfRange,  // "ERR offset is out of range"
   kSession,           // a session write refused (sessions.h): "SESSION ..."
   kNoSuchKey,         // "ERR no such key" (RENAME of a missing key)
+  kBitOffset,         // "ERR bit offset is not an integer or out of range"
 };
 
 struct Error {

@@ -190,6 +190,8 @@ class Engine {
   Reply do_getdel(const GetDel& c);
   Reply do_rename(const Rename& c);
   Reply do_copy(const Copy& c);
+  Reply do_setbit(const SetBit& c);
+  Reply do_bitop(const BitOp& c);
   std::optional<Reply> place_copy(const Entry* from, std::string_view to_key, int64_t freed);
   Reply do_getex(const GetEx& c);
   Reply do_cas(const CompareAndSet& c);

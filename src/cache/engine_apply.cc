@@ -29,7 +29,7 @@ std::string_view command_name(const Command& cmd) {
   static constexpr std::string_view kNames[] = {
       "set",    "del",      "flushdb", "expire", "persist", "incrby", "incrbyfloat",
       "append", "setrange", "getdel",  "getex",  "cas",     "tick",   "evict",
-      "mset",   "session",  "session", "rename", "copy"};
+      "mset",   "session",  "session", "rename", "copy",    "setbit", "bitop"};
   static_assert(std::size(kNames) == std::variant_size_v<Command>);
   return kNames[cmd.index()];
 }
@@ -60,6 +60,8 @@ Reply Engine::dispatch(const Command& cmd) {
                         [&](const SessionWrite& c) { return do_session_write(c); },
                         [&](const Rename& c) { return do_rename(c); },
                         [&](const Copy& c) { return do_copy(c); },
+                        [&](const SetBit& c) { return do_setbit(c); },
+                        [&](const BitOp& c) { return do_bitop(c); },
                     },
                     cmd);
 }
@@ -326,6 +328,68 @@ std::optional<Reply> Engine::place_copy(const Entry* from, std::string_view to_k
   auto [to, h] = find_live(to_key);  // making room may have evicted the old one
   install(to, entry_new(to_key, from->value()), h, from->expire_ms());
   return std::nullopt;
+}
+
+// SETBIT (Redis's setbitCommand): a bit inside the value is flipped in place when no snapshot
+// may be reading the block (as block_for), so a big bitmap costs O(1) per bit; a bit past the end
+// grows the value with zero bytes into a new block.
+Reply Engine::do_setbit(const SetBit& c) {
+  if (!bit_offset_fits(c.offset, config_.max_value_bytes))
+    return Error{ErrorCode::kBitOffset, std::string(kErrBitOffset)};
+  if (auto err = check_sizes(c.key, 0)) return *err;
+  auto [e, h] = find_live(c.key);
+  const size_t old_len = e != nullptr ? e->value_len : 0;
+  const auto byte = static_cast<size_t>(c.offset >> 3);
+  const auto mask = static_cast<uint8_t>(0x80u >> (c.offset & 7));
+  const bool old_bit = byte < old_len && (static_cast<uint8_t>(e->value_data()[byte]) & mask) != 0;
+  const auto with_bit = [&](char b) {
+    return static_cast<char>(c.bit ? static_cast<uint8_t>(b) | mask
+                                   : static_cast<uint8_t>(b) & static_cast<uint8_t>(~mask));
+  };
+  if (byte < old_len && !snapshot_active_.load(std::memory_order_relaxed)) {
+    e->value_data()[byte] = with_bit(e->value_data()[byte]);
+    install(e, e, h, e->expire_ms());
+    return int64_t{old_bit};
+  }
+  const size_t len = std::max(old_len, byte + 1);
+  const int64_t need = static_cast<int64_t>(entry_footprint(c.key.size(), len)) -
+                       (e != nullptr ? static_cast<int64_t>(entry_footprint(e)) : 0);
+  if (!reserve(need, e)) return oom();
+  Entry* fresh = entry_new_uninit(c.key, len);
+  char* out = fresh->value_data();
+  std::memset(out + old_len, 0, len - old_len);
+  if (old_len > 0) std::memcpy(out, e->value_data(), old_len);
+  out[byte] = with_bit(out[byte]);
+  install(e, fresh, h, e != nullptr ? e->expire_ms() : kNoExpiry);
+  return int64_t{old_bit};
+}
+
+// BITOP (Redis's bitopCommand): the result replaces `dest` without an expiry, or deletes it when
+// every source is empty or missing. Sources are read before any room is made, so evicting one of
+// them cannot change the result.
+Reply Engine::do_bitop(const BitOp& c) {
+  std::vector<std::string_view> sources;
+  sources.reserve(c.sources.size());
+  for (const Bytes& key : c.sources) {
+    const Entry* e = find_live(key).entry;
+    sources.push_back(e != nullptr ? e->value() : std::string_view());
+  }
+  const Bytes result = bit_op(c.op, sources);
+  auto [old, h] = find_live(c.dest);
+  if (result.empty()) {
+    if (old != nullptr) {
+      remove(old, h, Removal::kDelete);
+      table_.maybe_shrink();
+    }
+    return int64_t{0};
+  }
+  if (auto err = check_sizes(c.dest, result.size())) return *err;
+  const int64_t need = static_cast<int64_t>(entry_footprint(c.dest.size(), result.size())) -
+                       (old != nullptr ? static_cast<int64_t>(entry_footprint(old)) : 0) +
+                       expiry_node_delta(old != nullptr && old->has_expiry(), false);
+  if (!reserve(need, old)) return oom();
+  install(old, block_for(old, c.dest, result), h, kNoExpiry);
+  return static_cast<int64_t>(result.size());
 }
 
 Reply Engine::do_getex(const GetEx& c) {

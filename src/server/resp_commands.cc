@@ -273,6 +273,123 @@ void serve_scan(Argv argv, const cache::Engine& engine, ReplyWriter& w) {
     w.bulk(k);
 }
 
+// A bit offset as Redis's getBitOffsetFromArgument takes it: a non-negative integer whose byte
+// fits the value size limit (proto-max-bulk-len).
+bool parse_bit_offset(std::string_view s, uint64_t max_value_bytes, uint64_t& out) {
+  int64_t n = 0;
+  if (!parse_int(s, n) || n < 0 ||
+      !cache::bit_offset_fits(static_cast<uint64_t>(n), max_value_bytes))
+    return false;
+  out = static_cast<uint64_t>(n);
+  return true;
+}
+
+// SETBIT key offset bit, checked in setbitCommand's order: the offset, then the bit.
+Result<WritePlan, std::string> plan_setbit(Argv argv, uint64_t max_value_bytes) {
+  uint64_t offset = 0;
+  if (!parse_bit_offset(argv[2], max_value_bytes, offset))
+    return Err{std::string(cache::kErrBitOffset)};
+  int64_t bit = 0;
+  if (!parse_int(argv[3], bit) || (bit & ~int64_t{1}) != 0)
+    return Err{std::string(cache::kErrBitValue)};
+  return one(cache::SetBit{std::string(argv[1]), offset, bit == 1});
+}
+
+// BITOP AND|OR|XOR|NOT destkey srckey...: the operation, then NOT's single source.
+Result<WritePlan, std::string> plan_bitop(Argv argv) {
+  cache::BitOpKind op;
+  if (iequals(argv[1], "and")) {
+    op = cache::BitOpKind::kAnd;
+  } else if (iequals(argv[1], "or")) {
+    op = cache::BitOpKind::kOr;
+  } else if (iequals(argv[1], "xor")) {
+    op = cache::BitOpKind::kXor;
+  } else if (iequals(argv[1], "not")) {
+    op = cache::BitOpKind::kNot;
+  } else {
+    return Err{std::string(kErrSyntax)};
+  }
+  if (op == cache::BitOpKind::kNot && argv.size() != 4)
+    return Err{std::string("ERR BITOP NOT must be called with a single source key.")};
+  return one(cache::BitOp{op, std::string(argv[2]), keys_from(argv, 3)});
+}
+
+// The optional [start end [BYTE|BIT]] of BITCOUNT (from index 2) and [start [end [BYTE|BIT]]] of
+// BITPOS (from 3), read in their commands' order: bitcountCommand takes both numbers before the
+// unit, bitposCommand the unit before the end.
+struct BitArgs {
+  cache::BitRange range;
+  bool has_range = false;
+  bool end_given = false;
+};
+
+Result<BitArgs, std::string> parse_bit_range(Argv argv, size_t from, bool is_bitpos) {
+  BitArgs a;
+  const size_t n = argv.size() - from;
+  if (n == 0) return a;
+  if (n > 3 || (n == 1 && !is_bitpos)) return Err{std::string(kErrSyntax)};
+  a.has_range = true;
+  if (!parse_int(argv[from], a.range.start)) return Err{std::string(kErrNotInteger)};
+  const auto end = [&]() -> bool {
+    if (n < 2) return true;
+    a.end_given = true;
+    return parse_int(argv[from + 1], a.range.end);
+  };
+  if (!is_bitpos && !end()) return Err{std::string(kErrNotInteger)};
+  // BITCOUNT answers 0 for two negative bounds in the wrong order before it reads the unit.
+  if (!is_bitpos && a.range.start < 0 && a.range.end < 0 && a.range.start > a.range.end) return a;
+  if (n == 3) {
+    if (iequals(argv[from + 2], "bit")) {
+      a.range.bits = true;
+    } else if (!iequals(argv[from + 2], "byte")) {
+      return Err{std::string(kErrSyntax)};
+    }
+  }
+  if (is_bitpos && !end()) return Err{std::string(kErrNotInteger)};
+  return a;
+}
+
+// BITCOUNT and BITPOS look the key up before reading their range, as Redis does: a missing key
+// answers even when the range is not valid.
+void serve_bitcount(Argv argv, const cache::Engine& engine, ReplyWriter& w) {
+  std::optional<Result<BitArgs, std::string>> args;
+  int64_t count = 0;
+  const bool found = engine.get_with(argv[1], [&](std::string_view v) {
+    args = parse_bit_range(argv, 2, false);
+    if (!args->ok()) return;
+    count = (*args)->has_range ? cache::bit_count(v, (*args)->range) : cache::bit_count(v);
+  });
+  if (found && !args->ok()) return w.error(args->error());
+  w.integer(count);
+}
+
+void serve_bitpos(Argv argv, const cache::Engine& engine, ReplyWriter& w) {
+  int64_t bit = 0;
+  if (!parse_int(argv[2], bit)) return w.error(kErrNotInteger);
+  if (bit != 0 && bit != 1) return w.error("ERR The bit argument must be 1 or 0.");
+  const int b = static_cast<int>(bit);
+  std::optional<Result<BitArgs, std::string>> args;
+  int64_t pos = 0;
+  const bool found = engine.get_with(argv[1], [&](std::string_view v) {
+    args = parse_bit_range(argv, 3, true);
+    if (!args->ok()) return;
+    pos = (*args)->has_range ? cache::bit_pos(v, b, (*args)->range, (*args)->end_given)
+                             : cache::bit_pos(v, b);
+  });
+  if (!found) return w.integer(b == 1 ? -1 : 0);  // a missing key reads as endless zero bits
+  if (!args->ok()) return w.error(args->error());
+  w.integer(pos);
+}
+
+void serve_getbit(Argv argv, const cache::Engine& engine, ReplyWriter& w) {
+  uint64_t offset = 0;
+  if (!parse_bit_offset(argv[2], engine.config().max_value_bytes, offset))
+    return w.error(cache::kErrBitOffset);
+  int bit = 0;
+  engine.get_with(argv[1], [&](std::string_view v) { bit = cache::get_bit(v, offset); });
+  w.integer(bit);
+}
+
 void serve_get(std::string_view key, const cache::Engine& engine, ReplyWriter& w) {
   if (!engine.get_with(key, [&](std::string_view v) { w.bulk(v); })) w.null();
 }
@@ -301,6 +418,9 @@ Route route_of(CommandId id) {
     case CommandId::kTouch:
     case CommandId::kStrlen:
     case CommandId::kGetrange:
+    case CommandId::kGetbit:
+    case CommandId::kBitcount:
+    case CommandId::kBitpos:
     case CommandId::kType:
     case CommandId::kKeys:
     case CommandId::kScan:
@@ -336,6 +456,8 @@ Route route_of(CommandId id) {
     case CommandId::kRename:
     case CommandId::kRenamenx:
     case CommandId::kCopy:
+    case CommandId::kSetbit:
+    case CommandId::kBitop:
       return Route::kWrite;
     case CommandId::kInfo:
     case CommandId::kWait:
@@ -345,7 +467,7 @@ Route route_of(CommandId id) {
   }
 }
 
-Result<WritePlan, std::string> plan_write(CommandId id, Argv argv) {
+Result<WritePlan, std::string> plan_write(CommandId id, Argv argv, uint64_t max_value_bytes) {
   const auto key = [&] { return std::string(argv[1]); };
   switch (id) {
     case CommandId::kSet:
@@ -408,6 +530,10 @@ Result<WritePlan, std::string> plan_write(CommandId id, Argv argv) {
       return one(cache::Rename{key(), std::string(argv[2]), true});
     case CommandId::kCopy:
       return plan_copy(argv);
+    case CommandId::kSetbit:
+      return plan_setbit(argv, max_value_bytes);
+    case CommandId::kBitop:
+      return plan_bitop(argv);
     default:
       return Err{std::string("ERR not a write command")};
   }
@@ -459,6 +585,12 @@ void serve_read(CommandId id, Argv argv, const cache::Engine& engine, ReplyWrite
       if (!parse_int(argv[2], start) || !parse_int(argv[3], end)) return w.error(kErrNotInteger);
       return w.bulk(engine.getrange(argv[1], start, end));
     }
+    case CommandId::kGetbit:
+      return serve_getbit(argv, engine, w);
+    case CommandId::kBitcount:
+      return serve_bitcount(argv, engine, w);
+    case CommandId::kBitpos:
+      return serve_bitpos(argv, engine, w);
     case CommandId::kType:
       return w.simple(engine.exists({std::string(argv[1])}) > 0 ? "string" : "none");
     case CommandId::kKeys: {

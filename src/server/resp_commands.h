@@ -54,8 +54,10 @@ struct PlanResult {
   cache::Reply reply;                        // else the engine's answer
 };
 
-// The write for argv (a resolved write command), or the error text to answer.
-Result<WritePlan, std::string> plan_write(resp::CommandId id, Argv argv);
+// The write for argv (a resolved write command), or the error text to answer. `max_value_bytes`
+// is the engine's value size limit (proto-max-bulk-len), which bounds SETBIT's offset.
+Result<WritePlan, std::string> plan_write(
+    resp::CommandId id, Argv argv, uint64_t max_value_bytes = cache::Config{}.max_value_bytes);
 
 // Writes one engine reply as the client's answer for a single-command write.
 void write_engine_reply(const cache::Reply& reply, WriteShape shape, resp::ReplyWriter& w);

@@ -33,7 +33,7 @@ void RespSession::handle_request(Argv argv) {
   last_command_name_ = cmd->fullname;
   switch (route_of(cmd->id)) {
     case Route::kWrite: {
-      auto plan = plan_write(cmd->id, argv);
+      auto plan = plan_write(cmd->id, argv, ctx_->node.engine().config().max_value_bytes);
       if (!plan.ok()) return resp::ReplyWriter(immediate_target(), proto_).error(plan.error());
       return submit(WriteOp{std::move(*plan), reserve_slot(), proto_});
     }

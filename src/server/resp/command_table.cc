@@ -14,8 +14,8 @@ namespace {
 constexpr uint32_t W = kFlagWrite, R = kFlagReadonly, DENYOOM = kFlagDenyOom, FAST = kFlagFast,
                    LOADING = kFlagLoading, STALE = kFlagStale, NOSCRIPT = kFlagNoscript,
                    NO_AUTH = kFlagNoAuth, ALLOW_BUSY = kFlagAllowBusy, ADMIN = kFlagAdmin;
-constexpr uint32_t KEYSPACE = kAclKeyspace, STRING = kAclString, DANGEROUS = kAclDangerous,
-                   CONNECTION = kAclConnection;
+constexpr uint32_t KEYSPACE = kAclKeyspace, STRING = kAclString, BITMAP = kAclBitmap,
+                   DANGEROUS = kAclDangerous, CONNECTION = kAclConnection;
 
 // Builds one entry. Like Redis's setImplicitACLCategories, the categories implied by the flags
 // (write -> @write, readonly -> @read, admin -> @admin @dangerous, fast -> @fast, else @slow) are
@@ -84,6 +84,12 @@ constexpr std::string_view kONKeys = "O(N) where N is the number of keys";
 constexpr CommandInfo kCommands[] = {
     make(kAppend, "append", 3, W | DENYOOM | FAST, STRING, 1, 1, 1, "string", "2.0.0",
          "Append a value to a key", "O(1)"),
+    make(kBitcount, "bitcount", -2, R, BITMAP, 1, 1, 1, "bitmap", "2.6.0",
+         "Count set bits in a string", "O(N)"),
+    make(kBitop, "bitop", -4, W | DENYOOM, BITMAP, 2, -1, 1, "bitmap", "2.6.0",
+         "Perform bitwise operations between strings", "O(N)"),
+    make(kBitpos, "bitpos", -3, R, BITMAP, 1, 1, 1, "bitmap", "2.8.7",
+         "Find first bit set or clear in a string", "O(N)"),
     make(kCas, "cas", 4, W | DENYOOM, STRING, 1, 1, 1, "string", "cairn 0.1.0",
          "Set the value of a key only if it holds exactly the expected value (cairn)",
          "O(N) where N is the length of the expected value"),
@@ -122,6 +128,8 @@ constexpr CommandInfo kCommands[] = {
          "Remove all keys from the current database", "O(N) where N is the number of keys"),
     make(kGet, "get", 2, R | FAST, STRING, 1, 1, 1, "string", "1.0.0", "Get the value of a key",
          kO1),
+    make(kGetbit, "getbit", 3, R | FAST, BITMAP, 1, 1, 1, "bitmap", "2.2.0",
+         "Returns the bit value at offset in the string value stored at key", kO1),
     make(kGetdel, "getdel", 2, W | FAST, STRING, 1, 1, 1, "string", "6.2.0",
          "Get the value of a key and delete the key", kO1),
     make(kGetex, "getex", -2, W | FAST, STRING, 1, 1, 1, "string", "6.2.0",
@@ -185,6 +193,8 @@ constexpr CommandInfo kCommands[] = {
          "Change the selected database for the current connection", kO1),
     make(kSet, "set", -3, W | DENYOOM, STRING, 1, 1, 1, "string", "1.0.0",
          "Set the string value of a key", kO1),
+    make(kSetbit, "setbit", 4, W | DENYOOM, BITMAP, 1, 1, 1, "bitmap", "2.2.0",
+         "Sets or clears the bit at offset in the string value stored at key", kO1),
     make(kSetex, "setex", 4, W | DENYOOM, STRING, 1, 1, 1, "string", "2.0.0",
          "Set the value and expiration of a key", kO1),
     make(kSetnx, "setnx", 3, W | DENYOOM | FAST, STRING, 1, 1, 1, "string", "1.0.0",
@@ -215,9 +225,9 @@ constexpr CommandInfo kCommands[] = {
 constexpr std::string_view kFlagNames[] = {"write",    "readonly",  "denyoom", "admin",
                                            "noscript", "loading",   "stale",   "fast",
                                            "no_auth",  "allow_busy"};
-constexpr std::string_view kAclNames[] = {"@keyspace", "@read",      "@write",
-                                          "@string",   "@admin",     "@fast",
-                                          "@slow",     "@dangerous", "@connection"};
+constexpr std::string_view kAclNames[] = {"@keyspace",  "@read",      "@write", "@string",
+                                          "@bitmap",    "@admin",     "@fast",  "@slow",
+                                          "@dangerous", "@connection"};
 
 // Lookups fold ASCII case with `| 0x20`, which is exact only when every name is lowercase letters.
 constexpr bool lowercase_letters(std::string_view s) {

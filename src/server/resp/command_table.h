@@ -94,6 +94,11 @@ enum class CommandId : uint16_t {
   kRenamenx,
   kTouch,
   kPexpiretime,
+  kBitcount,
+  kBitop,
+  kBitpos,
+  kGetbit,
+  kSetbit,
 };
 
 // Command flags as Redis names them in COMMAND INFO (flag_names() gives the text), in its order.
@@ -117,11 +122,12 @@ enum AclCategory : uint32_t {
   kAclRead = 1u << 1,
   kAclWrite = 1u << 2,
   kAclString = 1u << 3,
-  kAclAdmin = 1u << 4,
-  kAclFast = 1u << 5,
-  kAclSlow = 1u << 6,
-  kAclDangerous = 1u << 7,
-  kAclConnection = 1u << 8,
+  kAclBitmap = 1u << 4,
+  kAclAdmin = 1u << 5,
+  kAclFast = 1u << 6,
+  kAclSlow = 1u << 7,
+  kAclDangerous = 1u << 8,
+  kAclConnection = 1u << 9,
 };
 
 struct CommandInfo {

@@ -195,6 +195,38 @@ class Strings(Base):
         self.err(lambda: r.execute_command("GETRANGE", "k", "a", "1"),
                  "value is not an integer or out of range")
 
+    def test_bitmaps(self):
+        r = self.r
+        self.assertEqual(r.setbit("b", 7, 1), 0)
+        self.assertEqual(r.setbit("b", 7, 1), 1)
+        self.assertEqual(r.get("b"), b"\x01")
+        self.assertEqual(r.getbit("b", 7), 1)
+        self.assertEqual(r.getbit("b", 1000), 0)
+        self.assertEqual(r.setbit("b", 23, 1), 0)  # grows with zero bytes
+        self.assertEqual(r.get("b"), b"\x01\x00\x01")
+        self.assertEqual(r.bitcount("b"), 2)
+        self.assertEqual(r.bitcount("b", 1, -1), 1)
+        self.assertEqual(r.execute_command("BITCOUNT", "b", 0, 7, "BIT"), 1)
+        self.assertEqual(r.bitpos("b", 1), 7)
+        self.assertEqual(r.bitpos("b", 0), 0)
+        self.assertEqual(r.bitpos("b", 1, 1), 23)
+        self.assertEqual(r.bitpos("none", 1), -1)
+        self.assertEqual(r.bitpos("none", 0), 0)
+        r.set("x", b"\xf0")
+        self.assertEqual(r.bitop("AND", "d", "b", "x"), 3)
+        self.assertEqual(r.get("d"), b"\x00\x00\x00")
+        self.assertEqual(r.bitop("NOT", "d", "x"), 1)
+        self.assertEqual(r.get("d"), b"\x0f")
+        self.assertEqual(r.bitop("OR", "d", "none"), 0)
+        self.assertEqual(r.exists("d"), 0)  # an empty result deletes the destination
+        self.err(lambda: r.setbit("b", 2**32, 1), "bit offset is not an integer or out of range")
+        self.err(lambda: r.execute_command("SETBIT", "b", 0, 2),
+                 "bit is not an integer or out of range")
+        self.err(lambda: r.execute_command("BITPOS", "b", 2), "The bit argument must be 1 or 0.")
+        self.err(lambda: r.bitop("NOT", "d", "b", "x"),
+                 "BITOP NOT must be called with a single source key.")
+        self.err(lambda: r.execute_command("BITCOUNT", "b", 0), "syntax error")
+
     def test_large_value(self):
         v = os.urandom(3 * 1024 * 1024)
         self.assertTrue(self.r.set("big", v))

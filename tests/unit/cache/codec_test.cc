@@ -35,7 +35,9 @@ std::vector<Command> every_command() {
           OpenSession{},
           SessionWrite{7, 300, 2, encode_entry(IncrBy{"n", 1}, 0)},
           Rename{"from", std::string("t\0", 2), true},
-          Copy{"from", "to", true}};
+          Copy{"from", "to", true},
+          SetBit{"k", uint64_t{4294967295}, true},
+          BitOp{BitOpKind::kXor, "d", {"a", std::string("\0b", 2)}}};
 }
 
 TEST(Codec, EveryCommandRoundTrips) {

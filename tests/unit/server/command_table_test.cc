@@ -54,7 +54,8 @@ TEST(CommandTable, HasEveryDesignCommandWithRedisArity) {
       {"readwrite", 1, 0, 0, 0},   {"wait", 3, 0, 0, 0},      {"time", 1, 0, 0, 0},
       {"hello", -1, 0, 0, 0},      {"cas", 4, 1, 1, 1},       {"rename", 3, 1, 2, 1},
       {"renamenx", 3, 1, 2, 1},    {"copy", -3, 1, 2, 1},     {"touch", -2, 1, -1, 1},
-      {"pexpiretime", 2, 1, 1, 1},
+      {"pexpiretime", 2, 1, 1, 1}, {"setbit", 4, 1, 1, 1},    {"getbit", 3, 1, 1, 1},
+      {"bitcount", -2, 1, 1, 1},   {"bitpos", -3, 1, 1, 1},   {"bitop", -4, 2, -1, 1},
   };
   for (const Want& w : want) {
     const CommandInfo* c = find_command(w.name);
@@ -74,6 +75,9 @@ TEST(CommandTable, HasEveryDesignCommandWithRedisArity) {
 // a live server.
 constexpr std::string_view kRedis70CommandInfo = R"(
 append 3 write,denyoom,fast, 1 1 1 @write,@string,@fast,
+bitcount -2 readonly, 1 1 1 @read,@bitmap,@slow,
+bitop -4 write,denyoom, 2 -1 1 @write,@bitmap,@slow,
+bitpos -3 readonly, 1 1 1 @read,@bitmap,@slow,
 client -2  0 0 0 @slow,
 client|getname 2 noscript,loading,stale, 0 0 0 @slow,@connection,
 client|help 2 loading,stale, 0 0 0 @slow,@connection,
@@ -103,6 +107,7 @@ expiretime 2 readonly,fast, 1 1 1 @keyspace,@read,@fast,
 flushall -1 write, 0 0 0 @keyspace,@write,@slow,@dangerous,
 flushdb -1 write, 0 0 0 @keyspace,@write,@slow,@dangerous,
 get 2 readonly,fast, 1 1 1 @read,@string,@fast,
+getbit 3 readonly,fast, 1 1 1 @read,@bitmap,@fast,
 getdel 2 write,fast, 1 1 1 @write,@string,@fast,
 getex -2 write,fast, 1 1 1 @write,@string,@fast,
 getrange 4 readonly, 1 1 1 @read,@string,@slow,
@@ -133,6 +138,7 @@ reset 1 noscript,loading,stale,fast,no_auth,allow_busy, 0 0 0 @fast,@connection,
 scan -2 readonly, 0 0 0 @keyspace,@read,@slow,
 select 2 loading,stale,fast, 0 0 0 @fast,@connection,
 set -3 write,denyoom, 1 1 1 @write,@string,@slow,
+setbit 4 write,denyoom, 1 1 1 @write,@bitmap,@slow,
 setex 4 write,denyoom, 1 1 1 @write,@string,@slow,
 setnx 3 write,denyoom,fast, 1 1 1 @write,@string,@fast,
 setrange 4 write,denyoom, 1 1 1 @write,@string,@slow,
