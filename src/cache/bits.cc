@@ -140,4 +140,145 @@ std::string bit_op(BitOpKind op, const std::vector<std::string_view>& sources) {
   return out;
 }
 
+namespace {
+
+uint64_t read_bits(const char* data, size_t len, uint64_t offset, unsigned bits) {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < bits; ++i, ++offset) {
+    const uint64_t byte = offset >> 3;
+    const unsigned bit =
+        byte < len ? (static_cast<uint8_t>(data[byte]) >> (7 - (offset & 7))) & 1u : 0u;
+    v = (v << 1) | bit;
+  }
+  return v;
+}
+
+void write_bits(char* data, uint64_t offset, unsigned bits, uint64_t v) {
+  for (unsigned i = 0; i < bits; ++i, ++offset) {
+    const auto mask = static_cast<uint8_t>(0x80u >> (offset & 7));
+    auto& b = reinterpret_cast<uint8_t&>(data[offset >> 3]);
+    if ((v >> (bits - 1 - i)) & 1u) {
+      b = static_cast<uint8_t>(b | mask);
+    } else {
+      b = static_cast<uint8_t>(b & ~mask);
+    }
+  }
+}
+
+int64_t as_signed(uint64_t raw, unsigned bits) {
+  if (bits < 64 && (raw & (uint64_t{1} << (bits - 1))) != 0) raw |= ~uint64_t{0} << bits;
+  return static_cast<int64_t>(raw);
+}
+
+// Redis's checkUnsignedBitfieldOverflow / checkSignedBitfieldOverflow: whether value + incr fits
+// the width, and if not, the value WRAP or SAT stores (in *out).
+bool unsigned_overflow(uint64_t value, int64_t incr, unsigned bits, BitFieldOverflow how,
+                       uint64_t* out) {
+  const uint64_t max = bits == 64 ? UINT64_MAX : (uint64_t{1} << bits) - 1;
+  const auto maxincr = static_cast<int64_t>(max - value);
+  const auto minincr = static_cast<int64_t>(-value);
+  const auto wrap = [&] { *out = (value + static_cast<uint64_t>(incr)) & max; };
+  if (value > max || (incr > 0 && incr > maxincr)) {
+    if (how == BitFieldOverflow::kWrap) wrap();
+    if (how == BitFieldOverflow::kSat) *out = max;
+    return true;
+  }
+  if (incr < 0 && incr < minincr) {
+    if (how == BitFieldOverflow::kWrap) wrap();
+    if (how == BitFieldOverflow::kSat) *out = 0;
+    return true;
+  }
+  *out = value + static_cast<uint64_t>(incr);
+  return false;
+}
+
+bool signed_overflow(int64_t value, int64_t incr, unsigned bits, BitFieldOverflow how,
+                     int64_t* out) {
+  const int64_t max = bits == 64 ? INT64_MAX : (int64_t{1} << (bits - 1)) - 1;
+  const int64_t min = -max - 1;
+  // As Redis: maxincr and minincr may wrap, but are only used once `value` is known in range.
+  const auto maxincr =
+      static_cast<int64_t>(static_cast<uint64_t>(max) - static_cast<uint64_t>(value));
+  const auto minincr =
+      static_cast<int64_t>(static_cast<uint64_t>(min) - static_cast<uint64_t>(value));
+  const auto wrap = [&] {
+    uint64_t c = static_cast<uint64_t>(value) + static_cast<uint64_t>(incr);
+    if (bits < 64) {
+      const uint64_t mask = ~uint64_t{0} << bits;
+      c = (c & (uint64_t{1} << (bits - 1))) != 0 ? c | mask : c & ~mask;
+    }
+    *out = static_cast<int64_t>(c);
+  };
+  if (value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr)) {
+    if (how == BitFieldOverflow::kWrap) wrap();
+    if (how == BitFieldOverflow::kSat) *out = max;
+    return true;
+  }
+  if (value < min || (bits != 64 && incr < minincr) || (value < 0 && incr < 0 && incr < minincr)) {
+    if (how == BitFieldOverflow::kWrap) wrap();
+    if (how == BitFieldOverflow::kSat) *out = min;
+    return true;
+  }
+  *out = static_cast<int64_t>(static_cast<uint64_t>(value) + static_cast<uint64_t>(incr));
+  return false;
+}
+
+std::optional<int64_t> run_op(char* data, size_t len, const BitFieldOp& op) {
+  const uint64_t raw = read_bits(data, len, op.offset, op.bits);
+  if (op.kind == BitFieldOp::Kind::kGet)
+    return op.is_signed ? as_signed(raw, op.bits) : static_cast<int64_t>(raw);
+  const bool incr = op.kind == BitFieldOp::Kind::kIncrBy;
+  uint64_t stored = 0;
+  int64_t answer = 0;
+  bool overflow = false;
+  if (op.is_signed) {
+    const int64_t old = as_signed(raw, op.bits);
+    int64_t next = 0;
+    overflow = incr ? signed_overflow(old, op.value, op.bits, op.overflow, &next)
+                    : signed_overflow(op.value, 0, op.bits, op.overflow, &next);
+    stored = static_cast<uint64_t>(next);
+    answer = incr ? next : old;
+  } else {
+    uint64_t next = 0;
+    overflow =
+        incr ? unsigned_overflow(raw, op.value, op.bits, op.overflow, &next)
+             : unsigned_overflow(static_cast<uint64_t>(op.value), 0, op.bits, op.overflow, &next);
+    stored = next;
+    answer = incr ? static_cast<int64_t>(next) : static_cast<int64_t>(raw);
+  }
+  if (overflow && op.overflow == BitFieldOverflow::kFail) return std::nullopt;
+  write_bits(data, op.offset, op.bits, stored);
+  return answer;
+}
+
+}  // namespace
+
+uint64_t bit_field_reach(const std::vector<BitFieldOp>& ops) {
+  uint64_t reach = 0;
+  for (const auto& op : ops)
+    if (op.kind != BitFieldOp::Kind::kGet)
+      reach = std::max(reach, ((op.offset + op.bits - 1) >> 3) + 1);
+  return reach;
+}
+
+std::vector<std::optional<int64_t>> bit_field(char* data, size_t len,
+                                              const std::vector<BitFieldOp>& ops) {
+  std::vector<std::optional<int64_t>> out;
+  out.reserve(ops.size());
+  for (const auto& op : ops)
+    out.push_back(run_op(data, len, op));
+  return out;
+}
+
+std::vector<std::optional<int64_t>> bit_field_get(std::string_view value,
+                                                  const std::vector<BitFieldOp>& ops) {
+  std::vector<std::optional<int64_t>> out;
+  out.reserve(ops.size());
+  for (const auto& op : ops) {
+    const uint64_t raw = read_bits(value.data(), value.size(), op.offset, op.bits);
+    out.push_back(op.is_signed ? as_signed(raw, op.bits) : static_cast<int64_t>(raw));
+  }
+  return out;
+}
+
 }  // namespace cairn::cache

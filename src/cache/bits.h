@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,5 +45,33 @@ enum class BitOpKind : uint8_t { kAnd, kOr, kXor, kNot };
 // BITOP: the result of combining the sources (a missing key is an empty string), as long as the
 // longest of them. NOT takes exactly one source.
 std::string bit_op(BitOpKind op, const std::vector<std::string_view>& sources);
+
+// BITFIELD: integers of 1 to 64 bits (unsigned: 1 to 63) at any bit offset, big-endian as the
+// bits are numbered. OVERFLOW (WRAP by default) says what SET and INCRBY do with a value that does
+// not fit: wrap around, saturate, or FAIL (nothing written, a nil answer).
+enum class BitFieldOverflow : uint8_t { kWrap, kSat, kFail };
+
+struct BitFieldOp {
+  enum class Kind : uint8_t { kGet, kSet, kIncrBy };
+  Kind kind = Kind::kGet;
+  bool is_signed = false;
+  uint8_t bits = 1;
+  uint64_t offset = 0;  // in bits, a '#N' offset already multiplied by the width
+  int64_t value = 0;    // SET's value, INCRBY's increment
+  BitFieldOverflow overflow = BitFieldOverflow::kWrap;
+  bool operator==(const BitFieldOp&) const = default;
+};
+
+// The bytes a value needs so that every SET and INCRBY of `ops` falls inside it (0 if none write).
+uint64_t bit_field_reach(const std::vector<BitFieldOp>& ops);
+
+// Runs `ops` in order over data[0, len), which covers every write (bit_field_reach): one answer
+// per op, the value read, the old value for SET, the new one for INCRBY, nullopt where OVERFLOW
+// FAIL refused the write. Reads past len see zeros.
+std::vector<std::optional<int64_t>> bit_field(char* data, size_t len,
+                                              const std::vector<BitFieldOp>& ops);
+// BITFIELD_RO: only GETs, on a value that is not modified.
+std::vector<std::optional<int64_t>> bit_field_get(std::string_view value,
+                                                  const std::vector<BitFieldOp>& ops);
 
 }  // namespace cairn::cache

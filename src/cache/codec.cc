@@ -194,10 +194,11 @@ std::string_view peek_key(std::string_view entry) {
     return {};
   const uint8_t tag = static_cast<uint8_t>(entry[kEntryMinBytes - 1]);
   // Delete, Clear and the commands from Tick on (Evict, PutMany, the session commands, Rename,
-  // Copy, BitOp) do not start with one key, except SetBit.
-  constexpr uint8_t kSetBitTag = 19;
+  // Copy, BitOp) do not start with one key, except SetBit and BitField.
+  constexpr uint8_t kSetBitTag = 19, kBitFieldTag = 21;
   static_assert(std::is_same_v<std::variant_alternative_t<kSetBitTag, Command>, SetBit>);
-  if (tag == 1 || tag == 2 || (tag >= 12 && tag != kSetBitTag)) return {};
+  static_assert(std::is_same_v<std::variant_alternative_t<kBitFieldTag, Command>, BitField>);
+  if (tag == 1 || tag == 2 || (tag >= 12 && tag != kSetBitTag && tag != kBitFieldTag)) return {};
   Reader r(entry.substr(kEntryMinBytes));
   const uint64_t n = r.varint();
   const size_t at = kEntryMinBytes + (entry.size() - kEntryMinBytes - r.remaining());
@@ -275,6 +276,18 @@ void encode_entry_to(std::string& out, const Command& command, int64_t time_ms) 
             w.u8(static_cast<uint8_t>(c.op));
             w.bytes(c.dest);
             w.keys(c.sources);
+          },
+          [&](const BitField& c) {
+            w.bytes(c.key);
+            w.varint(c.ops.size());
+            for (const BitFieldOp& op : c.ops) {
+              w.u8(static_cast<uint8_t>(op.kind));
+              w.u8(op.is_signed ? 1 : 0);
+              w.u8(op.bits);
+              w.varint(op.offset);
+              w.i64(op.value);
+              w.u8(static_cast<uint8_t>(op.overflow));
+            }
           },
           [&](const SessionWrite& c) {
             w.varint(c.session);
@@ -404,6 +417,26 @@ std::optional<Command> decode_body(uint8_t tag, Reader& r) {
         r.fail("a bitop with the wrong number of sources");
       return c;
     }
+    case 21: {
+      BitField c;
+      c.key = r.bytes();
+      const uint64_t n = r.varint();
+      // Each op takes at least 13 bytes.
+      if (!r.failed() && n > r.remaining() / 13) r.fail("a count of " + std::to_string(n) + " ops");
+      for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+        BitFieldOp op;
+        op.kind = r.enumeration<BitFieldOp::Kind>(2, "bitfield op");
+        op.is_signed = read_flag(r);
+        op.bits = r.u8();
+        op.offset = r.varint();
+        op.value = r.i64();
+        op.overflow = r.enumeration<BitFieldOverflow>(2, "bitfield overflow");
+        if (!r.failed() && (op.bits == 0 || op.bits > (op.is_signed ? 64 : 63)))
+          r.fail("a bitfield of " + std::to_string(op.bits) + " bits");
+        c.ops.push_back(op);
+      }
+      return c;
+    }
     default:
       return std::nullopt;
   }
@@ -432,7 +465,7 @@ Status<CodecError> decode_entry_head(Reader& r, int64_t& time_ms, uint8_t& tag) 
 }
 
 Status<CodecError> decode_entry_into(std::string_view data, StampedCommand& out) {
-  static_assert(std::variant_size_v<Command> == 21, "a new command needs a decoder case");
+  static_assert(std::variant_size_v<Command> == 22, "a new command needs a decoder case");
   Reader r(data);
   uint8_t tag = 0;
   if (auto st = decode_entry_head(r, out.time_ms, tag); !st.ok()) return st;
@@ -477,13 +510,21 @@ std::string encode_reply(const Reply& reply) {
                         [&](const Error& e) {
                           w.u8(static_cast<uint8_t>(e.code));
                           w.bytes(e.message);
+                        },
+                        [&](const Array& a) {
+                          w.varint(a.items.size());
+                          for (const auto& item : a.items) {
+                            w.u8(static_cast<uint8_t>(item.index()));
+                            if (const auto* n = std::get_if<int64_t>(&item)) w.i64(*n);
+                            if (const auto* b = std::get_if<Bytes>(&item)) w.bytes(*b);
+                          }
                         }},
              reply);
   return out;
 }
 
 Result<Reply, CodecError> decode_reply(std::string_view data) {
-  static_assert(std::variant_size_v<Reply> == 5, "a new reply needs a decoder case");
+  static_assert(std::variant_size_v<Reply> == 6, "a new reply needs a decoder case");
   Reader r(data);
   const uint8_t tag = r.u8();
   Reply reply;
@@ -504,6 +545,26 @@ Result<Reply, CodecError> decode_reply(std::string_view data) {
       auto code =
           r.enumeration<ErrorCode>(static_cast<uint8_t>(ErrorCode::kBitOffset), "error code");
       reply = Error{code, r.bytes()};
+      break;
+    }
+    case 5: {
+      Array a;
+      const uint64_t n = r.varint();
+      // Each item takes at least one byte: a count beyond the bytes left is damage.
+      if (!r.failed() && n > r.remaining()) r.fail("an array of " + std::to_string(n) + " items");
+      for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+        switch (r.enumeration<uint8_t>(2, "array item")) {
+          case 0:
+            a.items.emplace_back(Nil{});
+            break;
+          case 1:
+            a.items.emplace_back(r.i64());
+            break;
+          default:
+            a.items.emplace_back(r.bytes());
+        }
+      }
+      reply = std::move(a);
       break;
     }
     default:

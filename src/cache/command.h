@@ -187,10 +187,18 @@ struct BitOp {
   bool operator==(const BitOp&) const = default;
 };
 
+// BITFIELD key [GET|SET|INCRBY|OVERFLOW ...]: the subcommands in order (bits.h), answered as one
+// array; the value grows with zero bytes to cover every SET and INCRBY, even one that FAIL refuses.
+struct BitField {
+  Bytes key;
+  std::vector<BitFieldOp> ops;
+  bool operator==(const BitField&) const = default;
+};
+
 // The log holds each command's position in this list: new commands go at the end.
 using Command = std::variant<Put, Delete, Clear, Expire, Persist, IncrBy, IncrByFloat, Append,
                              SetRange, GetDel, GetEx, CompareAndSet, Tick, Evict, PutMany,
-                             OpenSession, SessionWrite, Rename, Copy, SetBit, BitOp>;
+                             OpenSession, SessionWrite, Rename, Copy, SetBit, BitOp, BitField>;
 
 // Replies, shaped like Redis replies so the RESP layer maps them one to one.
 struct Ok {
@@ -221,8 +229,14 @@ struct Error {
   bool operator==(const Error&) const = default;
 };
 
+// A flat array reply (BITFIELD's answers): each item nil, an integer or a string.
+struct Array {
+  std::vector<std::variant<Nil, int64_t, Bytes>> items;
+  bool operator==(const Array&) const = default;
+};
+
 // Int for counts/lengths/integers, Bytes for values (and INCRBYFLOAT's result), Nil for "no key".
-using Reply = std::variant<Ok, Nil, int64_t, Bytes, Error>;
+using Reply = std::variant<Ok, Nil, int64_t, Bytes, Error, Array>;
 
 // The exact texts, shared by the engine and tests.
 inline constexpr std::string_view kErrNotInteger = "ERR value is not an integer or out of range";

@@ -27,9 +27,9 @@ int64_t expiry_node_delta(bool had, bool has) {
 
 std::string_view command_name(const Command& cmd) {
   static constexpr std::string_view kNames[] = {
-      "set",    "del",      "flushdb", "expire", "persist", "incrby", "incrbyfloat",
-      "append", "setrange", "getdel",  "getex",  "cas",     "tick",   "evict",
-      "mset",   "session",  "session", "rename", "copy",    "setbit", "bitop"};
+      "set",      "del",    "flushdb", "expire", "persist", "incrby",  "incrbyfloat", "append",
+      "setrange", "getdel", "getex",   "cas",    "tick",    "evict",   "mset",        "session",
+      "session",  "rename", "copy",    "setbit", "bitop",   "bitfield"};
   static_assert(std::size(kNames) == std::variant_size_v<Command>);
   return kNames[cmd.index()];
 }
@@ -62,6 +62,7 @@ Reply Engine::dispatch(const Command& cmd) {
                         [&](const Copy& c) { return do_copy(c); },
                         [&](const SetBit& c) { return do_setbit(c); },
                         [&](const BitOp& c) { return do_bitop(c); },
+                        [&](const BitField& c) { return do_bitfield(c); },
                     },
                     cmd);
 }
@@ -390,6 +391,54 @@ Reply Engine::do_bitop(const BitOp& c) {
   if (!reserve(need, old)) return oom();
   install(old, block_for(old, c.dest, result), h, kNoExpiry);
   return static_cast<int64_t>(result.size());
+}
+
+namespace {
+
+Array bitfield_answers(const std::vector<std::optional<int64_t>>& results) {
+  Array a;
+  a.items.reserve(results.size());
+  for (const auto& r : results) {
+    if (r) {
+      a.items.emplace_back(*r);
+    } else {
+      a.items.emplace_back(Nil{});
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
+// BITFIELD (Redis's bitfieldGeneric): the value first grows to cover every write, then the ops
+// run in order on it, in place under the same rule as SETBIT. Only GETs: a read of the value.
+Reply Engine::do_bitfield(const BitField& c) {
+  for (const BitFieldOp& op : c.ops)
+    if (!bit_offset_fits(op.offset, config_.max_value_bytes))
+      return Error{ErrorCode::kBitOffset, std::string(kErrBitOffset)};
+  const uint64_t reach = bit_field_reach(c.ops);
+  auto [e, h] = find_live(c.key);
+  if (reach == 0) {
+    return bitfield_answers(bit_field_get(e != nullptr ? e->value() : std::string_view(), c.ops));
+  }
+  if (auto err = check_sizes(c.key, 0)) return *err;
+  const size_t old_len = e != nullptr ? e->value_len : 0;
+  if (reach <= old_len && !snapshot_active_.load(std::memory_order_relaxed)) {
+    Array answers = bitfield_answers(bit_field(e->value_data(), old_len, c.ops));
+    install(e, e, h, e->expire_ms());
+    return answers;
+  }
+  const size_t len = std::max<size_t>(old_len, reach);
+  const int64_t need = static_cast<int64_t>(entry_footprint(c.key.size(), len)) -
+                       (e != nullptr ? static_cast<int64_t>(entry_footprint(e)) : 0);
+  if (!reserve(need, e)) return oom();
+  Entry* fresh = entry_new_uninit(c.key, len);
+  char* out = fresh->value_data();
+  std::memset(out + old_len, 0, len - old_len);
+  if (old_len > 0) std::memcpy(out, e->value_data(), old_len);
+  Array answers = bitfield_answers(bit_field(out, len, c.ops));
+  install(e, fresh, h, e != nullptr ? e->expire_ms() : kNoExpiry);
+  return answers;
 }
 
 Reply Engine::do_getex(const GetEx& c) {

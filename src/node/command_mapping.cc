@@ -71,6 +71,11 @@ net::ClientResponse to_response(const Outcome& outcome) {
                         [&](const cache::Error& e) {
                           r.success = false;
                           r.error = e.message;
+                        },
+                        [&](const cache::Array&) {
+                          // Only Redis commands answer arrays; none reaches the native protocol.
+                          r.success = false;
+                          r.error = "the native protocol carries no array replies";
                         }},
              *outcome.reply);
   return r;

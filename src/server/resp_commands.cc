@@ -314,6 +314,84 @@ Result<WritePlan, std::string> plan_bitop(Argv argv) {
   return one(cache::BitOp{op, std::string(argv[2]), keys_from(argv, 3)});
 }
 
+// BITFIELD's and BITFIELD_RO's subcommands, read as bitfieldGeneric reads them: each one's
+// words, type, offset ('#N' counts in widths) and value in turn; the first bad one is the error.
+// BITFIELD_RO refuses a SET or INCRBY only once all of them have parsed.
+Result<std::vector<cache::BitFieldOp>, std::string> parse_bitfield(Argv argv,
+                                                                   uint64_t max_value_bytes,
+                                                                   bool read_only) {
+  using Op = cache::BitFieldOp;
+  std::vector<Op> ops;
+  auto overflow = cache::BitFieldOverflow::kWrap;
+  bool writes = false;
+  for (size_t j = 2; j < argv.size(); ++j) {
+    const size_t left = argv.size() - j - 1;
+    Op op;
+    if (iequals(argv[j], "get") && left >= 2) {
+      op.kind = Op::Kind::kGet;
+    } else if (iequals(argv[j], "set") && left >= 3) {
+      op.kind = Op::Kind::kSet;
+    } else if (iequals(argv[j], "incrby") && left >= 3) {
+      op.kind = Op::Kind::kIncrBy;
+    } else if (iequals(argv[j], "overflow") && left >= 1) {
+      const std::string_view how = argv[++j];
+      if (iequals(how, "wrap")) {
+        overflow = cache::BitFieldOverflow::kWrap;
+      } else if (iequals(how, "sat")) {
+        overflow = cache::BitFieldOverflow::kSat;
+      } else if (iequals(how, "fail")) {
+        overflow = cache::BitFieldOverflow::kFail;
+      } else {
+        return Err{std::string("ERR Invalid OVERFLOW type specified")};
+      }
+      continue;
+    } else {
+      return Err{std::string(kErrSyntax)};
+    }
+    const std::string_view type = argv[j + 1];
+    int64_t bits = 0;
+    // Lowercase only: redis-server 7.0 refuses "U8" and "I16".
+    if (type.empty() || (type[0] != 'i' && type[0] != 'u') || !parse_int(type.substr(1), bits) ||
+        bits < 1 || bits > (type[0] == 'i' ? 64 : 63)) {
+      return Err{
+          std::string("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 "
+                      "is not supported but i64 is.")};
+    }
+    op.is_signed = type[0] == 'i';
+    op.bits = static_cast<uint8_t>(bits);
+    std::string_view where = argv[j + 2];
+    const bool in_widths = !where.empty() && where[0] == '#';
+    if (in_widths) where.remove_prefix(1);
+    int64_t offset = 0;
+    if (!parse_int(where, offset) || (in_widths && __builtin_mul_overflow(offset, bits, &offset)) ||
+        offset < 0 || !cache::bit_offset_fits(static_cast<uint64_t>(offset), max_value_bytes))
+      return Err{std::string(cache::kErrBitOffset)};
+    op.offset = static_cast<uint64_t>(offset);
+    if (op.kind != Op::Kind::kGet) {
+      writes = true;
+      if (!parse_int(argv[j + 3], op.value)) return Err{std::string(kErrNotInteger)};
+    }
+    op.overflow = overflow;
+    ops.push_back(op);
+    j += op.kind == Op::Kind::kGet ? 2 : 3;
+  }
+  if (read_only && writes)
+    return Err{std::string("ERR BITFIELD_RO only supports the GET subcommand")};
+  return ops;
+}
+
+void serve_bitfield_ro(Argv argv, const cache::Engine& engine, ReplyWriter& w) {
+  auto ops = parse_bitfield(argv, engine.config().max_value_bytes, true);
+  if (!ops.ok()) return w.error(ops.error());
+  std::vector<std::optional<int64_t>> values;
+  if (!engine.get_with(argv[1],
+                       [&](std::string_view v) { values = cache::bit_field_get(v, *ops); }))
+    values = cache::bit_field_get({}, *ops);
+  w.array(values.size());
+  for (const auto& v : values)
+    w.integer(*v);  // GETs always answer
+}
+
 // The optional [start end [BYTE|BIT]] of BITCOUNT (from index 2) and [start [end [BYTE|BIT]]] of
 // BITPOS (from 3), read in their commands' order: bitcountCommand takes both numbers before the
 // unit, bitposCommand the unit before the end.
@@ -421,6 +499,7 @@ Route route_of(CommandId id) {
     case CommandId::kGetbit:
     case CommandId::kBitcount:
     case CommandId::kBitpos:
+    case CommandId::kBitfieldRo:
     case CommandId::kType:
     case CommandId::kKeys:
     case CommandId::kScan:
@@ -458,6 +537,7 @@ Route route_of(CommandId id) {
     case CommandId::kCopy:
     case CommandId::kSetbit:
     case CommandId::kBitop:
+    case CommandId::kBitfield:
       return Route::kWrite;
     case CommandId::kInfo:
     case CommandId::kWait:
@@ -534,6 +614,11 @@ Result<WritePlan, std::string> plan_write(CommandId id, Argv argv, uint64_t max_
       return plan_setbit(argv, max_value_bytes);
     case CommandId::kBitop:
       return plan_bitop(argv);
+    case CommandId::kBitfield: {
+      auto ops = parse_bitfield(argv, max_value_bytes, false);
+      if (!ops.ok()) return Err{ops.error()};
+      return one(cache::BitField{std::string(argv[1]), std::move(*ops)});
+    }
     default:
       return Err{std::string("ERR not a write command")};
   }
@@ -553,7 +638,15 @@ void write_engine_reply(const cache::Reply& reply, WriteShape shape, ReplyWriter
                             w.null();
                         },
                         [&](int64_t n) { w.integer(n); }, [&](const cache::Bytes& b) { w.bulk(b); },
-                        [&](const cache::Error& e) { w.error(e.message); }},
+                        [&](const cache::Error& e) { w.error(e.message); },
+                        [&](const cache::Array& a) {
+                          w.array(a.items.size());
+                          for (const auto& item : a.items)
+                            std::visit(Overloaded{[&](const cache::Nil&) { w.null(); },
+                                                  [&](int64_t n) { w.integer(n); },
+                                                  [&](const cache::Bytes& b) { w.bulk(b); }},
+                                       item);
+                        }},
              reply);
 }
 
@@ -591,6 +684,8 @@ void serve_read(CommandId id, Argv argv, const cache::Engine& engine, ReplyWrite
       return serve_bitcount(argv, engine, w);
     case CommandId::kBitpos:
       return serve_bitpos(argv, engine, w);
+    case CommandId::kBitfieldRo:
+      return serve_bitfield_ro(argv, engine, w);
     case CommandId::kType:
       return w.simple(engine.exists({std::string(argv[1])}) > 0 ? "string" : "none");
     case CommandId::kKeys: {

@@ -10,13 +10,13 @@ namespace cairn::server::resp {
 
 namespace {
 
-// `lower` is a lowercase literal, so folding `typed` with | 0x20 is exact.
+// `lower` is a lowercase literal, so folding only `typed` (ASCII letters alone) is exact.
 bool equals_ignoring_case(std::string_view typed, std::string_view lower) {
   if (typed.size() != lower.size()) return false;
   for (size_t i = 0; i < typed.size(); ++i) {
-    if ((static_cast<unsigned char>(typed[i]) | 0x20u) != static_cast<unsigned char>(lower[i])) {
-      return false;
-    }
+    const char c =
+        typed[i] >= 'A' && typed[i] <= 'Z' ? static_cast<char>(typed[i] | 0x20) : typed[i];
+    if (c != lower[i]) return false;
   }
   return true;
 }

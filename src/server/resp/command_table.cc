@@ -86,6 +86,12 @@ constexpr CommandInfo kCommands[] = {
          "Append a value to a key", "O(1)"),
     make(kBitcount, "bitcount", -2, R, BITMAP, 1, 1, 1, "bitmap", "2.6.0",
          "Count set bits in a string", "O(N)"),
+    make(kBitfield, "bitfield", -2, W | DENYOOM, BITMAP, 1, 1, 1, "bitmap", "3.2.0",
+         "Perform arbitrary bitfield integer operations on strings",
+         "O(1) for each subcommand specified"),
+    make(kBitfieldRo, "bitfield_ro", -2, R | FAST, BITMAP, 1, 1, 1, "bitmap", "6.0.0",
+         "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+         "O(1) for each subcommand specified"),
     make(kBitop, "bitop", -4, W | DENYOOM, BITMAP, 2, -1, 1, "bitmap", "2.6.0",
          "Perform bitwise operations between strings", "O(N)"),
     make(kBitpos, "bitpos", -3, R, BITMAP, 1, 1, 1, "bitmap", "2.8.7",
@@ -229,9 +235,10 @@ constexpr std::string_view kAclNames[] = {"@keyspace",  "@read",      "@write", 
                                           "@bitmap",    "@admin",     "@fast",  "@slow",
                                           "@dangerous", "@connection"};
 
-// Lookups fold ASCII case with `| 0x20`, which is exact only when every name is lowercase letters.
+// Names are lowercase letters and '_' (BITFIELD_RO); lookups fold the typed name's ASCII letters.
 constexpr bool lowercase_letters(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
 }
 
 consteval bool table_is_well_formed() {
@@ -248,7 +255,8 @@ consteval bool table_is_well_formed() {
 static_assert(table_is_well_formed(), "names must be lowercase letters, sorted, arity non-zero");
 
 constexpr uint8_t fold(char c) {
-  return static_cast<uint8_t>(static_cast<uint8_t>(c) | 0x20u);
+  const auto b = static_cast<uint8_t>(c);
+  return b >= 'A' && b <= 'Z' ? static_cast<uint8_t>(b | 0x20u) : b;
 }
 
 // FNV-1a over the case-folded bytes.
@@ -277,7 +285,7 @@ consteval std::array<uint8_t, kIndexSize> build_index() {
 }
 constexpr std::array<uint8_t, kIndexSize> kIndex = build_index();
 
-// `lower` is all lowercase letters (checked above), so folding only `typed` is exact.
+// `lower` holds no uppercase letter (checked above), so folding only `typed` is exact.
 bool equals_folded(std::string_view typed, std::string_view lower) {
   if (typed.size() != lower.size()) return false;
   for (size_t i = 0; i < typed.size(); ++i) {

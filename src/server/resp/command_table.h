@@ -99,6 +99,8 @@ enum class CommandId : uint16_t {
   kBitpos,
   kGetbit,
   kSetbit,
+  kBitfield,
+  kBitfieldRo,
 };
 
 // Command flags as Redis names them in COMMAND INFO (flag_names() gives the text), in its order.

@@ -4,7 +4,8 @@ side, every reply compared byte for byte.
 Both servers start on free 127.0.0.1 ports with their own temporary directories (redis-server
 without persistence) and are stopped by PID. Each run draws `--ops` commands from a seeded
 generator over the commands it covers (the string and bitmap families: SET, APPEND, SETRANGE,
-GETRANGE, STRLEN, DEL, GET, SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP), with bad arguments mixed in:
+GETRANGE, STRLEN, DEL, GET, SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD, BITFIELD_RO), with
+bad arguments mixed in:
 non-integers, negative and huge offsets, unknown options, wrong argument counts. The first reply
 that differs fails the run and is printed with the commands before it; `--seed` replays it.
 
@@ -123,10 +124,53 @@ class Generator:
     def bit(self):
         return self.r.choice([b"0", b"1", b"0", b"1", b"2", b"-1", b"x"])
 
+    def field_type(self):
+        x = self.r.random()
+        if x < 0.05:
+            return self.r.choice([b"u64", b"i65", b"u0", b"x8", b"", b"i", b"U8x", b"i-1"])
+        sign = self.r.choice([b"i", b"u", b"I", b"U"])
+        top = 64 if sign in (b"i", b"I") else 63
+        return sign + str(self.r.choice([1, 2, 3, 4, 7, 8, 9, 15, 16, 31, 32, 33, top,
+                                         self.r.randrange(1, top + 1)])).encode()
+
+    def field_offset(self):
+        x = self.r.random()
+        if x < 0.05:
+            return self.r.choice([b"-1", b"#-1", b"x", b"#", b"4294967296", b"#536870912"])
+        if x < 0.35:
+            return b"#" + str(self.r.randrange(0, 12)).encode()
+        return str(self.r.randrange(0, 100)).encode()
+
+    def field_value(self):
+        x = self.r.random()
+        if x < 0.04:
+            return self.r.choice([b"x", b"", b"1.0", b"9223372036854775808"])
+        if x < 0.3:
+            return str(self.r.choice([2**63 - 1, -2**63, 2**62, -2**62, 2**31, -1, 255, 256,
+                                      -129, 128])).encode()
+        return str(self.r.randrange(-300, 300)).encode()
+
+    def bitfield(self, read_only):
+        args = [b"BITFIELD_RO" if read_only else b"BITFIELD", self.key()]
+        for _ in range(self.r.choice([0, 1, 1, 2, 3, 4])):
+            sub = self.r.choice([b"GET", b"get", b"SET", b"INCRBY", b"incrby", b"OVERFLOW"]
+                                if not read_only or self.r.random() < 0.2 else [b"GET", b"get"])
+            if sub == b"OVERFLOW":
+                args += [sub, self.r.choice([b"WRAP", b"SAT", b"FAIL", b"fail", b"sat", b"bad"])]
+                continue
+            args += [sub, self.field_type(), self.field_offset()]
+            if sub.upper() != b"GET":
+                args.append(self.field_value())
+        if self.r.random() < 0.05:
+            args = args[:-1]  # a subcommand short of its words
+        return args
+
     def command(self):
         g = self.r.choice(["set", "append", "setrange", "getrange", "strlen", "del", "get",
                            "setbit", "setbit", "getbit", "bitcount", "bitcount", "bitpos",
-                           "bitpos", "bitop"])
+                           "bitpos", "bitop", "bitfield", "bitfield", "bitfield_ro"])
+        if g in ("bitfield", "bitfield_ro"):
+            return self.bitfield(g == "bitfield_ro")
         k = self.key()
         if g == "set":
             return [b"SET", k, self.value()]

@@ -226,6 +226,15 @@ class Strings(Base):
         self.err(lambda: r.bitop("NOT", "d", "b", "x"),
                  "BITOP NOT must be called with a single source key.")
         self.err(lambda: r.execute_command("BITCOUNT", "b", 0), "syntax error")
+        bf = r.bitfield("f")
+        self.assertEqual(bf.set("u8", 0, 255).incrby("u8", 0, 10).overflow("FAIL")
+                         .incrby("u8", 0, 250).get("i4", "#1").execute(), [0, 9, None, -7])
+        self.assertEqual(r.execute_command("BITFIELD_RO", "f", "GET", "u8", 0), [9])
+        self.err(lambda: r.execute_command("BITFIELD_RO", "f", "SET", "u8", 0, 1),
+                 "BITFIELD_RO only supports the GET subcommand")
+        self.err(lambda: r.execute_command("BITFIELD", "f", "GET", "u64", 0),
+                 "Invalid bitfield type. Use something like i16 u8. Note that u64 is not "
+                 "supported but i64 is.")
 
     def test_large_value(self):
         v = os.urandom(3 * 1024 * 1024)

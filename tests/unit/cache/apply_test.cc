@@ -485,6 +485,25 @@ TEST(BitOp, AnEmptyResultDeletesTheDestination) {
   EXPECT_EQ(c.engine.dbsize(), 1u);
 }
 
+// BITFIELD grows the value to cover every write before running its ops, so even a write that
+// OVERFLOW FAIL refuses leaves the value longer (as redis-server does); it answers one item each.
+TEST(BitField, GrowsForEveryWriteAndAnswersEachOp) {
+  using Op = BitFieldOp;
+  Clocked c;
+  const Reply r = c.apply(BitField{"f",
+                                   {{Op::Kind::kSet, false, 8, 0, 200, BitFieldOverflow::kWrap},
+                                    {Op::Kind::kIncrBy, false, 8, 0, 100, BitFieldOverflow::kFail},
+                                    {Op::Kind::kIncrBy, true, 8, 8, -200, BitFieldOverflow::kSat},
+                                    {Op::Kind::kSet, false, 8, 96, 300, BitFieldOverflow::kFail},
+                                    {Op::Kind::kGet, false, 8, 0, 0, BitFieldOverflow::kWrap}}});
+  EXPECT_EQ(r, Reply(Array{{int64_t{0}, Nil{}, int64_t{-128}, Nil{}, int64_t{200}}}));
+  EXPECT_EQ(c.get("f"), std::string("\xc8\x80", 2) + std::string(11, '\0'));
+  // Only GETs: nothing is created.
+  EXPECT_EQ(c.apply(BitField{"none", {{Op::Kind::kGet, true, 4, 0, 0, BitFieldOverflow::kWrap}}}),
+            Reply(Array{{int64_t{0}}}));
+  EXPECT_EQ(c.get("none"), std::nullopt);
+}
+
 TEST(GetEx, ChangesOrRemovesTtl) {
   Clocked c;
   EXPECT_EQ(c.apply(GetEx{"k", Expiry::keep()}), nil());

@@ -88,5 +88,29 @@ TEST(Bits, OperationsPadShorterSourcesWithZeros) {
   EXPECT_EQ(bit_op(BitOpKind::kOr, {"", ""}), "");
 }
 
+// The overflow rules of Redis's checkSignedBitfieldOverflow / checkUnsignedBitfieldOverflow at
+// the edges of the widths, INT64's included.
+TEST(Bits, FieldsWrapSaturateOrFailAtTheEdgesOfTheirWidth) {
+  using Op = BitFieldOp;
+  using O = BitFieldOverflow;
+  std::string v(16, '\0');
+  const auto run = [&](Op op) { return bit_field(v.data(), v.size(), {op}).front(); };
+  EXPECT_EQ(run({Op::Kind::kSet, true, 64, 0, INT64_MIN, O::kWrap}), 0);
+  EXPECT_EQ(run({Op::Kind::kIncrBy, true, 64, 0, -1, O::kWrap}), INT64_MAX);
+  EXPECT_EQ(run({Op::Kind::kIncrBy, true, 64, 0, 1, O::kSat}), INT64_MAX);
+  EXPECT_EQ(run({Op::Kind::kIncrBy, true, 64, 0, 1, O::kFail}), std::nullopt);
+  EXPECT_EQ(run({Op::Kind::kSet, false, 4, 64, -1, O::kWrap}), 0);  // stores 15
+  EXPECT_EQ(run({Op::Kind::kGet, false, 4, 64, 0, O::kWrap}), 15);
+  EXPECT_EQ(run({Op::Kind::kIncrBy, false, 4, 64, 1, O::kWrap}), 0);
+  EXPECT_EQ(run({Op::Kind::kIncrBy, false, 4, 64, -1, O::kSat}), 0);
+  EXPECT_EQ(run({Op::Kind::kSet, true, 3, 70, 4, O::kSat}), 0);  // stores 3, the i3 maximum
+  EXPECT_EQ(run({Op::Kind::kGet, true, 3, 70, 0, O::kWrap}), 3);
+  EXPECT_EQ(run({Op::Kind::kIncrBy, true, 3, 70, -10, O::kSat}), -4);
+  EXPECT_EQ(run({Op::Kind::kGet, false, 63, 1, 0, O::kWrap}), INT64_MAX);  // u63 max
+  EXPECT_EQ(bit_field_reach({{Op::Kind::kGet, false, 8, 800, 0, O::kWrap},
+                             {Op::Kind::kSet, true, 9, 15, 0, O::kWrap}}),
+            3u);
+}
+
 }  // namespace
 }  // namespace cairn::cache

@@ -37,7 +37,11 @@ std::vector<Command> every_command() {
           Rename{"from", std::string("t\0", 2), true},
           Copy{"from", "to", true},
           SetBit{"k", uint64_t{4294967295}, true},
-          BitOp{BitOpKind::kXor, "d", {"a", std::string("\0b", 2)}}};
+          BitOp{BitOpKind::kXor, "d", {"a", std::string("\0b", 2)}},
+          BitField{"k",
+                   {{BitFieldOp::Kind::kIncrBy, true, 64, uint64_t{1} << 40, INT64_MIN,
+                     BitFieldOverflow::kFail},
+                    {BitFieldOp::Kind::kGet, false, 63, 0, 0, BitFieldOverflow::kSat}}}};
 }
 
 TEST(Codec, EveryCommandRoundTrips) {
@@ -238,7 +242,9 @@ TEST(ReplyCodec, EveryReplyRoundTripsAndEveryTruncationIsRefused) {
                                       int64_t{INT64_MIN},
                                       Bytes("v\0al", 4),
                                       Bytes(),
-                                      Error{ErrorCode::kNotInteger, std::string(kErrNotInteger)}};
+                                      Error{ErrorCode::kNotInteger, std::string(kErrNotInteger)},
+                                      Array{},
+                                      Array{{Nil{}, int64_t{INT64_MIN}, Bytes("x\0", 2)}}};
   for (const Reply& r : replies) {
     const std::string bytes = encode_reply(r);
     auto back = decode_reply(bytes);

@@ -168,9 +168,8 @@ TEST(NoEviction, RefusesIdenticallyOnReplicas) {
   }
   StringSink snapshot;
   ASSERT_TRUE(write_snapshot(a, snapshot).ok());
-  ASSERT_TRUE(restore_snapshot(b, [&] {
-                return std::make_unique<StringSource>(snapshot.out);
-              }).ok());
+  ASSERT_TRUE(
+      restore_snapshot(b, [&] { return std::make_unique<StringSource>(snapshot.out); }).ok());
   ASSERT_EQ(a.used_memory(), b.used_memory());
   for (int i = 300; i < 1000; ++i) {
     Reply ra = a.apply(command(i), kT0 + i);

@@ -143,7 +143,9 @@ TEST(Concurrency, ReadersWhileApplying) {
   Config cfg;
   cfg.max_memory = 256 << 10;
   Engine engine(cfg);
-  const auto value_of = [](const std::string& k) { return "value-of-" + k + std::string(256, '.'); };
+  const auto value_of = [](const std::string& k) {
+    return "value-of-" + k + std::string(256, '.');
+  };
   std::atomic<uint64_t> over_limit{0};
   std::atomic<bool> stop{false};
   // The writer starts once every reader runs, and each reader reads at least once, so the

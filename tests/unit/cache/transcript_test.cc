@@ -42,6 +42,15 @@ std::string format(const Reply& r) {
       return out + "\"";
     }
     std::string operator()(const Error& e) const { return "(error) " + e.message; }
+    std::string operator()(const Array& a) const {  // redis-cli's numbered lines, one per item
+      std::string out;
+      for (size_t i = 0; i < a.items.size(); ++i) {
+        if (i > 0) out += "\n> ";
+        out += std::to_string(i + 1) + ") " +
+               std::visit([this](const auto& item) { return (*this)(item); }, a.items[i]);
+      }
+      return a.items.empty() ? "(empty array)" : out;
+    }
   };
   return std::visit(V{}, r);
 }

@@ -35,27 +35,28 @@ TEST(CommandTable, HasEveryDesignCommandWithRedisArity) {
     int first, last, step;
   };
   const std::vector<Want> want = {
-      {"get", 2, 1, 1, 1},         {"set", -3, 1, 1, 1},      {"setnx", 3, 1, 1, 1},
-      {"setex", 4, 1, 1, 1},       {"psetex", 4, 1, 1, 1},    {"getset", 3, 1, 1, 1},
-      {"getdel", 2, 1, 1, 1},      {"getex", -2, 1, 1, 1},    {"mget", -2, 1, -1, 1},
-      {"mset", -3, 1, -1, 2},      {"msetnx", -3, 1, -1, 2},  {"del", -2, 1, -1, 1},
-      {"unlink", -2, 1, -1, 1},    {"exists", -2, 1, -1, 1},  {"expire", -3, 1, 1, 1},
-      {"pexpire", -3, 1, 1, 1},    {"expireat", -3, 1, 1, 1}, {"pexpireat", -3, 1, 1, 1},
-      {"ttl", 2, 1, 1, 1},         {"pttl", 2, 1, 1, 1},      {"expiretime", 2, 1, 1, 1},
-      {"persist", 2, 1, 1, 1},     {"incr", 2, 1, 1, 1},      {"incrby", 3, 1, 1, 1},
-      {"incrbyfloat", 3, 1, 1, 1}, {"decr", 2, 1, 1, 1},      {"decrby", 3, 1, 1, 1},
-      {"append", 3, 1, 1, 1},      {"strlen", 2, 1, 1, 1},    {"getrange", 4, 1, 1, 1},
-      {"setrange", 4, 1, 1, 1},    {"type", 2, 1, 1, 1},      {"keys", 2, 0, 0, 0},
-      {"scan", -2, 0, 0, 0},       {"randomkey", 1, 0, 0, 0}, {"dbsize", 1, 0, 0, 0},
-      {"flushdb", -1, 0, 0, 0},    {"flushall", -1, 0, 0, 0}, {"ping", -1, 0, 0, 0},
-      {"echo", 2, 0, 0, 0},        {"select", 2, 0, 0, 0},    {"quit", -1, 0, 0, 0},
-      {"reset", 1, 0, 0, 0},       {"client", -2, 0, 0, 0},   {"command", -1, 0, 0, 0},
-      {"config", -2, 0, 0, 0},     {"info", -1, 0, 0, 0},     {"readonly", 1, 0, 0, 0},
-      {"readwrite", 1, 0, 0, 0},   {"wait", 3, 0, 0, 0},      {"time", 1, 0, 0, 0},
-      {"hello", -1, 0, 0, 0},      {"cas", 4, 1, 1, 1},       {"rename", 3, 1, 2, 1},
-      {"renamenx", 3, 1, 2, 1},    {"copy", -3, 1, 2, 1},     {"touch", -2, 1, -1, 1},
-      {"pexpiretime", 2, 1, 1, 1}, {"setbit", 4, 1, 1, 1},    {"getbit", 3, 1, 1, 1},
-      {"bitcount", -2, 1, 1, 1},   {"bitpos", -3, 1, 1, 1},   {"bitop", -4, 2, -1, 1},
+      {"get", 2, 1, 1, 1},         {"set", -3, 1, 1, 1},         {"setnx", 3, 1, 1, 1},
+      {"setex", 4, 1, 1, 1},       {"psetex", 4, 1, 1, 1},       {"getset", 3, 1, 1, 1},
+      {"getdel", 2, 1, 1, 1},      {"getex", -2, 1, 1, 1},       {"mget", -2, 1, -1, 1},
+      {"mset", -3, 1, -1, 2},      {"msetnx", -3, 1, -1, 2},     {"del", -2, 1, -1, 1},
+      {"unlink", -2, 1, -1, 1},    {"exists", -2, 1, -1, 1},     {"expire", -3, 1, 1, 1},
+      {"pexpire", -3, 1, 1, 1},    {"expireat", -3, 1, 1, 1},    {"pexpireat", -3, 1, 1, 1},
+      {"ttl", 2, 1, 1, 1},         {"pttl", 2, 1, 1, 1},         {"expiretime", 2, 1, 1, 1},
+      {"persist", 2, 1, 1, 1},     {"incr", 2, 1, 1, 1},         {"incrby", 3, 1, 1, 1},
+      {"incrbyfloat", 3, 1, 1, 1}, {"decr", 2, 1, 1, 1},         {"decrby", 3, 1, 1, 1},
+      {"append", 3, 1, 1, 1},      {"strlen", 2, 1, 1, 1},       {"getrange", 4, 1, 1, 1},
+      {"setrange", 4, 1, 1, 1},    {"type", 2, 1, 1, 1},         {"keys", 2, 0, 0, 0},
+      {"scan", -2, 0, 0, 0},       {"randomkey", 1, 0, 0, 0},    {"dbsize", 1, 0, 0, 0},
+      {"flushdb", -1, 0, 0, 0},    {"flushall", -1, 0, 0, 0},    {"ping", -1, 0, 0, 0},
+      {"echo", 2, 0, 0, 0},        {"select", 2, 0, 0, 0},       {"quit", -1, 0, 0, 0},
+      {"reset", 1, 0, 0, 0},       {"client", -2, 0, 0, 0},      {"command", -1, 0, 0, 0},
+      {"config", -2, 0, 0, 0},     {"info", -1, 0, 0, 0},        {"readonly", 1, 0, 0, 0},
+      {"readwrite", 1, 0, 0, 0},   {"wait", 3, 0, 0, 0},         {"time", 1, 0, 0, 0},
+      {"hello", -1, 0, 0, 0},      {"cas", 4, 1, 1, 1},          {"rename", 3, 1, 2, 1},
+      {"renamenx", 3, 1, 2, 1},    {"copy", -3, 1, 2, 1},        {"touch", -2, 1, -1, 1},
+      {"pexpiretime", 2, 1, 1, 1}, {"setbit", 4, 1, 1, 1},       {"getbit", 3, 1, 1, 1},
+      {"bitfield", -2, 1, 1, 1},   {"bitfield_ro", -2, 1, 1, 1}, {"bitcount", -2, 1, 1, 1},
+      {"bitpos", -3, 1, 1, 1},     {"bitop", -4, 2, -1, 1},
   };
   for (const Want& w : want) {
     const CommandInfo* c = find_command(w.name);
@@ -76,6 +77,8 @@ TEST(CommandTable, HasEveryDesignCommandWithRedisArity) {
 constexpr std::string_view kRedis70CommandInfo = R"(
 append 3 write,denyoom,fast, 1 1 1 @write,@string,@fast,
 bitcount -2 readonly, 1 1 1 @read,@bitmap,@slow,
+bitfield -2 write,denyoom, 1 1 1 @write,@bitmap,@slow,
+bitfield_ro -2 readonly,fast, 1 1 1 @read,@bitmap,@fast,
 bitop -4 write,denyoom, 2 -1 1 @write,@bitmap,@slow,
 bitpos -3 readonly, 1 1 1 @read,@bitmap,@slow,
 client -2  0 0 0 @slow,
@@ -201,6 +204,9 @@ TEST(CommandTable, LookupIgnoresCaseOnly) {
   EXPECT_EQ(find_command("GE\x14"), nullptr);
   EXPECT_EQ(find_command("G\x05T"), nullptr);
   EXPECT_EQ(find_command(std::string_view("get\0", 4)), nullptr);
+  // '_' is not a letter: it matches itself only (| 0x20 would make it DEL, 0x7f).
+  EXPECT_EQ(find_command("BITFIELD_RO")->id, CommandId::kBitfieldRo);
+  EXPECT_EQ(find_command("bitfield\x7fro"), nullptr);
 }
 
 TEST(CommandTable, FlagsAndCategories) {
