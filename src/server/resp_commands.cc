@@ -3,6 +3,7 @@
 #include "server/resp_commands.h"
 
 #include "cache/codec.h"
+#include "cache/lcs.h"
 
 #include <limits>
 
@@ -392,6 +393,54 @@ void serve_bitfield_ro(Argv argv, const cache::Engine& engine, ReplyWriter& w) {
     w.integer(*v);  // GETs always answer
 }
 
+// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN], checked in lcsCommand's order. The
+// values are copied out first, so the table (up to proto-max-bulk-len bytes, as Redis allows) is
+// built without holding the engine's lock.
+void serve_lcs(Argv argv, const cache::Engine& engine, ReplyWriter& w) {
+  const std::string a = engine.get(argv[1]).value_or(""), b = engine.get(argv[2]).value_or("");
+  bool len = false, idx = false, with_len = false;
+  int64_t min_len = 0;
+  for (size_t j = 3; j < argv.size(); ++j) {
+    if (iequals(argv[j], "idx")) {
+      idx = true;
+    } else if (iequals(argv[j], "len")) {
+      len = true;
+    } else if (iequals(argv[j], "withmatchlen")) {
+      with_len = true;
+    } else if (iequals(argv[j], "minmatchlen") && j + 1 < argv.size()) {
+      if (!parse_int(argv[++j], min_len)) return w.error(kErrNotInteger);
+    } else {
+      return w.error(kErrSyntax);
+    }
+  }
+  if (idx && len)
+    return w.error("ERR If you want both the length and indexes, please just use IDX.");
+  auto r = cache::lcs(a, b, !len, engine.config().max_value_bytes);
+  if (!r)
+    return w.error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+  if (len) return w.integer(r->length);
+  if (!idx) return w.bulk(r->text);
+  size_t shown = 0;
+  for (const auto& m : r->matches)
+    if (static_cast<int64_t>(m.length()) >= min_len) ++shown;
+  w.map(2);
+  w.bulk("matches");
+  w.array(shown);
+  for (const auto& m : r->matches) {
+    if (static_cast<int64_t>(m.length()) < min_len) continue;
+    w.array(with_len ? 3 : 2);
+    w.array(2);
+    w.integer(m.a_start);
+    w.integer(m.a_end);
+    w.array(2);
+    w.integer(m.b_start);
+    w.integer(m.b_end);
+    if (with_len) w.integer(m.length());
+  }
+  w.bulk("len");
+  w.integer(r->length);
+}
+
 // The optional [start end [BYTE|BIT]] of BITCOUNT (from index 2) and [start [end [BYTE|BIT]]] of
 // BITPOS (from 3), read in their commands' order: bitcountCommand takes both numbers before the
 // unit, bitposCommand the unit before the end.
@@ -500,6 +549,7 @@ Route route_of(CommandId id) {
     case CommandId::kBitcount:
     case CommandId::kBitpos:
     case CommandId::kBitfieldRo:
+    case CommandId::kLcs:
     case CommandId::kType:
     case CommandId::kKeys:
     case CommandId::kScan:
@@ -686,6 +736,8 @@ void serve_read(CommandId id, Argv argv, const cache::Engine& engine, ReplyWrite
       return serve_bitpos(argv, engine, w);
     case CommandId::kBitfieldRo:
       return serve_bitfield_ro(argv, engine, w);
+    case CommandId::kLcs:
+      return serve_lcs(argv, engine, w);
     case CommandId::kType:
       return w.simple(engine.exists({std::string(argv[1])}) > 0 ? "string" : "none");
     case CommandId::kKeys: {

@@ -158,6 +158,8 @@ constexpr CommandInfo kCommands[] = {
     make(kKeys, "keys", 2, R, KEYSPACE | DANGEROUS, 0, 0, 0, "generic", "1.0.0",
          "Find all keys matching the given pattern",
          "O(N) with N being the number of keys in the database"),
+    make(kLcs, "lcs", -3, R, STRING, 1, 2, 1, "string", "7.0.0", "Find longest common substring",
+         "O(N*M) where N and M are the lengths of s1 and s2, respectively"),
     make(kMget, "mget", -2, R | FAST, STRING, 1, -1, 1, "string", "1.0.0",
          "Get the values of all the given keys", "O(N) where N is the number of keys to retrieve."),
     make(kMset, "mset", -3, W | DENYOOM, STRING, 1, -1, 2, "string", "1.0.1",

@@ -101,6 +101,7 @@ enum class CommandId : uint16_t {
   kSetbit,
   kBitfield,
   kBitfieldRo,
+  kLcs,
 };
 
 // Command flags as Redis names them in COMMAND INFO (flag_names() gives the text), in its order.

@@ -236,6 +236,22 @@ class Strings(Base):
                  "Invalid bitfield type. Use something like i16 u8. Note that u64 is not "
                  "supported but i64 is.")
 
+    def test_lcs(self):
+        r = self.r
+        r.mset({"a": "ohmytext", "b": "mynewtext"})
+        self.assertEqual(r.execute_command("LCS", "a", "b"), b"mytext")
+        self.assertEqual(r.execute_command("LCS", "a", "b", "LEN"), 6)
+        self.assertEqual(r.execute_command("LCS", "a", "b", "IDX", "MINMATCHLEN", 4,
+                                           "WITHMATCHLEN"),
+                         [b"matches", [[[4, 7], [5, 8], 4]], b"len", 6])
+        self.assertEqual(r.execute_command("LCS", "a", "none", "LEN"), 0)
+        self.err(lambda: r.execute_command("LCS", "a", "b", "LEN", "IDX"),
+                 "If you want both the length and indexes, please just use IDX.")
+        r.set("big1", "a" * 20000)
+        r.set("big2", "b" * 20000)
+        self.err(lambda: r.execute_command("LCS", "big1", "big2"),
+                 "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+
     def test_large_value(self):
         v = os.urandom(3 * 1024 * 1024)
         self.assertTrue(self.r.set("big", v))
