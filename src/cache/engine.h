@@ -193,6 +193,7 @@ class Engine {
   Reply do_setbit(const SetBit& c);
   Reply do_bitop(const BitOp& c);
   Reply do_bitfield(const BitField& c);
+  Entry* zero_extended(Entry* e, std::string_view key, size_t len);
   std::optional<Reply> place_copy(const Entry* from, std::string_view to_key, int64_t freed);
   Reply do_getex(const GetEx& c);
   Reply do_cas(const CompareAndSet& c);

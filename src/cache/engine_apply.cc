@@ -352,17 +352,25 @@ Reply Engine::do_setbit(const SetBit& c) {
     install(e, e, h, e->expire_ms());
     return int64_t{old_bit};
   }
-  const size_t len = std::max(old_len, byte + 1);
-  const int64_t need = static_cast<int64_t>(entry_footprint(c.key.size(), len)) -
+  Entry* fresh = zero_extended(e, c.key, std::max(old_len, byte + 1));
+  if (fresh == nullptr) return oom();
+  fresh->value_data()[byte] = with_bit(fresh->value_data()[byte]);
+  install(e, fresh, h, e != nullptr ? e->expire_ms() : kNoExpiry);
+  return int64_t{old_bit};
+}
+
+// A new block for `key`: e's value (none if e is null) followed by zero bytes up to `len`, once
+// the room for it is made; nullptr if it cannot be (the caller answers OOM). e is never evicted.
+Entry* Engine::zero_extended(Entry* e, std::string_view key, size_t len) {
+  const size_t old_len = e != nullptr ? e->value_len : 0;
+  const int64_t need = static_cast<int64_t>(entry_footprint(key.size(), len)) -
                        (e != nullptr ? static_cast<int64_t>(entry_footprint(e)) : 0);
-  if (!reserve(need, e)) return oom();
-  Entry* fresh = entry_new_uninit(c.key, len);
+  if (!reserve(need, e)) return nullptr;
+  Entry* fresh = entry_new_uninit(key, len);
   char* out = fresh->value_data();
   std::memset(out + old_len, 0, len - old_len);
   if (old_len > 0) std::memcpy(out, e->value_data(), old_len);
-  out[byte] = with_bit(out[byte]);
-  install(e, fresh, h, e != nullptr ? e->expire_ms() : kNoExpiry);
-  return int64_t{old_bit};
+  return fresh;
 }
 
 // BITOP (Redis's bitopCommand): the result replaces `dest` without an expiry, or deletes it when
@@ -429,14 +437,9 @@ Reply Engine::do_bitfield(const BitField& c) {
     return answers;
   }
   const size_t len = std::max<size_t>(old_len, reach);
-  const int64_t need = static_cast<int64_t>(entry_footprint(c.key.size(), len)) -
-                       (e != nullptr ? static_cast<int64_t>(entry_footprint(e)) : 0);
-  if (!reserve(need, e)) return oom();
-  Entry* fresh = entry_new_uninit(c.key, len);
-  char* out = fresh->value_data();
-  std::memset(out + old_len, 0, len - old_len);
-  if (old_len > 0) std::memcpy(out, e->value_data(), old_len);
-  Array answers = bitfield_answers(bit_field(out, len, c.ops));
+  Entry* fresh = zero_extended(e, c.key, len);
+  if (fresh == nullptr) return oom();
+  Array answers = bitfield_answers(bit_field(fresh->value_data(), len, c.ops));
   install(e, fresh, h, e != nullptr ? e->expire_ms() : kNoExpiry);
   return answers;
 }
