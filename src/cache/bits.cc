@@ -126,7 +126,9 @@ std::string bit_op(BitOpKind op, const std::vector<std::string_view>& sources) {
     return out;
   }
   // Missing bytes of a shorter source are zeros: for AND they clear the result.
-  std::memcpy(out.data(), sources.front().data(), sources.front().size());
+  // (A missing key is an empty view whose data() may be null: memcpy must not see it.)
+  if (!sources.front().empty())
+    std::memcpy(out.data(), sources.front().data(), sources.front().size());
   for (size_t k = 1; k < sources.size(); ++k) {
     const std::string_view s = sources[k];
     for (size_t i = 0; i < len; ++i) {
