@@ -86,21 +86,10 @@ int get_bit(std::string_view value, uint64_t offset) {
   return (static_cast<uint8_t>(value[byte]) >> (7 - (offset & 7))) & 1;
 }
 
-int64_t bit_count(std::string_view value) {
-  return count_bytes(value.data(), value.size());
-}
-
 int64_t bit_count(std::string_view value, BitRange range) {
   // Both ends negative and in the wrong order count nothing, before clamping could make them meet.
   if (range.start < 0 && range.end < 0 && range.start > range.end) return 0;
   return count_span(value, to_bits(range, value.size()));
-}
-
-int64_t bit_pos(std::string_view value, int bit) {
-  const BitSpan all{0, static_cast<int64_t>(value.size()) * 8 - 1};
-  if (all.first > all.last) return -1;  // an empty string holds neither bit
-  const int64_t pos = find_in_span(value, bit, all);
-  return pos < 0 && bit == 0 ? all.last + 1 : pos;
 }
 
 int64_t bit_pos(std::string_view value, int bit, BitRange range, bool end_given) {

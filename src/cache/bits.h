@@ -24,20 +24,19 @@ inline bool bit_offset_fits(uint64_t offset, uint64_t max_bytes) {
 
 int get_bit(std::string_view value, uint64_t offset);
 
-// A BITCOUNT / BITPOS range as given: start and end in bytes, or in bits when `bits`.
+// A BITCOUNT / BITPOS range as given: start and end in bytes, or in bits when `bits`. The
+// default, 0 to -1, is the whole value.
 struct BitRange {
   int64_t start = 0;
   int64_t end = -1;
   bool bits = false;
 };
 
-// BITCOUNT key [start end [BYTE|BIT]]: the whole value without a range.
-int64_t bit_count(std::string_view value);
+// BITCOUNT key [start end [BYTE|BIT]].
 int64_t bit_count(std::string_view value, BitRange range);
 
 // BITPOS key bit [start [end [BYTE|BIT]]] on an existing key: the first bit equal to `bit` (0 or
 // 1), or -1. Looking for a 0 without an explicit end finds the first padding bit past the value.
-int64_t bit_pos(std::string_view value, int bit);
 int64_t bit_pos(std::string_view value, int bit, BitRange range, bool end_given);
 
 enum class BitOpKind : uint8_t { kAnd, kOr, kXor, kNot };

@@ -445,8 +445,7 @@ void serve_lcs(Argv argv, const cache::Engine& engine, ReplyWriter& w) {
 // BITPOS (from 3), read in their commands' order: bitcountCommand takes both numbers before the
 // unit, bitposCommand the unit before the end.
 struct BitArgs {
-  cache::BitRange range;
-  bool has_range = false;
+  cache::BitRange range;  // the default is the whole value
   bool end_given = false;
 };
 
@@ -455,7 +454,6 @@ Result<BitArgs, std::string> parse_bit_range(Argv argv, size_t from, bool is_bit
   const size_t n = argv.size() - from;
   if (n == 0) return a;
   if (n > 3 || (n == 1 && !is_bitpos)) return Err{std::string(kErrSyntax)};
-  a.has_range = true;
   if (!parse_int(argv[from], a.range.start)) return Err{std::string(kErrNotInteger)};
   const auto end = [&]() -> bool {
     if (n < 2) return true;
@@ -479,14 +477,12 @@ Result<BitArgs, std::string> parse_bit_range(Argv argv, size_t from, bool is_bit
 // BITCOUNT and BITPOS look the key up before reading their range, as Redis does: a missing key
 // answers even when the range is not valid.
 void serve_bitcount(Argv argv, const cache::Engine& engine, ReplyWriter& w) {
-  std::optional<Result<BitArgs, std::string>> args;
+  const auto args = parse_bit_range(argv, 2, false);
   int64_t count = 0;
   const bool found = engine.get_with(argv[1], [&](std::string_view v) {
-    args = parse_bit_range(argv, 2, false);
-    if (!args->ok()) return;
-    count = (*args)->has_range ? cache::bit_count(v, (*args)->range) : cache::bit_count(v);
+    if (args.ok()) count = cache::bit_count(v, args->range);
   });
-  if (found && !args->ok()) return w.error(args->error());
+  if (found && !args.ok()) return w.error(args.error());
   w.integer(count);
 }
 
@@ -495,16 +491,13 @@ void serve_bitpos(Argv argv, const cache::Engine& engine, ReplyWriter& w) {
   if (!parse_int(argv[2], bit)) return w.error(kErrNotInteger);
   if (bit != 0 && bit != 1) return w.error("ERR The bit argument must be 1 or 0.");
   const int b = static_cast<int>(bit);
-  std::optional<Result<BitArgs, std::string>> args;
+  const auto args = parse_bit_range(argv, 3, true);
   int64_t pos = 0;
   const bool found = engine.get_with(argv[1], [&](std::string_view v) {
-    args = parse_bit_range(argv, 3, true);
-    if (!args->ok()) return;
-    pos = (*args)->has_range ? cache::bit_pos(v, b, (*args)->range, (*args)->end_given)
-                             : cache::bit_pos(v, b);
+    if (args.ok()) pos = cache::bit_pos(v, b, args->range, args->end_given);
   });
   if (!found) return w.integer(b == 1 ? -1 : 0);  // a missing key reads as endless zero bits
-  if (!args->ok()) return w.error(args->error());
+  if (!args.ok()) return w.error(args.error());
   w.integer(pos);
 }
 

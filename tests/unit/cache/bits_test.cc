@@ -70,13 +70,14 @@ TEST(Bits, CountAndPositionMatchABitByBitModel) {
 }
 
 TEST(Bits, WholeValueCountAndPosition) {
-  EXPECT_EQ(bit_count(std::string(100, '\xff')), 800);
-  EXPECT_EQ(bit_pos("", 0), -1);  // an empty string holds no bit at all
-  EXPECT_EQ(bit_pos("", 1), -1);
-  EXPECT_EQ(bit_pos(std::string(3, '\xff'), 0), 24);  // the first padding bit
-  EXPECT_EQ(bit_pos(std::string(3, '\xff'), 1), 0);
-  EXPECT_EQ(bit_pos(std::string("\0\0\x10", 3), 1), 19);
-  EXPECT_EQ(bit_pos(std::string(3, '\0'), 1), -1);
+  const BitRange all;
+  EXPECT_EQ(bit_count(std::string(100, '\xff'), all), 800);
+  EXPECT_EQ(bit_pos("", 0, all, false), -1);  // an empty string holds no bit at all
+  EXPECT_EQ(bit_pos("", 1, all, false), -1);
+  EXPECT_EQ(bit_pos(std::string(3, '\xff'), 0, all, false), 24);  // the first padding bit
+  EXPECT_EQ(bit_pos(std::string(3, '\xff'), 1, all, false), 0);
+  EXPECT_EQ(bit_pos(std::string("\0\0\x10", 3), 1, all, false), 19);
+  EXPECT_EQ(bit_pos(std::string(3, '\0'), 1, all, false), -1);
 }
 
 TEST(Bits, OperationsPadShorterSourcesWithZeros) {
