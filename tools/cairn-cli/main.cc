@@ -10,6 +10,7 @@
 
 #include "client/client.h"
 #include "client/duration.h"
+#include "common/version.h"
 #include "status_format.h"
 
 namespace {
@@ -198,7 +199,13 @@ void add_cluster_commands(CLI::App& app, Args& a, Action& action) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"cairn-cli: the command-line client of a cairn cluster"};
+  CLI::App app{"cairn-cli: the command-line client of a cairn cluster", "cairn-cli"};
+  app.set_version_flag("--version", std::string(cairn::kVersion));
+  app.footer(
+      "Each command has its own --help (e.g. cairn-cli set --help). Values are printed raw, one a "
+      "line; errors go to stderr.\n"
+      "Exit status: 0 success; 1 the server or network failed the request, or the answer is no "
+      "(get of a missing key, cas that did not set); 2 bad usage.\n");
   std::string addr = "127.0.0.1:9000";
   std::string timeout = "5s";
   app.add_option("--addr", addr, "node(s) to ask, HOST:PORT[,HOST:PORT...]")->capture_default_str();

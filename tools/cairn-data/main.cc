@@ -9,9 +9,11 @@
 // the file and offset), 2 on a usage error.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <string>
 
+#include "common/version.h"
 #include "node/hard_state_file.h"
 #include "storage/snapshot_files.h"
 #include "storage/wal.h"
@@ -20,11 +22,6 @@ namespace fs = std::filesystem;
 using namespace cairn;
 
 namespace {
-
-int usage() {
-  fmt::print(stderr, "usage: cairn-data inspect DIR\n");
-  return 2;
-}
 
 std::string ids(const google::protobuf::RepeatedField<uint64_t>& v) {
   std::string out;
@@ -148,6 +145,24 @@ int inspect(const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3 || std::string(argv[1]) != "inspect") return usage();
-  return inspect(argv[2]);
+  CLI::App app{"cairn-data: reads a cairn node's data directory offline, changing nothing",
+               "cairn-data"};
+  app.set_version_flag("--version", std::string(kVersion));
+  app.footer(
+      "inspect prints the term and vote, the stored membership, the snapshot files (the newest "
+      "checked whole), the log's segments with their entry ranges, and the state a restart would "
+      "begin from; a torn tail is reported, not truncated.\n"
+      "Exit status: 0 when everything checks; 1 when something is damaged or unreadable (the "
+      "message names the file and offset); 2 bad usage.\n");
+  app.require_subcommand(1);
+  std::string dir;
+  auto* inspect_cmd = app.add_subcommand("inspect", "check a node's --data-dir and report on it");
+  inspect_cmd->add_option("DIR", dir, "the node's --data-dir")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  return inspect(dir);
 }

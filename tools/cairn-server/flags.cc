@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "cache/policy.h"
+#include "common/version.h"
 #include "net/address.h"
 
 namespace cairn::tools {
@@ -80,7 +81,15 @@ std::variant<ServerFlags, ExitNow> parse_flags(int argc, char** argv) {
   uint64_t tick_ms = 100, timeout_ms = 5000, grace_ms = 10'000;
   bool no_forward = false;
 
-  CLI::App app{"cairn-server: a node of the cairn distributed cache"};
+  CLI::App app{"cairn-server: a node of the cairn distributed cache", "cairn-server"};
+  app.set_version_flag("--version", std::string(kVersion));
+  app.footer(
+      "With no flags: a single-node cluster, native protocol on 127.0.0.1:9000, Redis protocol on "
+      "127.0.0.1:6380, data in cairn-data/node-1. Flags given on the command line win over "
+      "--config. Sizes are bytes or 512kb, 24mb, 1gb. SIGINT or SIGTERM shut the node down "
+      "gracefully (a leader hands leadership over first), within --shutdown-grace-ms.\n"
+      "Exit status: 0 after a graceful shutdown; 1 when a listening address cannot be bound; 2 on "
+      "an invalid flag, or when the node cannot start (e.g. a damaged data directory).\n");
   app.set_config("--config", "", "read options from a TOML file (keys are the long option names)")
       ->check(CLI::ExistingFile);
   app.allow_config_extras(false);
