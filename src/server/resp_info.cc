@@ -11,6 +11,7 @@
 
 #include "cache/policy.h"
 #include "cache/strings.h"
+#include "common/version.h"
 #include "node/allocator.h"
 
 namespace cairn::server {
@@ -47,7 +48,7 @@ void server_section(const RespContext& ctx, std::string& out) {
                       std::chrono::steady_clock::now() - ctx.started)
                       .count();
   line(out, "redis_version", kRedisVersion);
-  line(out, "cairn_version", "0.1.0");
+  line(out, "cairn_version", kVersion);
   line(out, "redis_mode", "standalone");
   line(out, "arch_bits", sizeof(void*) * 8);
   line(out, "process_id", getpid());
