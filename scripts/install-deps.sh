@@ -11,6 +11,9 @@ packages=(
   libtomlplusplus-dev liblz4-dev libxxhash-dev libhiredis-dev libjemalloc-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev redis-server redis-tools python3-redis procps
+  # the Debian package: cpack's dependency scan (dpkg-shlibdeps, file), systemd-analyze for the
+  # unit, adduser for its maintainer scripts
+  dpkg-dev file systemd adduser
 )
 
 missing=()
