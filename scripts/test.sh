@@ -6,6 +6,9 @@
 #   scripts/test.sh tsan       the tests of threaded code under ThreadSanitizer (build-tsan/)
 #   scripts/test.sh mutants    the CI subset of the mutation check (build-mutants/, docs/testing.md)
 #   scripts/test.sh fuzz [S]   builds the libFuzzer targets with clang and fuzzes S seconds each
+#   scripts/test.sh package    Release build with GCC, the Debian package, installed and run
+#                              (build-pkg/, scripts/check-package.sh)
+#   scripts/test.sh clang      Release build of the libraries and tools with clang (build-clang/)
 #   scripts/test.sh all        all of the above, in that order (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +29,12 @@ configure_and_test() {  # dir, extra cmake args...
 # against it with find_package(cairn).
 check_install() { scripts/check-install.sh build; }
 
-run_default() { configure_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo; check_install; }
+# docs/tools.md carries each tool's --help; it must match the binaries.
+run_default() {
+  configure_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  check_install
+  scripts/tools-doc.sh build
+}
 
 # The sanitizer builds keep line tables only (-g1): all their reports need is file:line, and full
 # debug information makes each compile about a third slower.
@@ -57,12 +65,27 @@ run_mutants() { /usr/bin/python3 scripts/mutation-check.py --subset ci --jobs "$
 
 run_fuzz() { tests/fuzz/run.sh "${1:-60}"; }
 
+# The package check builds its own Release tree (GCC, no tests: the server, the tools and the
+# client library at -O3), makes the .deb, installs it, runs the server from /etc/cairn/cairn.toml
+# and purges it.
+run_package() { JOBS=$jobs scripts/check-package.sh build-pkg; }
+
+# The second compiler: clang builds what is installed, in Release, with our warnings as errors.
+# Compile only: the tests run in the GCC builds.
+run_clang() {
+  cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
+    -DCAIRN_BUILD_TESTS=OFF -DCAIRN_BUILD_BENCH=OFF >/dev/null
+  ninja -C build-clang -j "$jobs"
+}
+
 case "$mode" in
   default) run_default ;;
   asan) run_asan ;;
   tsan) run_tsan ;;
   mutants) run_mutants ;;
   fuzz) run_fuzz "${2:-60}" ;;
-  all) run_default; run_asan; run_tsan; run_mutants; run_fuzz "${2:-60}" ;;
-  *) echo "usage: $0 [default|asan|tsan|mutants|fuzz [seconds]|all]" >&2; exit 2 ;;
+  package) run_package ;;
+  clang) run_clang ;;
+  all) run_default; run_asan; run_tsan; run_mutants; run_fuzz "${2:-60}"; run_package; run_clang ;;
+  *) echo "usage: $0 [default|asan|tsan|mutants|fuzz [seconds]|package|clang|all]" >&2; exit 2 ;;
 esac
