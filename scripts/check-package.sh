@@ -118,7 +118,7 @@ chmod 644 "$log"
 (cd /var/lib/cairn && exec setpriv --reuid=cairn --regid=cairn --init-groups -- \
   /usr/bin/cairn-server --config /etc/cairn/cairn.toml "${overrides[@]}" >"$log" 2>&1) &
 pid=$!
-step "started /usr/bin/cairn-server --config /etc/cairn/cairn.toml ${overrides[*]} (pid $pid)"
+step "started /usr/bin/cairn-server --config /etc/cairn/cairn.toml${overrides[*]:+ ${overrides[*]}} (pid $pid)"
 rcli() { timeout 10 redis-cli -h 127.0.0.1 -p "$resp_port" "$@"; }
 for _ in $(seq 1 300); do
   [[ $(rcli PING 2>/dev/null) == PONG ]] && break
