@@ -253,9 +253,21 @@ void Engine::cancel_evictions() {
 
 void Engine::clear_all() {
   pending_evictions_.clear();
-  table_.clear([this](Entry* e) { release(e); });
   policy_->clear();
-  expiry_.clear();
+  const size_t n = table_.size();
+  if (n < kLazyFreeKeys || snapshot_active_.load(std::memory_order_relaxed)) {
+    // Small, or a snapshot may still read the entries (release() keeps them for it).
+    table_.clear([this](Entry* e) { release(e); });
+    expiry_.clear();
+  } else {
+    // Everything leaves the keyspace in O(1); the reclaimer frees it off the apply thread.
+    auto job = [chains = std::make_shared<Table::Chains>(table_.detach()),
+                expiring = std::make_shared<ExpiryIndex::Nodes>(expiry_.take())] {
+      expiring->clear();
+      chains->drain([](Entry* e) { entry_free(e); });
+    };
+    reclaimer_.post(std::move(job), n);
+  }
   entry_bytes_ = 0;
 }
 

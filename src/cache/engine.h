@@ -25,6 +25,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +40,7 @@
 #include "cache/entry.h"
 #include "cache/expiry.h"
 #include "cache/policy.h"
+#include "cache/reclaimer.h"
 #include "cache/rwlock.h"
 #include "cache/sessions.h"
 #include "cache/table.h"
@@ -75,8 +77,21 @@ struct Stats {
   uint64_t used_memory = 0;
   uint64_t max_memory = 0;
   int64_t clock_ms = 0;
-  uint64_t sessions = 0;         // client sessions held (sessions.h)
-  uint64_t session_repeats = 0;  // session writes answered from the table, not applied again
+  uint64_t sessions = 0;          // client sessions held (sessions.h)
+  uint64_t session_repeats = 0;   // session writes answered from the table, not applied again
+  uint64_t lazyfree_pending = 0;  // flushed keys not yet freed (Engine::lazyfree_pending)
+};
+
+// KEYS over a keyspace too large to read at once: the walk's state between Engine::keys_step
+// calls. Owned by the caller; `keys` is the answer once a step returns true.
+struct KeysWalk {
+  Bytes pattern;
+  std::deque<Bytes> keys;  // a deque: `seen` points into it
+  uint64_t cursor = 0;
+  bool started = false;
+  bool in_steps = false;
+  // Only for a walk in steps: a key met twice (the table resized between two steps) is kept once.
+  std::unordered_set<std::string_view> seen;
 };
 
 struct ScanPage {
@@ -137,11 +152,27 @@ class Engine {
   int64_t pexpiretime(std::string_view key) const;       // absolute ms, or kTtlNoKey / kTtlNoExpiry
   int64_t strlen(std::string_view key) const;
   Bytes getrange(std::string_view key, int64_t start, int64_t end) const;
-  // SCAN cursor [MATCH pattern] [COUNT count]: visits about `count` buckets.
+  // SCAN cursor [MATCH pattern] [COUNT count]: visits buckets until about `count` keys were seen,
+  // and never more than kScanMaxVisits keys or buckets in one call, so no COUNT holds the lock
+  // (and with it apply) for long.
+  static constexpr size_t kScanMaxVisits = 16384;
   ScanPage scan(uint64_t cursor, std::string_view pattern = "*", size_t count = 10) const;
   std::vector<Bytes> keys(std::string_view pattern) const;
+  // KEYS in bounded steps; true when walk.keys is complete. A keyspace of at most kKeysAtOnce keys
+  // is read whole by the first step (one atomic read, as Redis's KEYS). A larger one is walked
+  // kScanMaxVisits keys per step with SCAN's promise: a matching key present from the first step
+  // to the last is returned, once; one written or deleted meanwhile may or may not be. Between
+  // steps the caller lets apply and other clients go on (docs/resp.md, "KEYS").
+  static constexpr size_t kKeysAtOnce = 65536;
+  bool keys_step(KeysWalk& walk) const;
   std::optional<Bytes> random_key() const;
   uint64_t dbsize() const;
+  // Keys dropped by a flush (or a snapshot's restore) not yet freed: a flush of at least
+  // kLazyFreeKeys keys empties the keyspace at once and frees it on another thread.
+  static constexpr size_t kLazyFreeKeys = 1024;
+  size_t lazyfree_pending() const { return reclaimer_.pending(); }
+  // Blocks until every flushed key has been freed (tests).
+  void wait_lazyfree() { reclaimer_.wait_idle(); }
   Stats stats() const;
   // CONFIG RESETSTAT: zeroes hits, misses, evictions and expirations. Any thread (takes the
   // exclusive lock briefly).
@@ -262,6 +293,7 @@ class Engine {
   mutable std::atomic<uint64_t> hits_{0};
   mutable std::atomic<uint64_t> misses_{0};
   mutable std::atomic<uint64_t> random_seq_{0};
+  Reclaimer reclaimer_;
 };
 
 }  // namespace cairn::cache

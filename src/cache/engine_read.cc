@@ -76,9 +76,13 @@ ScanPage Engine::scan(uint64_t cursor, std::string_view pattern, size_t count) c
   ScanPage page;
   // As Redis: visit buckets until about `count` keys were seen (at most 10 * count buckets, so a
   // sparse table still returns promptly), filtering expired and non-matching keys afterwards.
+  // Unlike Redis, one call does at most kScanMaxVisits of either, however large COUNT is: a
+  // reader holds the lock apply needs (docs/resp.md, "SCAN"). COUNT is only a hint in Redis too.
+  const size_t limit = kScanMaxVisits;
+  count = std::min(std::max<size_t>(count, 1), limit);
   size_t seen = 0;
   size_t buckets = 0;
-  const size_t max_buckets = std::max<size_t>(count, 1) * 10;
+  const size_t max_buckets = std::min(count * 10, limit);
   do {
     cursor = table_.scan(cursor, [&](const Entry* e) {
       ++seen;
@@ -101,6 +105,37 @@ std::vector<Bytes> Engine::keys(std::string_view pattern) const {
     if (all || glob_match(pattern, e->key())) out.emplace_back(e->key());
   });
   return out;
+}
+
+bool Engine::keys_step(KeysWalk& walk) const {
+  std::shared_lock lock(mu_);
+  const bool all = walk.pattern == "*";
+  const auto take = [&](const Entry* e) {
+    if (e->expired_at(clock_ms_)) return;
+    if (!all && !glob_match(walk.pattern, e->key())) return;
+    if (!walk.in_steps) {
+      walk.keys.emplace_back(e->key());
+    } else if (walk.seen.count(e->key()) == 0) {
+      walk.seen.insert(walk.keys.emplace_back(e->key()));
+    }
+  };
+  if (!walk.started) {
+    walk.started = true;
+    if (table_.size() <= kKeysAtOnce) {
+      table_.for_each(take);
+      return true;
+    }
+    walk.in_steps = true;
+  }
+  size_t visits = 0;  // keys and buckets, as SCAN counts them
+  do {
+    walk.cursor = table_.scan(walk.cursor, [&](const Entry* e) {
+      ++visits;
+      take(e);
+    });
+    ++visits;
+  } while (walk.cursor != 0 && visits < kScanMaxVisits);
+  return walk.cursor == 0;
 }
 
 namespace {
@@ -165,6 +200,7 @@ Stats Engine::stats() const {
   s.clock_ms = clock_ms_;
   s.sessions = sessions_.size();
   s.session_repeats = sessions_.repeats();
+  s.lazyfree_pending = reclaimer_.pending();
   return s;
 }
 

@@ -25,6 +25,19 @@ Entry* Table::find(std::string_view key, uint64_t hash) const {
   return nullptr;
 }
 
+Table::Chains Table::detach() {
+  Chains out;
+  out.buckets[0] = std::move(tables_[0]);
+  out.buckets[1] = std::move(tables_[1]);
+  tables_[0] = std::vector<Entry*>(kMinBuckets, nullptr);
+  tables_[1] = std::vector<Entry*>();
+  mask_[0] = kMinBuckets - 1;
+  mask_[1] = 0;
+  rehash_ = kNotRehashing;
+  size_ = 0;
+  return out;
+}
+
 void Table::insert(Entry* e, uint64_t hash) {
   Entry*& head = locate(hash);
   e->next = head;

@@ -66,6 +66,14 @@ class Table {
   // Unlinks everything, calling fn(Entry*) on each, and returns to the minimum size.
   template <typename Fn>
   void clear(Fn&& fn);
+  // Every entry at once, in O(1): the table is empty (minimum size) afterwards and the chains
+  // hold what it held, for the caller to free (FLUSHALL frees them on another thread).
+  struct Chains {
+    std::vector<Entry*> buckets[2];
+    template <typename Fn>
+    void drain(Fn&& fn);  // fn(Entry*) on each entry, unlinked, then the arrays are released
+  };
+  Chains detach();
 
   size_t size() const { return size_; }
   bool rehashing() const { return rehash_ != kNotRehashing; }
@@ -130,6 +138,20 @@ void Table::clear(Fn&& fn) {
   mask_[1] = 0;
   tables_[0] = std::vector<Entry*>(kMinBuckets, nullptr);
   mask_[0] = kMinBuckets - 1;
+}
+
+template <typename Fn>
+void Table::Chains::drain(Fn&& fn) {
+  for (auto& array : buckets) {
+    for (Entry* e : array) {
+      while (e != nullptr) {
+        Entry* next = e->next;
+        fn(e);
+        e = next;
+      }
+    }
+    array = std::vector<Entry*>();
+  }
 }
 
 inline uint64_t reverse_bits(uint64_t v) {

@@ -733,13 +733,6 @@ void serve_read(CommandId id, Argv argv, const cache::Engine& engine, ReplyWrite
       return serve_lcs(argv, engine, w);
     case CommandId::kType:
       return w.simple(engine.exists({std::string(argv[1])}) > 0 ? "string" : "none");
-    case CommandId::kKeys: {
-      auto keys = engine.keys(argv[1]);
-      w.array(keys.size());
-      for (const auto& k : keys)
-        w.bulk(k);
-      return;
-    }
     case CommandId::kScan:
       return serve_scan(argv, engine, w);
     case CommandId::kRandomkey: {

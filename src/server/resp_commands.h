@@ -62,7 +62,8 @@ Result<WritePlan, std::string> plan_write(
 // Writes one engine reply as the client's answer for a single-command write.
 void write_engine_reply(const cache::Reply& reply, WriteShape shape, resp::ReplyWriter& w);
 
-// Answers a read command (route kRead) from the engine into w.
+// Answers a read command (route kRead) from the engine into w; all but KEYS, which the session
+// walks in steps (RespSession::start_keys).
 void serve_read(resp::CommandId id, Argv argv, const cache::Engine& engine, resp::ReplyWriter& w);
 
 // The error line for a request the cluster could not carry out (Outcome::error): "TRYAGAIN ..."

@@ -90,6 +90,7 @@ void memory_section(const RespContext& ctx, const cache::Stats& st, std::string&
   line(out, "allocator_rss_ratio", ratio(a.resident, a.active));
   line(out, "mem_fragmentation_ratio", ratio(rss, st.used_memory));
   line(out, "mem_allocator", a.known ? "jemalloc" : "libc");
+  line(out, "lazyfree_pending_objects", st.lazyfree_pending);
 }
 
 void stats_section(const RespContext& ctx, const cache::Stats& st, std::string& out) {

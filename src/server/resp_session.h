@@ -83,6 +83,12 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
     bool local;  // READONLY: serve from local state, no read barrier
   };
   using Op = std::variant<WriteOp, ReadOp>;
+  // KEYS over a large keyspace, walked in steps (cache::Engine::keys_step).
+  struct KeysOp {
+    cache::KeysWalk walk;
+    uint64_t slot;
+    resp::Protocol proto;
+  };
   // A write's answer, handed from the node thread to the strand.
   struct Finished {
     uint64_t slot;
@@ -142,6 +148,11 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   // it is READONLY or the node can serve linearizable reads without a round (node thread only).
   bool can_serve_read_now() const;
   void serve_local(const ReadOp& op);
+  // KEYS: its first step now; if the keyspace is too large for one, the next steps posted one at
+  // a time behind whatever else the thread has to do. Nothing after it on this connection runs
+  // until it is answered.
+  void start_keys(uint64_t slot, resp::Protocol proto, std::string_view pattern);
+  void continue_keys(const std::shared_ptr<KeysOp>& op);
   // Serves reads whose barrier has passed while the unsent answers are under
   // max_pending_output; the rest wait in ready_reads_ for the socket to drain.
   void serve_ready_reads();
@@ -201,6 +212,7 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   std::shared_ptr<RespSession> keepalive_;  // this session, while writes_in_flight_ > 0
   size_t barriers_in_flight_ = 0;           // read barriers requested, not yet served
   size_t status_in_flight_ = 0;             // INFO / WAIT waiting for node.status()
+  size_t walks_in_flight_ = 0;              // KEYS between two of its steps
 
   std::mutex finished_mu_;
   std::vector<Finished> finished_;   // guarded by finished_mu_

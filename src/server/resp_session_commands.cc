@@ -41,6 +41,7 @@ void RespSession::handle_request(Argv argv) {
       // A read with nothing ahead of it is answered now, without copying its arguments, when it
       // may be local (READONLY) or the node can vouch that local state is linearizable.
       if (can_serve_read_now()) {
+        if (cmd->id == CommandId::kKeys) return start_keys(reserve_slot(), proto_, argv[1]);
         resp::ReplyWriter w(immediate_target(), proto_);
         return serve_read(cmd->id, argv, ctx_->node.engine(), w);
       }

@@ -34,6 +34,7 @@ void RespSession::submit(Op op) {
 }
 
 bool RespSession::try_dispatch(Op& op) {
+  if (walks_in_flight_ > 0) return false;
   if (auto* w = std::get_if<WriteOp>(&op)) {
     if (!open_batch_.empty() || barriers_in_flight_ > 0 || !ready_reads_.empty()) return false;
     start_write(std::move(*w));
@@ -100,7 +101,7 @@ void RespSession::take_finished() {
 }
 
 bool RespSession::can_serve_read_now() const {
-  if (!blocked_.empty() || writes_in_flight_ > 0) return false;
+  if (!blocked_.empty() || writes_in_flight_ > 0 || walks_in_flight_ > 0) return false;
   if (readonly_) return true;
   // Earlier reads waiting for a barrier are answered first; this one must not overtake them.
   return ctx_->on_node_thread && open_batch_.empty() && barriers_in_flight_ == 0 &&
@@ -109,12 +110,46 @@ bool RespSession::can_serve_read_now() const {
 
 void RespSession::serve_local(const ReadOp& op) {
   auto argv = op.args.views();
+  if (op.id == resp::CommandId::kKeys) return start_keys(op.slot, op.proto, argv[1]);
   complete(op.slot, op.proto,
            [&](resp::ReplyWriter& w) { serve_read(op.id, argv, ctx_->node.engine(), w); });
 }
 
+void RespSession::start_keys(uint64_t slot, resp::Protocol proto, std::string_view pattern) {
+  auto op = std::make_shared<KeysOp>(KeysOp{cache::KeysWalk{}, slot, proto});
+  op->walk.pattern = pattern;
+  ++walks_in_flight_;
+  continue_keys(op);
+}
+
+void RespSession::continue_keys(const std::shared_ptr<KeysOp>& op) {
+  if (closed_) {
+    --walks_in_flight_;
+    return;
+  }
+  if (!ctx_->node.engine().keys_step(op->walk)) {
+    // The next step waits its turn behind the thread's other work (the node's, when Redis
+    // clients are served on the node thread): that is what bounds KEYS's stall.
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this(), op] { self->continue_keys(op); });
+    return;
+  }
+  --walks_in_flight_;
+  complete(op->slot, op->proto, [&](resp::ReplyWriter& w) {
+    w.array(op->walk.keys.size());
+    for (const auto& k : op->walk.keys)
+      w.bulk(k);
+  });
+  if (op->walk.in_steps) {  // answered from a posted step: take up what waited behind it
+    serve_ready_reads();
+    unblock();
+    flush();
+  }
+}
+
 void RespSession::serve_ready_reads() {
-  while (!ready_reads_.empty() && !closed_ && unsent_bytes() < ctx_->config.max_pending_output) {
+  while (!ready_reads_.empty() && !closed_ && walks_in_flight_ == 0 &&
+         unsent_bytes() < ctx_->config.max_pending_output) {
     serve_local(ready_reads_.front());
     ready_reads_.pop_front();
   }

@@ -380,6 +380,36 @@ class Keys(Base):
         self.err(lambda: r.execute_command("SCAN", "0", "COUNT", "0"), "syntax error")
         self.err(lambda: r.execute_command("SCAN", "0", "FOO"), "syntax error")
 
+    def test_keys_over_a_large_keyspace(self):
+        # 70,000 keys: past the size cairn reads at once, so KEYS walks in steps. Every key is
+        # returned once, and a pipeline keeps its order: the write before KEYS is in its answer,
+        # the write after is not, and the GET after sees that write.
+        r = self.r
+        n = 70000
+        p = r.pipeline(transaction=False)
+        for i in range(0, n, 1000):
+            p.mset({"big:%d" % j: "v" for j in range(i, i + 1000)})
+        p.execute()
+        p = r.pipeline(transaction=False)
+        p.set("before", "1")
+        p.keys("*")
+        p.set("after", "2")
+        p.get("after")
+        p.keys("big:6999*")
+        res = p.execute()
+        keys = res[1]
+        self.assertEqual(len(keys), n + 1)
+        self.assertEqual(len(set(keys)), n + 1)
+        self.assertIn(b"before", keys)
+        self.assertNotIn(b"after", keys)
+        self.assertEqual(res[3], b"2")
+        self.assertEqual(sorted(res[4]), sorted([b"big:6999"] + [b"big:6999%d" % d for d in range(10)]))
+        # A flush of that many keys frees them off the node thread; the keyspace is empty at once.
+        self.assertTrue(r.flushall())
+        self.assertEqual(r.dbsize(), 0)
+        self.assertEqual(r.keys("*"), [])
+        self.assertEqual(poll(lambda: r.info("memory")["lazyfree_pending_objects"] == 0), True)
+
     def test_flush(self):
         r = self.r
         r.mset({"a": "1", "b": "2"})

@@ -107,6 +107,64 @@ TEST(Scan, ReturnsEverythingAndFilters) {
   EXPECT_EQ(full_scan(c.engine, "*", 1).size(), 1001u);
 }
 
+// However large COUNT is, one call examines at most kScanMaxVisits keys (the reader holds the lock
+// apply needs); the cursor goes on from there and a full scan still returns every key.
+// Caught mutation: cache-scan-count-unbounded
+TEST(Scan, OneCallIsBoundedWhateverTheCount) {
+  Clocked c;
+  const size_t n = Engine::kScanMaxVisits * 3;
+  for (size_t i = 0; i < n; ++i)
+    c.set("k" + std::to_string(i), "v");
+  ScanPage page = c.engine.scan(0, "*", n * 10);
+  EXPECT_NE(page.cursor, 0u);
+  EXPECT_GT(page.keys.size(), 0u);
+  // The call stops at the first bucket boundary past the limit: a chain or two more at most.
+  EXPECT_LE(page.keys.size(), Engine::kScanMaxVisits + 16);
+  EXPECT_EQ(full_scan(c.engine, "*", n * 10).size(), n);
+}
+
+// KEYS: a keyspace up to kKeysAtOnce keys is read in one step; past it, in steps of bounded work
+// with SCAN's promise, each key once even when the table resizes between steps.
+TEST(Keys, SmallKeyspaceInOneStep) {
+  Clocked c;
+  c.set("a1", "v");
+  c.set("a2", "v");
+  c.set("b", "v");
+  KeysWalk walk;
+  walk.pattern = "a*";
+  EXPECT_TRUE(c.engine.keys_step(walk));
+  EXPECT_FALSE(walk.in_steps);
+  EXPECT_EQ(std::set<Bytes>(walk.keys.begin(), walk.keys.end()), (std::set<Bytes>{"a1", "a2"}));
+}
+
+TEST(Keys, LargeKeyspaceInBoundedStepsEachKeyOnce) {
+  Clocked c;
+  const size_t n = Engine::kKeysAtOnce + 1000;
+  for (size_t i = 0; i < n; ++i)
+    c.set("stable" + std::to_string(i), "v");
+  KeysWalk walk;
+  walk.pattern = "stable*";
+  size_t steps = 0;
+  bool done = false;
+  while (!done) {
+    done = c.engine.keys_step(walk);
+    ++steps;
+    ASSERT_LE(steps, n);
+    // Between steps: grow the table a lot (a resize), then shrink it again.
+    if (steps == 2) {
+      for (size_t i = 0; i < n; ++i)
+        c.set("tmp" + std::to_string(i), "v");
+    } else if (steps == 4) {
+      for (size_t i = 0; i < n; ++i)
+        c.apply(Delete{{"tmp" + std::to_string(i)}});
+    }
+  }
+  EXPECT_TRUE(walk.in_steps);
+  EXPECT_GE(steps, n / Engine::kScanMaxVisits);
+  EXPECT_EQ(walk.keys.size(), n);
+  EXPECT_EQ(std::set<Bytes>(walk.keys.begin(), walk.keys.end()).size(), n);
+}
+
 // Redis's promise: a key present from the start to the end of a full scan is returned, even if
 // the table grows or shrinks between calls.
 TEST(Scan, StableAcrossGrowAndShrink) {

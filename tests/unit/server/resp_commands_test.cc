@@ -159,7 +159,8 @@ TEST(RespCommands, ReadsFromTheEngine) {
   EXPECT_EQ(serve({"GETRANGE", "k", "1", "-2"}), "$3\r\nell\r\n");
   EXPECT_EQ(serve({"GETRANGE", "k", "x", "1"}), "-ERR value is not an integer or out of range\r\n");
   EXPECT_EQ(serve({"DBSIZE"}), ":1\r\n");
-  EXPECT_EQ(serve({"KEYS", "*"}), "*1\r\n$1\r\nk\r\n");
+  // KEYS walks the keyspace in steps, driven by the session (redis_py_test.py covers it).
+  EXPECT_EQ(serve({"KEYS", "*"}), "-ERR not a read command\r\n");
   EXPECT_EQ(serve({"SCAN", "0", "MATCH", "k*"}), "*2\r\n$1\r\n0\r\n*1\r\n$1\r\nk\r\n");
   EXPECT_EQ(serve({"SCAN", "0", "TYPE", "list"}), "*2\r\n$1\r\n0\r\n*0\r\n");
   EXPECT_EQ(serve({"SCAN", "-1"}), "-ERR invalid cursor\r\n");
