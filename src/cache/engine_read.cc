@@ -113,11 +113,9 @@ bool Engine::keys_step(KeysWalk& walk) const {
   const auto take = [&](const Entry* e) {
     if (e->expired_at(clock_ms_)) return;
     if (!all && !glob_match(walk.pattern, e->key())) return;
-    if (!walk.in_steps) {
-      walk.keys.emplace_back(e->key());
-    } else if (walk.seen.count(e->key()) == 0) {
-      walk.seen.insert(walk.keys.emplace_back(e->key()));
-    }
+    if (walk.dedupe && !walk.seen.emplace(e->key()).second) return;
+    walk.flat.append(e->key());
+    walk.ends.push_back(walk.flat.size());
   };
   if (!walk.started) {
     walk.started = true;
@@ -126,6 +124,14 @@ bool Engine::keys_step(KeysWalk& walk) const {
       return true;
     }
     walk.in_steps = true;
+    walk.shrinks = table_.shrinks();
+    walk.dedupe = table_.shrinking();
+  }
+  if (!walk.dedupe && table_.shrinks() != walk.shrinks) {
+    // Rare (many deletes while KEYS walks): from now on remember every key to keep each once.
+    walk.dedupe = true;
+    for (size_t i = 0; i < walk.size(); ++i)
+      walk.seen.emplace(walk.key(i));
   }
   size_t visits = 0;  // keys and buckets, as SCAN counts them
   do {

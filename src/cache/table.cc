@@ -83,6 +83,7 @@ void Table::maybe_shrink() {
 void Table::start_resize(size_t buckets) {
   if (rehashing()) finish_rehash();
   if (buckets == tables_[0].size()) return;
+  if (buckets < tables_[0].size()) ++shrinks_;
   tables_[1].assign(buckets, nullptr);
   mask_[1] = buckets - 1;
   rehash_ = 0;

@@ -77,6 +77,10 @@ class Table {
 
   size_t size() const { return size_; }
   bool rehashing() const { return rehash_ != kNotRehashing; }
+  // Shrinks started so far, and whether one is under way. A scan returns a key twice only if the
+  // table shrank while it went on (growing never revisits a bucket, as in Redis's dictScan).
+  uint64_t shrinks() const { return shrinks_; }
+  bool shrinking() const { return rehashing() && tables_[1].size() < tables_[0].size(); }
   // Bytes the bucket arrays hold.
   size_t memory() const;
 
@@ -117,6 +121,7 @@ class Table {
   size_t mask_[2] = {0, 0};
   size_t rehash_ = kNotRehashing;  // next old bucket to move
   size_t size_ = 0;
+  uint64_t shrinks_ = 0;
 };
 
 template <typename Fn>

@@ -86,8 +86,12 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
   // KEYS over a large keyspace, walked in steps (cache::Engine::keys_step).
   struct KeysOp {
     cache::KeysWalk walk;
-    uint64_t slot;
-    resp::Protocol proto;
+    uint64_t slot = 0;
+    resp::Protocol proto = resp::Protocol::kResp2;
+    bool walked = false;  // walk.keys is complete; the answer is being written
+    size_t written = 0;   // keys written into `answer`
+    std::string answer;
+    bool posted = false;  // a step ran from the event loop, not from the request
   };
   // A write's answer, handed from the node thread to the strand.
   struct Finished {

@@ -4,6 +4,12 @@
 #include <asio/post.hpp>
 
 namespace cairn::server {
+namespace {
+
+// KEYS's answer is written this many keys per step (about a millisecond).
+constexpr size_t kKeysWrittenPerStep = 16384;
+
+}  // namespace
 
 uint64_t RespSession::reserve_slot() {
   slots_.emplace_back();
@@ -116,7 +122,9 @@ void RespSession::serve_local(const ReadOp& op) {
 }
 
 void RespSession::start_keys(uint64_t slot, resp::Protocol proto, std::string_view pattern) {
-  auto op = std::make_shared<KeysOp>(KeysOp{cache::KeysWalk{}, slot, proto});
+  auto op = std::make_shared<KeysOp>();
+  op->slot = slot;
+  op->proto = proto;
   op->walk.pattern = pattern;
   ++walks_in_flight_;
   continue_keys(op);
@@ -127,20 +135,33 @@ void RespSession::continue_keys(const std::shared_ptr<KeysOp>& op) {
     --walks_in_flight_;
     return;
   }
-  if (!ctx_->node.engine().keys_step(op->walk)) {
-    // The next step waits its turn behind the thread's other work (the node's, when Redis
-    // clients are served on the node thread): that is what bounds KEYS's stall.
+  // Each step waits its turn behind the thread's other work (the node's, when Redis clients are
+  // served on the node thread): that is what bounds KEYS's stall. The answer of a million keys
+  // is written in steps too.
+  const auto next_step = [&] {
+    op->posted = true;
     asio::post(socket_.get_executor(),
                [self = shared_from_this(), op] { self->continue_keys(op); });
-    return;
+  };
+  if (!op->walked) {
+    if (!ctx_->node.engine().keys_step(op->walk)) return next_step();
+    op->walked = true;
+    resp::ReplyWriter(op->answer, op->proto).array(op->walk.size());
   }
+  resp::ReplyWriter w(op->answer, op->proto);
+  const size_t end = std::min(op->walk.size(), op->written + kKeysWrittenPerStep);
+  for (; op->written < end; ++op->written)
+    w.bulk(op->walk.key(op->written));
+  if (op->written < op->walk.size()) return next_step();
   --walks_in_flight_;
-  complete(op->slot, op->proto, [&](resp::ReplyWriter& w) {
-    w.array(op->walk.keys.size());
-    for (const auto& k : op->walk.keys)
-      w.bulk(k);
+  complete(op->slot, op->proto, [&](resp::ReplyWriter& out) {
+    if (out.buffer().empty()) {
+      out.buffer().swap(op->answer);
+    } else {
+      out.buffer().append(op->answer);
+    }
   });
-  if (op->walk.in_steps) {  // answered from a posted step: take up what waited behind it
+  if (op->posted) {  // answered from the event loop: take up what waited behind it
     serve_ready_reads();
     unblock();
     flush();
