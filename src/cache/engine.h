@@ -82,7 +82,7 @@ struct Stats {
 };
 
 // KEYS over a keyspace too large to read at once: the walk's state between Engine::keys_step
-// calls. Owned by the caller; `keys` is the answer once a step returns true.
+// calls. Owned by the caller; key(0) .. key(size() - 1) are the answer once a step returns true.
 struct KeysWalk {
   Bytes pattern;
   // The keys found, end to end in one buffer (a million keys cost two allocations, not a
@@ -168,12 +168,14 @@ class Engine {
   // (and with it apply) for long.
   static constexpr size_t kScanMaxVisits = 16384;
   ScanPage scan(uint64_t cursor, std::string_view pattern = "*", size_t count = 10) const;
+  // Every matching key, the steps of keys_step taken one after another (tests and tools; the
+  // RESP front end runs the steps itself, letting other work in between).
   std::vector<Bytes> keys(std::string_view pattern) const;
-  // KEYS in bounded steps; true when walk.keys is complete. A keyspace of at most kKeysAtOnce keys
-  // is read whole by the first step (one atomic read, as Redis's KEYS). A larger one is walked
-  // kScanMaxVisits keys per step with SCAN's promise: a matching key present from the first step
-  // to the last is returned, once; one written or deleted meanwhile may or may not be. Between
-  // steps the caller lets apply and other clients go on (docs/resp.md, "KEYS").
+  // KEYS in bounded steps; true when the walk's keys are complete. A keyspace of at most
+  // kKeysAtOnce keys is read whole by the first step (one atomic read, as Redis's KEYS). A larger
+  // one is walked kScanMaxVisits keys per step with SCAN's promise: a matching key present from the
+  // first step to the last is returned, once; one written or deleted meanwhile may or may not be.
+  // Between steps the caller lets apply and other clients go on (docs/resp.md, "KEYS").
   static constexpr size_t kKeysAtOnce = 65536;
   bool keys_step(KeysWalk& walk) const;
   std::optional<Bytes> random_key() const;

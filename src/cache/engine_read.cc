@@ -97,13 +97,14 @@ ScanPage Engine::scan(uint64_t cursor, std::string_view pattern, size_t count) c
 }
 
 std::vector<Bytes> Engine::keys(std::string_view pattern) const {
-  std::shared_lock lock(mu_);
-  const bool all = pattern == "*";
+  KeysWalk walk;
+  walk.pattern = pattern;
+  while (!keys_step(walk)) {
+  }
   std::vector<Bytes> out;
-  table_.for_each([&](const Entry* e) {
-    if (e->expired_at(clock_ms_)) return;
-    if (all || glob_match(pattern, e->key())) out.emplace_back(e->key());
-  });
+  out.reserve(walk.size());
+  for (size_t i = 0; i < walk.size(); ++i)
+    out.emplace_back(walk.key(i));
   return out;
 }
 

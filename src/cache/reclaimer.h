@@ -27,7 +27,7 @@ class Reclaimer {
   void post(std::function<void()> job, size_t objects);
   // Objects queued or being freed (INFO's lazyfree_pending_objects).
   size_t pending() const { return pending_.load(std::memory_order_relaxed); }
-  // Blocks until every job posted so far has run (tests, shutdown).
+  // Blocks until every job posted so far has run (tests).
   void wait_idle();
 
  private:

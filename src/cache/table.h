@@ -126,23 +126,7 @@ class Table {
 
 template <typename Fn>
 void Table::clear(Fn&& fn) {
-  for (auto& table : tables_) {
-    for (Entry*& head : table) {
-      Entry* e = head;
-      head = nullptr;
-      while (e != nullptr) {
-        Entry* next = e->next;
-        fn(e);
-        e = next;
-      }
-    }
-  }
-  size_ = 0;
-  rehash_ = kNotRehashing;
-  tables_[1] = std::vector<Entry*>();  // releases the storage; `= {}` would keep it
-  mask_[1] = 0;
-  tables_[0] = std::vector<Entry*>(kMinBuckets, nullptr);
-  mask_[0] = kMinBuckets - 1;
+  detach().drain(fn);
 }
 
 template <typename Fn>

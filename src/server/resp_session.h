@@ -88,7 +88,7 @@ class RespSession : public std::enable_shared_from_this<RespSession> {
     cache::KeysWalk walk;
     uint64_t slot = 0;
     resp::Protocol proto = resp::Protocol::kResp2;
-    bool walked = false;  // walk.keys is complete; the answer is being written
+    bool walked = false;  // the walk's keys are complete; the answer is being written
     size_t written = 0;   // keys written into `answer`
     std::string answer;
     bool posted = false;  // a step ran from the event loop, not from the request

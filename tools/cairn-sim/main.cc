@@ -139,7 +139,8 @@ int main(int argc, char** argv) {
   app.footer(
       "Without --whole-nodes the Raft core is simulated; with it, whole cairn nodes (the code "
       "cairn-server runs) on simulated time.\n"
-      "Exit status: 0 when every seed passes; 1 on the first violation (printing the seed, a replay "
+      "Exit status: 0 when every seed passes; 1 on the first violation (printing the seed, a "
+      "replay "
       "command and a trace), or when the linearizability checker gave up on more than 1 in 100 "
       "key histories; 2 on invalid arguments.\n");
   int nodes = 3;
